@@ -1,0 +1,2 @@
+//! evloop: asyncio's event loop in Rust.
+pub fn version() -> &'static str { env!("CARGO_PKG_VERSION") }
