@@ -1,2 +1,61 @@
-//! evloop: asyncio's event loop in Rust.
-pub fn version() -> &'static str { env!("CARGO_PKG_VERSION") }
+//! evloop: asyncio's event-loop model (CPython 3.13 semantics) in Rust.
+//!
+//! One scheduling core — ready queue, timer heap, handles, exception
+//! handler, futures and tasks — over pluggable [`selector`]s (mio, `poll(2)`,
+//! `select(2)`, virtual time) and a [`clock::Clock`].
+//!
+//! ```
+//! use evloop::EventLoop;
+//! use std::{cell::RefCell, rc::Rc};
+//!
+//! let lp = EventLoop::new()?;
+//! let seen = Rc::new(RefCell::new(Vec::new()));
+//! let (s1, s2) = (seen.clone(), seen.clone());
+//! lp.call_later(0.01, move || s1.borrow_mut().push("later"))?;
+//! lp.call_soon(move || s2.borrow_mut().push("soon"))?;
+//! let stopper = lp.clone();
+//! lp.call_later(0.02, move || stopper.stop())?;
+//! lp.run_forever()?;
+//! assert_eq!(*seen.borrow(), ["soon", "later"]);
+//!
+//! let sleepy = lp.clone();
+//! let task = lp.create_task(async move {
+//!     sleepy.sleep(0.01).unwrap().await.unwrap();
+//!     42
+//! })?;
+//! assert_eq!(lp.run_until_complete(&task)?, 42);
+//! lp.close()?;
+//! # Ok::<(), evloop::Error>(())
+//! ```
+
+pub mod clock;
+mod errno;
+mod error;
+mod event_loop;
+mod exception;
+mod future;
+mod handle;
+mod remote;
+pub mod selector;
+mod task;
+mod timer_heap;
+
+pub use error::{Error, OsError, Result};
+pub use event_loop::{get_running_loop, EventLoop, LoopStats};
+pub use exception::{format_context, ExceptionContext, ExceptionHandler};
+pub use future::{CallbackId, Future};
+pub use handle::{Handle, TimerHandle};
+pub use remote::{LoopRemote, ThreadsafeHandle};
+pub use selector::{Fd, Interest, SelectorKind};
+pub use task::{Task, TaskPanicked};
+
+/// Panic with this payload inside a callback to end `run_forever` with the
+/// error instead of reporting it: the analogue of `SystemExit` and
+/// `KeyboardInterrupt`. Bindings call [`EventLoop::raise_fatal`] instead.
+#[derive(Debug)]
+pub struct Fatal(pub Error);
+
+/// The crate version.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

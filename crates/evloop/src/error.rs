@@ -1,0 +1,121 @@
+//! The one error type of the core.
+//!
+//! Each variant mirrors the Python exception class asyncio raises in the same
+//! situation, so bindings can map [`Error::name`] to a class of the same name
+//! and conformance tests can match asyncio's message texts.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// An error raised by the loop, a handle, a future or a selector.
+#[derive(Clone, Debug)]
+pub enum Error {
+    /// `RuntimeError`: the loop is in the wrong state for the call.
+    Runtime(String),
+    /// `ValueError`: an argument has the right type but a bad value.
+    Value(String),
+    /// `TypeError`: an argument has the wrong type (or is missing).
+    Type(String),
+    /// `InvalidStateError`: a future is not in the state the call needs.
+    InvalidState(String),
+    /// `CancelledError`: the future or task was cancelled.
+    Cancelled(String),
+    /// `OSError` and its subclasses: a system call failed.
+    Os(OsError),
+    /// An error raised by user code (a callback, a task body).
+    User(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+/// A failed system call, with the positive errno as Python reports it.
+#[derive(Clone, Debug)]
+pub struct OsError {
+    /// The positive OS error number (`EADDRINUSE` is 98 on Linux).
+    pub errno: i32,
+    /// The call that failed: `"bind"`, `"listen"`, `"epoll_wait"`, ...
+    pub syscall: &'static str,
+    /// The full message, asyncio's text where asyncio has one.
+    pub message: String,
+}
+
+impl Error {
+    /// `RuntimeError('Event loop is closed')`.
+    pub fn loop_closed() -> Error {
+        Error::Runtime("Event loop is closed".into())
+    }
+
+    /// An OS error from `io::Error`, naming the failing call.
+    pub fn os(syscall: &'static str, err: io::Error) -> Error {
+        let errno = err.raw_os_error().unwrap_or(0);
+        let message = match crate::errno::name(errno) {
+            Some(_) => format!("[Errno {errno}] {}", strip_os_suffix(&err.to_string())),
+            None => err.to_string(),
+        };
+        Error::Os(OsError { errno, syscall, message })
+    }
+
+    /// Wraps any user error (for example the reason a task failed).
+    pub fn user(err: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::User(Arc::new(err))
+    }
+
+    /// The Python class this error corresponds to (`"RuntimeError"`,
+    /// `"ConnectionRefusedError"`, ...). Bindings use it to pick the class.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Runtime(_) => "RuntimeError",
+            Error::Value(_) => "ValueError",
+            Error::Type(_) => "TypeError",
+            Error::InvalidState(_) => "InvalidStateError",
+            Error::Cancelled(_) => "CancelledError",
+            Error::Os(e) => crate::errno::python_class(e.errno),
+            Error::User(_) => "Exception",
+        }
+    }
+
+    /// The symbolic OS error code (`"EADDRINUSE"`), where there is one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Error::Os(e) => crate::errno::name(e.errno),
+            _ => None,
+        }
+    }
+
+    /// The message alone, without the class name.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Runtime(m)
+            | Error::Value(m)
+            | Error::Type(m)
+            | Error::InvalidState(m)
+            | Error::Cancelled(m) => m.clone(),
+            Error::Os(e) => e.message.clone(),
+            Error::User(e) => e.to_string(),
+        }
+    }
+}
+
+/// `io::Error`'s Display appends " (os error N)"; Python puts the number first.
+fn strip_os_suffix(s: &str) -> &str {
+    match s.rfind(" (os error ") {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name(), self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<io::Error> for Error {
+    fn from(err: io::Error) -> Error {
+        Error::os("", err)
+    }
+}
+
+/// Shorthand for results of the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,124 @@
+//! `add_reader` / `add_writer` / `remove_reader` / `remove_writer`: one
+//! selector registration per fd, whose interest is the union of the
+//! directions with a handle (asyncio's `_add_reader` and friends).
+
+use std::borrow::Cow;
+
+use super::{EventLoop, IoHandles};
+use crate::error::{Error, Result};
+use crate::handle::{Callback, Handle};
+use crate::selector::{Fd, Interest};
+
+impl EventLoop {
+    /// Calls `f` whenever `fd` is readable, until `remove_reader(fd)`.
+    /// Replaces (and cancels) an earlier reader of the same fd.
+    ///
+    /// # Errors
+    /// `RuntimeError('Event loop is closed')`; the selector's error (for
+    /// example `select(2)` rejects fds of `FD_SETSIZE` and above).
+    pub fn add_reader(&self, fd: Fd, f: impl FnMut() + 'static) -> Result<Handle> {
+        self.add_io(fd, Interest::READ, Cow::Borrowed(std::any::type_name_of_val(&f)), Box::new(f))
+    }
+
+    /// Calls `f` whenever `fd` is writable, until `remove_writer(fd)`.
+    ///
+    /// # Errors
+    /// As [`add_reader`](Self::add_reader).
+    pub fn add_writer(&self, fd: Fd, f: impl FnMut() + 'static) -> Result<Handle> {
+        self.add_io(fd, Interest::WRITE, Cow::Borrowed(std::any::type_name_of_val(&f)), Box::new(f))
+    }
+
+    /// [`add_reader`](Self::add_reader) / [`add_writer`](Self::add_writer)
+    /// with a label, for the bindings.
+    pub fn add_io(&self, fd: Fd, direction: Interest, label: Cow<'static, str>, f: Box<dyn FnMut()>) -> Result<Handle> {
+        self.check_closed()?;
+        let handle = Handle::new(Callback::Repeat(f), label);
+        let old = {
+            let mut io = self.inner.io.borrow_mut();
+            let current = io.get(&fd).map(|h| h.interest());
+            let mut selector = self.inner.selector.borrow_mut();
+            let selector = selector.as_mut().ok_or_else(Error::loop_closed)?;
+            let result = match current {
+                None => selector.register(fd, direction),
+                Some(mask) => selector.modify(fd, mask.union(direction)),
+            };
+            result.map_err(|e| selector_error(e, fd))?;
+            let entry = io.entry(fd).or_default();
+            let slot = if direction == Interest::READ { &mut entry.reader } else { &mut entry.writer };
+            slot.replace(handle.clone())
+        };
+        if let Some(old) = old {
+            old.cancel();
+        }
+        Ok(handle)
+    }
+
+    /// Stops watching `fd` for reading. Returns whether a reader was
+    /// registered (`false` on a closed loop).
+    pub fn remove_reader(&self, fd: Fd) -> bool {
+        self.remove_io(fd, Interest::READ)
+    }
+
+    /// Stops watching `fd` for writing. Returns whether a writer was registered.
+    pub fn remove_writer(&self, fd: Fd) -> bool {
+        self.remove_io(fd, Interest::WRITE)
+    }
+
+    pub(crate) fn remove_io(&self, fd: Fd, direction: Interest) -> bool {
+        if self.inner.closed.get() {
+            return false;
+        }
+        let removed = {
+            let mut io = self.inner.io.borrow_mut();
+            let Some(entry) = io.get_mut(&fd) else { return false };
+            let removed =
+                if direction == Interest::READ { entry.reader.take() } else { entry.writer.take() };
+            let mask = entry.interest();
+            let mut selector = self.inner.selector.borrow_mut();
+            if let Some(selector) = selector.as_mut() {
+                // The fd may have been closed already; asyncio ignores that too.
+                let _ = if mask.is_empty() { selector.unregister(fd) } else { selector.modify(fd, mask) };
+            }
+            if mask.is_empty() {
+                io.remove(&fd);
+            }
+            removed
+        };
+        match removed {
+            Some(handle) => {
+                handle.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn io_handle(&self, fd: Fd, direction: Interest) -> Option<Handle> {
+        let io = self.inner.io.borrow();
+        let entry = io.get(&fd)?;
+        if direction == Interest::READ { entry.reader.clone() } else { entry.writer.clone() }
+    }
+}
+
+impl IoHandles {
+    fn interest(&self) -> Interest {
+        let mut mask = Interest::NONE;
+        if self.reader.is_some() {
+            mask = mask.union(Interest::READ);
+        }
+        if self.writer.is_some() {
+            mask = mask.union(Interest::WRITE);
+        }
+        mask
+    }
+}
+
+fn selector_error(e: std::io::Error, fd: Fd) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidInput && e.raw_os_error().is_none() {
+        Error::Value(e.to_string())
+    } else if e.raw_os_error().is_none() {
+        Error::Value(format!("Invalid file descriptor: {fd} ({e})"))
+    } else {
+        Error::os("register", e)
+    }
+}
