@@ -33,9 +33,12 @@ mod errno;
 mod error;
 mod event_loop;
 mod exception;
+mod executor;
 mod future;
 mod handle;
+mod policy;
 mod remote;
+mod runner;
 pub mod selector;
 mod task;
 mod timer_heap;
@@ -45,7 +48,12 @@ pub use event_loop::{get_running_loop, EventLoop, LoopStats};
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};
+pub use policy::{
+    get_event_loop, get_event_loop_policy, new_event_loop, set_event_loop, set_event_loop_policy,
+    DefaultEventLoopPolicy, EventLoopPolicy,
+};
 pub use remote::{LoopRemote, ThreadsafeHandle};
+pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Task, TaskPanicked};
 

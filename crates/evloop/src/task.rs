@@ -2,6 +2,7 @@
 //! a coroutine. A task steps through `call_soon`, so a task woken during
 //! iteration N resumes in iteration N+1, like asyncio.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -18,8 +19,8 @@ struct TaskSlot {
     step: Option<Step>,
     /// A step is already queued; further wake-ups add nothing.
     scheduled: bool,
-    /// Completes the task's future with the error of a panicking step.
-    fail: Box<dyn Fn(Error)>,
+    /// Completes the task's future with an error (`None`: cancelled).
+    settle: Box<dyn Fn(Option<Error>)>,
 }
 
 /// The loop's live tasks by id.
@@ -94,15 +95,20 @@ impl EventLoop {
                 Poll::Pending => Poll::Pending,
             }
         });
-        let failed = future.clone();
-        let fail = Box::new(move |e: Error| {
-            let _ = failed.set_exception(e);
+        let settled = future.clone();
+        let settle = Box::new(move |e: Option<Error>| match e {
+            Some(e) => {
+                let _ = settled.set_exception(e);
+            }
+            None => {
+                settled.cancel(None);
+            }
         });
         let id = {
             let mut tasks = self.inner.tasks.borrow_mut();
             let id = tasks.next_id;
             tasks.next_id += 1;
-            tasks.slots.insert(id, TaskSlot { step: Some(step), scheduled: false, fail });
+            tasks.slots.insert(id, TaskSlot { step: Some(step), scheduled: false, settle });
             id
         };
         schedule_step(self, id);
@@ -112,6 +118,18 @@ impl EventLoop {
     /// Number of tasks not yet done.
     pub fn task_count(&self) -> usize {
         self.inner.tasks.borrow().slots.len()
+    }
+
+    /// Cancels every task not yet done (what `asyncio.run` does before it
+    /// closes the loop); returns how many there were.
+    pub fn cancel_all_tasks(&self) -> usize {
+        let slots = std::mem::take(&mut self.inner.tasks.borrow_mut().slots);
+        let n = slots.len();
+        for (_, slot) in slots {
+            drop(slot.step);
+            (slot.settle)(None);
+        }
+        n
     }
 }
 
@@ -127,7 +145,7 @@ pub(crate) fn schedule_step(lp: &EventLoop, id: u64) {
     }
     let loop_id = lp.id();
     // By id, not by clone: a queued step must not keep the loop alive.
-    let _ = lp.call_soon_labelled(format!("<Task-{id} step>").into(), move || {
+    let _ = lp.call_soon_labelled(Cow::Borrowed("Task.__step"), move || {
         if let Some(lp) = EventLoop::by_id(loop_id) {
             run_step(&lp, id);
         }
@@ -160,7 +178,7 @@ fn run_step(lp: &EventLoop, id: u64) {
             drop(tasks);
             // A panic is the task's exception, as a raise in a coroutine is.
             if let Some(slot) = slot {
-                (slot.fail)(Error::user(TaskPanicked(crate::exception::panic_text(&*payload))));
+                (slot.settle)(Some(Error::user(TaskPanicked(crate::exception::panic_text(&*payload)))));
             }
         }
     }

@@ -12,6 +12,7 @@
 //! per `select` is nothing next to the system call behind it.
 
 mod exceptions;
+mod executor;
 mod io;
 mod run;
 mod run_once;
@@ -28,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::exception::ExceptionHandler;
 use crate::handle::{Callback, Handle, TimerHandle};
 use crate::remote::{LoopRemote, RemoteItem, Shared, ThreadsafeHandle};
-use crate::selector::{Event, Fd, Selector, SelectorKind};
+use crate::selector::{Event, Fd, Selector};
 use crate::task::TaskTable;
 use crate::timer_heap::TimerHeap;
 
@@ -97,6 +98,7 @@ pub(crate) struct Inner {
     exception_handler: RefCell<Option<ExceptionHandler>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) tasks: RefCell<TaskTable>,
+    executor: RefCell<executor::ExecutorState>,
     iterations: Cell<u64>,
     last_select_timeout: Cell<Option<f64>>,
 }
@@ -115,7 +117,7 @@ impl EventLoop {
     /// The OS error if the selector cannot be created (for example EMFILE).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Result<EventLoop> {
-        EventLoop::with_selector(SelectorKind::Default)
+        EventLoop::with_selector(crate::selector::SelectorKind::Default)
     }
 
     /// A `SelectorEventLoop` on the chosen selector.
@@ -123,7 +125,7 @@ impl EventLoop {
     /// # Errors
     /// The OS error if the selector cannot be created.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn with_selector(kind: SelectorKind) -> Result<EventLoop> {
+    pub fn with_selector(kind: crate::selector::SelectorKind) -> Result<EventLoop> {
         let selector = crate::selector::open(kind).map_err(|e| Error::os("selector", e))?;
         Ok(EventLoop::from_parts(selector, Rc::new(crate::clock::MonotonicClock)))
     }
@@ -164,6 +166,7 @@ impl EventLoop {
             exception_handler: RefCell::new(None),
             shared,
             tasks: RefCell::new(TaskTable::default()),
+            executor: RefCell::new(Default::default()),
             iterations: Cell::new(0),
             last_select_timeout: Cell::new(None),
         });

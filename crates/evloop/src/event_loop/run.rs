@@ -142,6 +142,7 @@ impl EventLoop {
             return Ok(());
         }
         inner.shared.closed.store(true, Ordering::Release);
+        self.shutdown_executor_nowait();
         // Drop everything outside the borrows: destructors may call back in.
         let ready = std::mem::take(&mut *inner.ready.borrow_mut());
         let timers = inner.timers.borrow_mut().drain();

@@ -17,7 +17,7 @@ use std::time::Duration;
 use ::mio::unix::SourceFd;
 use ::mio::{Events, Poll, Token, Waker};
 
-use super::{readiness, Event, Fd, Interest, Selector, Wake};
+use super::{Event, Fd, Interest, Selector, Wake};
 
 /// mio reports at most this many events per `select`; the rest wait for the
 /// next call (epoll keeps them), as a bounded batch keeps iterations short.
@@ -90,6 +90,20 @@ impl MioSelector {
         }
         Ok(())
     }
+}
+
+/// Maps asyncio's readiness rule onto a back end's flags: an error or hang-up
+/// makes the fd ready in both directions, so whichever callback is
+/// registered gets to see the error.
+fn readiness(readable: bool, writable: bool, error: bool) -> Interest {
+    let mut r = Interest::NONE;
+    if readable || error {
+        r = r.union(Interest::READ);
+    }
+    if writable || error {
+        r = r.union(Interest::WRITE);
+    }
+    r
 }
 
 /// `poll(2)` event flags for an interest.

@@ -148,27 +148,3 @@ pub fn open(kind: SelectorKind) -> io::Result<Box<dyn Selector>> {
         SelectorKind::Select => Box::new(select::SelectSelector::new()?),
     })
 }
-
-/// Maps asyncio's readiness rule onto a back end's flags: an error or hang-up
-/// makes the fd ready in both directions, so whichever callback is
-/// registered gets to see the error.
-pub(crate) fn readiness(readable: bool, writable: bool, error: bool) -> Interest {
-    let mut r = Interest::NONE;
-    if readable || error {
-        r = r.union(Interest::READ);
-    }
-    if writable || error {
-        r = r.union(Interest::WRITE);
-    }
-    r
-}
-
-/// Converts a timeout in seconds to whole milliseconds, rounding up so a
-/// deadline is never reached early (poll/epoll granularity).
-pub(crate) fn timeout_millis(timeout: Option<f64>) -> i32 {
-    match timeout {
-        None => -1,
-        Some(t) if t <= 0.0 => 0,
-        Some(t) => (t * 1000.0).ceil().min(i32::MAX as f64) as i32,
-    }
-}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::mio::{poll_events, poll_readiness};
 use super::self_pipe::SelfPipe;
-use super::{timeout_millis, Event, Fd, Interest, Selector, Wake};
+use super::{Event, Fd, Interest, Selector, Wake};
 
 /// A selector on `poll(2)`.
 pub struct PollSelector {
@@ -84,4 +84,14 @@ impl Selector for PollSelector {
 
 pub(crate) fn not_registered(fd: Fd) -> io::Error {
     io::Error::new(io::ErrorKind::NotFound, format!("{fd} is not registered"))
+}
+
+/// Converts a timeout in seconds to whole milliseconds, rounding up so a
+/// deadline is never reached early (poll/epoll granularity).
+pub(crate) fn timeout_millis(timeout: Option<f64>) -> i32 {
+    match timeout {
+        None => -1,
+        Some(t) if t <= 0.0 => 0,
+        Some(t) => (t * 1000.0).ceil().min(i32::MAX as f64) as i32,
+    }
 }
