@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Install everything a fresh Debian 12 machine (root, Node 20, rustup stable) needs to build
+# and test evloop, then build the addon and the wasm. Idempotent: a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+PNPM_VERSION=10.34.9
+# Outside the clone, so fresh clones reuse them (see README, "Caching").
+TOOLS_CACHE=${EVLOOP_TOOLS_CACHE:-$HOME/.cache/evloop-tools}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/evloop-target}
+export PATH="$root/.tools/bin:$PATH"
+
+t0=$SECONDS
+step() { echo "==> $* (+$((SECONDS - t0))s)"; }
+
+for tool in node npm cargo rustup; do
+  command -v "$tool" >/dev/null || { echo "setup: '$tool' not found; install Node >= 20.19 and rustup stable first" >&2; exit 1; }
+done
+
+step "system packages"
+need=()
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "    installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "    all present"
+fi
+
+step "rust target wasm32-unknown-unknown"
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+step "wasm-bindgen CLI"
+[ -f Cargo.lock ] || cargo generate-lockfile
+# The CLI must equal the wasm-bindgen crate in Cargo.lock.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+[ -n "$WB_VERSION" ] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+wb_root="$TOOLS_CACHE/wasm-bindgen-$WB_VERSION"
+wb="$wb_root/bin/wasm-bindgen"
+if [ -x "$wb" ] && [ "$("$wb" --version 2>/dev/null)" = "wasm-bindgen $WB_VERSION" ]; then
+  echo "    cached: $("$wb" --version)"
+else
+  echo "    cargo install wasm-bindgen-cli $WB_VERSION (a few minutes, once per machine)"
+  # No --locked: the CLI's own lockfile pins a webpki-roots release the registry index lacks.
+  # Its own target dir, not the shared one: it is built once and only the binary is kept.
+  env -u CARGO_TARGET_DIR cargo install --quiet wasm-bindgen-cli --version "=$WB_VERSION" --root "$wb_root"
+fi
+mkdir -p .tools/bin
+ln -sfn "$wb" .tools/bin/wasm-bindgen
+
+step "pnpm $PNPM_VERSION"
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  npm install -g --silent "pnpm@$PNPM_VERSION"
+  hash -r
+fi
+echo "    pnpm $(pnpm --version)"
+
+step "pnpm install"
+pnpm install --frozen-lockfile
+
+step "cargo fetch"
+cargo fetch --quiet
+
+step "build the Node addon"
+pnpm run --silent build:native
+
+step "build the wasm simulation"
+pnpm run --silent build:wasm
+
+step "setup done in $((SECONDS - t0))s"
