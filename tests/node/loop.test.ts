@@ -1,0 +1,320 @@
+// The native loop's scheduling semantics (asyncio 3.13): callSoon, timers,
+// stop, cancel, close, argument errors, runUntilComplete.
+import { describe, expect, it } from 'vitest';
+import { RuntimeError, type EventLoop } from 'evloop';
+import { makeLoop } from './loop-helpers.js';
+
+/** Schedules `loop.stop()` after everything queued so far and runs. */
+async function runPending(loop: EventLoop): Promise<void> {
+  loop.callSoon(() => loop.stop());
+  await loop.runForever();
+}
+
+describe('callSoon', () => {
+  it('runs callbacks first in, first out, with their arguments', async () => {
+    const loop = makeLoop();
+    const seen: unknown[] = [];
+    loop.callSoon((a: number, b: string) => seen.push(['one', a, b]), 1, 'x');
+    loop.callSoon(() => seen.push('two'));
+    loop.callSoon((...rest: unknown[]) => seen.push(rest), null, undefined, { k: 1 });
+    await runPending(loop);
+    expect(seen).toEqual([['one', 1, 'x'], 'two', [null, undefined, { k: 1 }]]);
+  });
+
+  it('runs a callback scheduled by a callback in the next iteration', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('a');
+      loop.callSoon(() => seen.push('c'));
+    });
+    loop.callSoon(() => seen.push('b'));
+    loop.callSoon(() => loop.callSoon(() => loop.stop()));
+    await loop.runForever();
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('returns a Handle that cancels', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    const h = loop.callSoon(() => seen.push('cancelled one'));
+    loop.callSoon(() => seen.push('kept'));
+    expect(h.cancelled()).toBe(false);
+    h.cancel();
+    h.cancel(); // idempotent
+    expect(h.cancelled()).toBe(true);
+    await runPending(loop);
+    expect(seen).toEqual(['kept']);
+  });
+
+  it('skips a handle cancelled by an earlier callback of the same iteration', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    let second: { cancel(): void } | undefined;
+    loop.callSoon(() => second?.cancel());
+    second = loop.callSoon(() => seen.push('second'));
+    await runPending(loop);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('callLater and callAt', () => {
+  it('run timers in deadline order, after ready callbacks', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callLater(0.03, () => {
+      seen.push('30ms');
+      loop.stop();
+    });
+    loop.callLater(0.01, (tag: string) => seen.push(tag), '10ms');
+    loop.callLater(0.02, () => seen.push('20ms'));
+    loop.callLater(0, () => seen.push('0ms'));
+    loop.callSoon(() => seen.push('soon'));
+    await loop.runForever();
+    expect(seen).toEqual(['soon', '0ms', '10ms', '20ms', '30ms']);
+  });
+
+  it('treat negative delays as due now, in deadline order', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callLater(-1, () => seen.push('a'));
+    loop.callLater(-2, () => seen.push('b'));
+    await loop.runUntilComplete(new Promise((r) => loop.callLater(0.001, r, undefined)));
+    expect(seen).toEqual(['b', 'a']);
+  });
+
+  it('callAt schedules on the loop clock and when() reports it', async () => {
+    const loop = makeLoop();
+    const when = loop.time() + 0.02;
+    let ranAt = -1;
+    const th = loop.callAt(when, () => {
+      ranAt = loop.time();
+      loop.stop();
+    });
+    expect(th.when()).toBe(when);
+    const later = loop.callLater(10, () => {});
+    expect(later.when()).toBeGreaterThanOrEqual(when);
+    later.cancel();
+    await loop.runForever();
+    expect(ranAt).toBeGreaterThanOrEqual(when - 1e-3); // never more than a clock resolution early
+  });
+
+  it('a cancelled timer does not run', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    const th = loop.callLater(0.01, () => seen.push('cancelled'));
+    loop.callLater(0.02, () => {
+      seen.push('kept');
+      loop.stop();
+    });
+    th.cancel();
+    expect(th.cancelled()).toBe(true);
+    await loop.runForever();
+    expect(seen).toEqual(['kept']);
+  });
+});
+
+describe('stop', () => {
+  it('finishes the iteration; what it schedules runs on the next runForever', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('a');
+      loop.stop();
+      loop.callSoon(() => seen.push('c'));
+    });
+    loop.callSoon(() => seen.push('b')); // same batch: still runs
+    await loop.runForever();
+    expect(seen).toEqual(['a', 'b']);
+    expect(loop.isRunning()).toBe(false);
+    await runPending(loop);
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('before runForever makes it run exactly one iteration', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('first');
+      loop.callSoon(() => seen.push('second'));
+    });
+    loop.stop();
+    await loop.runForever();
+    expect(seen).toEqual(['first']);
+    await runPending(loop);
+    expect(seen).toEqual(['first', 'second']);
+  });
+
+  it('from a Node callback wakes a loop that is waiting', async () => {
+    const loop = makeLoop();
+    loop.callLater(3600, () => {});
+    setTimeout(() => loop.stop(), 5);
+    await loop.runForever();
+    expect(loop.isRunning()).toBe(false);
+  });
+
+  it('isRunning is true from runForever until it resolves', async () => {
+    const loop = makeLoop();
+    const seen: boolean[] = [];
+    expect(loop.isRunning()).toBe(false);
+    loop.callSoon(() => {
+      seen.push(loop.isRunning());
+      loop.stop();
+    });
+    const run = loop.runForever();
+    seen.push(loop.isRunning());
+    await run;
+    seen.push(loop.isRunning());
+    expect(seen).toEqual([true, true, false]);
+  });
+});
+
+describe('errors', () => {
+  it('a closed loop refuses new work with RuntimeError', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => seen.push('dropped'));
+    loop.close();
+    loop.close(); // closing twice is fine
+    expect(loop.isClosed()).toBe(true);
+    for (const call of [
+      () => loop.callSoon(() => {}),
+      () => loop.callLater(1, () => {}),
+      () => loop.callAt(1, () => {}),
+    ]) {
+      expect(call).toThrow(RuntimeError);
+      expect(call).toThrow('Event loop is closed');
+    }
+    await expect(loop.runForever()).rejects.toThrow(new RuntimeError('Event loop is closed'));
+    await expect(loop.runUntilComplete(Promise.resolve(1))).rejects.toThrow('Event loop is closed');
+    expect(seen).toEqual([]);
+  });
+
+  it('errors carry the Python class name', () => {
+    const loop = makeLoop();
+    loop.close();
+    try {
+      loop.callSoon(() => {});
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(RuntimeError);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).name).toBe('RuntimeError');
+      expect((e as Error).message).toBe('Event loop is closed');
+    }
+  });
+
+  it('a running loop cannot run again or close', async () => {
+    const loop = makeLoop();
+    const errors: unknown[] = [];
+    loop.callSoon(async () => {
+      try {
+        loop.close();
+      } catch (e) {
+        errors.push(e);
+      }
+      await loop.runForever().catch((e) => errors.push(e));
+      loop.stop();
+    });
+    await loop.runForever();
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBeInstanceOf(RuntimeError);
+    expect((errors[0] as Error).message).toBe('Cannot close a running event loop');
+    expect(errors[1]).toBeInstanceOf(RuntimeError);
+    expect((errors[1] as Error).message).toBe('This event loop is already running');
+  });
+
+  it('another loop cannot run while one is running', async () => {
+    const loop = makeLoop();
+    const other = makeLoop();
+    let error: unknown;
+    loop.callSoon(async () => {
+      await other.runForever().catch((e) => (error = e));
+      loop.stop();
+    });
+    await loop.runForever();
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as Error).message).toBe('Cannot run the event loop while another loop is running');
+  });
+
+  it('bad argument types throw TypeError', () => {
+    const loop = makeLoop();
+    const anyLoop = loop as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const cases: [() => unknown, string | RegExp][] = [
+      [() => anyLoop.callLater(null, () => {}), 'delay must not be None'],
+      [() => anyLoop.callLater(undefined, () => {}), 'delay must not be None'],
+      [() => anyLoop.callAt(null, () => {}), 'when cannot be None'],
+      [() => anyLoop.callLater('1', () => {}), /delay must be a number/],
+      [() => anyLoop.callSoon(123), /callSoon\(\)/],
+      [() => anyLoop.callSoon(), /callSoon\(\)/],
+      [() => anyLoop.callLater(1, 'not a function'), /callLater\(\)/],
+      [() => anyLoop.callAt(1, {}), /callAt\(\)/],
+    ];
+    for (const [call, message] of cases) {
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow(message);
+    }
+  });
+});
+
+describe('runUntilComplete', () => {
+  it('resolves with the value of a promise settled by a loop callback', async () => {
+    const loop = makeLoop();
+    const value = await loop.runUntilComplete(new Promise<number>((resolve) => loop.callLater(0.01, resolve, 42)));
+    expect(value).toBe(42);
+    expect(loop.isRunning()).toBe(false);
+  });
+
+  it('rejects with the reason of a rejected promise', async () => {
+    const loop = makeLoop();
+    const reason = new Error('nope');
+    const p = new Promise((_, reject) => loop.callSoon(reject, reason));
+    await expect(loop.runUntilComplete(p)).rejects.toBe(reason);
+  });
+
+  it('completes an already-settled promise after one iteration', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('first');
+      loop.callSoon(() => seen.push('second'));
+    });
+    expect(await loop.runUntilComplete(Promise.resolve('v'))).toBe('v');
+    expect(seen).toEqual(['first']);
+  });
+
+  it('resolves with a promise settled from outside the loop', async () => {
+    const loop = makeLoop();
+    const p = new Promise((resolve) => setTimeout(resolve, 5, 'from node'));
+    expect(await loop.runUntilComplete(p)).toBe('from node');
+  });
+
+  it("rejects with 'Event loop stopped before Future completed.'", async () => {
+    const loop = makeLoop();
+    loop.callSoon(() => loop.stop());
+    const err = await loop.runUntilComplete(new Promise(() => {})).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect((err as Error).message).toBe('Event loop stopped before Future completed.');
+  });
+
+  it('does not stop a later run when the promise settles after it', async () => {
+    const loop = makeLoop();
+    let resolve!: (v: string) => void;
+    const p = new Promise<string>((r) => (resolve = r));
+    loop.callSoon(() => loop.stop());
+    await expect(loop.runUntilComplete(p)).rejects.toThrow('Event loop stopped before Future completed.');
+    resolve('late');
+    await p;
+    const seen: string[] = [];
+    loop.callSoon(() => loop.callSoon(() => seen.push('second iteration')));
+    loop.callLater(0.01, () => loop.stop());
+    await loop.runForever();
+    expect(seen).toEqual(['second iteration']);
+  });
+
+  it('rejects a non-awaitable with TypeError', async () => {
+    const loop = makeLoop();
+    await expect(loop.runUntilComplete(42 as unknown as Promise<number>)).rejects.toThrow(TypeError);
+    expect(loop.isRunning()).toBe(false);
+  });
+});
