@@ -2,7 +2,7 @@
 // stop, cancel, close, argument errors, runUntilComplete.
 import { describe, expect, it } from 'vitest';
 import { RuntimeError, type EventLoop } from 'evloop';
-import { makeLoop } from './loop-helpers.js';
+import { makeLoop, runNode } from './loop-helpers.js';
 
 /** Schedules `loop.stop()` after everything queued so far and runs. */
 async function runPending(loop: EventLoop): Promise<void> {
@@ -55,6 +55,41 @@ describe('callSoon', () => {
     second = loop.callSoon(() => seen.push('second'));
     await runPending(loop);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('a throwing callback', () => {
+  // Node runs process.nextTick callbacks before microtasks when both are
+  // queued (processTicksAndRejections), so `.tick` precedes `.micro`. What a
+  // callback queued must run before the loop's next callback even if it
+  // threw: Node skips its drain after a throw, the driver drains again.
+  // In a child process, to see the report on stderr.
+  it('still has its microtasks and nextTicks run before the next callback', async () => {
+    const res = await runNode(`
+      import { newEventLoop } from 'evloop';
+      const loop = newEventLoop();
+      const seen = [];
+      loop.callSoon(function A() {
+        seen.push('A');
+        void Promise.resolve().then(() => seen.push('A.micro'));
+        process.nextTick(() => seen.push('A.tick'));
+      });
+      loop.callSoon(function B() {
+        seen.push('B');
+        void Promise.resolve().then(() => seen.push('B.micro'));
+        process.nextTick(() => seen.push('B.tick'));
+        throw new Error('boom from B');
+      });
+      loop.callSoon(function C() { seen.push('C'); });
+      loop.callSoon(() => loop.stop());
+      await loop.runForever();
+      console.log(JSON.stringify(seen));
+    `);
+    expect(res.signal).toBeNull();
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual(['A', 'A.tick', 'A.micro', 'B', 'B.tick', 'B.micro', 'C']);
+    expect(res.stderr).toContain('Exception in callback B()');
+    expect(res.stderr).toContain('Error: boom from B');
   });
 });
 

@@ -263,6 +263,12 @@ impl DriverCore {
 
     /// Calls a scheduled JS callback; a throw goes to the loop's exception
     /// handler, as asyncio's `Handle._run` does, and the loop goes on.
+    ///
+    /// Node skips its nextTick and microtask drain after a throw, so the
+    /// driver then drains them itself, before the loop's next callback: a
+    /// nextTick that throws there is reported the same way (as Node's drain
+    /// after a callback that returned already reports it) and the drain goes
+    /// on with the rest.
     pub fn invoke(&self, func: &JsRef, args: Option<&JsRef>) {
         if !self.env.is_alive() || self.phase.get() == Phase::Disposed {
             return;
@@ -273,7 +279,8 @@ impl DriverCore {
         let argv = args
             .map(|a| js_callback::array_elements(env, a.get()))
             .unwrap_or_default();
-        if let Err(exc) = js_callback::make_callback(env, self.async_ctx.get(), f, &argv) {
+        let mut result = js_callback::make_callback(env, self.async_ctx.get(), f, &argv);
+        while let Err(exc) = result {
             if !js_callback::can_run_js(env) {
                 return; // the env is terminating (worker.terminate()); nothing to report
             }
@@ -283,6 +290,10 @@ impl DriverCore {
                 .with_handle(format!("<Handle {callback}>"))
                 .with_exception(js_callback::describe_exception(env, exc));
             self.report_exception(ctx);
+            if !self.env.is_alive() || self.phase.get() == Phase::Disposed {
+                return; // torn down meanwhile: no async context to drain under
+            }
+            result = js_callback::drain_task_queues(env, self.async_ctx.get());
         }
     }
 

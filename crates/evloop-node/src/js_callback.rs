@@ -129,6 +129,45 @@ pub fn make_callback(
     Err(take_exception(env))
 }
 
+/// Runs what Node skipped after a callback threw: its callback scope drains
+/// `process.nextTick` and the microtask queue only when the callback returns
+/// normally. Entering JS once more, with a no-op, under the same async
+/// context gives the drain a scope that does not fail. Only called after a
+/// throw, so a callback that returns pays nothing. `Err` is a nextTick
+/// callback that threw (cleared); the ones after it are still queued.
+///
+/// Needs an open handle scope.
+pub fn drain_task_queues(
+    env: sys::napi_env,
+    ctx: sys::napi_async_context,
+) -> Result<(), sys::napi_value> {
+    let mut noop = null_mut();
+    // SAFETY: env live on this thread; the name is empty (len 0), the
+    // callback takes no data.
+    let status = unsafe {
+        sys::napi_create_function(
+            env,
+            c"".as_ptr(),
+            0,
+            Some(noop_callback),
+            null_mut(),
+            &mut noop,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(take_exception(env));
+    }
+    make_callback(env, ctx, noop, &[])
+}
+
+/// The body of the no-op `drain_task_queues` enters: returns `undefined`.
+unsafe extern "C" fn noop_callback(
+    _env: sys::napi_env,
+    _info: sys::napi_callback_info,
+) -> sys::napi_value {
+    null_mut()
+}
+
 /// Whether the env may still run JS. A terminating worker (or an env being
 /// torn down) fails every call with `napi_pending_exception` but has no
 /// exception to show; that is not the callback's fault and is not reported.
