@@ -61,6 +61,25 @@ pub fn python_class(errno: i32) -> &'static str {
     }
 }
 
+/// The `code` of a resolution error, as Node's `dns` reports it: a name
+/// that does not resolve is `ENOTFOUND`, the rest keep their `EAI_*` name.
+/// Linux numbering.
+pub fn gai_code(errno: i32) -> &'static str {
+    match errno {
+        -2 | -5 => "ENOTFOUND",
+        -3 => "EAI_AGAIN",
+        -4 => "EAI_FAIL",
+        -6 => "EAI_FAMILY",
+        -7 => "EAI_SOCKTYPE",
+        -8 => "EAI_SERVICE",
+        -9 => "EAI_ADDRFAMILY",
+        -10 => "EAI_MEMORY",
+        -11 => "EAI_SYSTEM",
+        -1 => "EAI_BADFLAGS",
+        _ => "EAI_FAIL",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

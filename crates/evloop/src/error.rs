@@ -23,6 +23,9 @@ pub enum Error {
     Cancelled(String),
     /// `OSError` and its subclasses: a system call failed.
     Os(OsError),
+    /// `socket.gaierror`: name resolution failed; `errno` is the negative
+    /// `EAI_*` number, as Python reports it.
+    Gai(OsError),
     /// An error raised by user code (a callback, a task body).
     User(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -54,6 +57,20 @@ impl Error {
         Error::Os(OsError { errno, syscall, message })
     }
 
+    /// An OS error with a message of our own (asyncio's texts), keeping the
+    /// errno of the failure.
+    pub fn os_with_message(syscall: &'static str, errno: i32, message: impl Into<String>) -> Error {
+        Error::Os(OsError { errno, syscall, message: message.into() })
+    }
+
+    /// The errno of an OS error.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Os(e) | Error::Gai(e) => Some(e.errno),
+            _ => None,
+        }
+    }
+
     /// Wraps any user error (for example the reason a task failed).
     pub fn user(err: impl std::error::Error + Send + Sync + 'static) -> Error {
         Error::User(Arc::new(err))
@@ -69,6 +86,7 @@ impl Error {
             Error::InvalidState(_) => "InvalidStateError",
             Error::Cancelled(_) => "CancelledError",
             Error::Os(e) => crate::errno::python_class(e.errno),
+            Error::Gai(_) => "gaierror",
             Error::User(_) => "Exception",
         }
     }
@@ -77,6 +95,7 @@ impl Error {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             Error::Os(e) => crate::errno::name(e.errno),
+            Error::Gai(e) => Some(crate::errno::gai_code(e.errno)),
             _ => None,
         }
     }
@@ -89,7 +108,7 @@ impl Error {
             | Error::Type(m)
             | Error::InvalidState(m)
             | Error::Cancelled(m) => m.clone(),
-            Error::Os(e) => e.message.clone(),
+            Error::Os(e) | Error::Gai(e) => e.message.clone(),
             Error::User(e) => e.to_string(),
         }
     }

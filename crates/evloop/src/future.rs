@@ -27,6 +27,9 @@ struct FutureInner<T> {
     next_callback: Cell<u64>,
     /// Rust tasks awaiting this future.
     wakers: RefCell<Vec<Waker>>,
+    /// Makes `cancel()` a request, as on an asyncio `Task`: the hook starts
+    /// the cancellation and the future completes when it is done.
+    cancel_hook: RefCell<Option<Box<dyn FnOnce()>>>,
 }
 
 /// A result that will be set later, by a callback or a task.
@@ -55,6 +58,7 @@ impl EventLoop {
                 callbacks: RefCell::new(Vec::new()),
                 next_callback: Cell::new(0),
                 wakers: RefCell::new(Vec::new()),
+                cancel_hook: RefCell::new(None),
             }),
         }
     }
@@ -108,9 +112,32 @@ impl<T: 'static> Future<T> {
         self.complete(State::Done(Err(error)))
     }
 
-    /// Cancels the future. Returns `false` if it was already done.
+    /// Cancels the future. Returns `false` if it was already done. A future
+    /// that stands for ongoing work (`serve_forever()`) may stay pending
+    /// until that work has wound down, as an asyncio task does.
     pub fn cancel(&self, message: Option<&str>) -> bool {
-        self.complete(State::Cancelled(message.unwrap_or("").to_string())).is_ok() || self.cancelled()
+        if self.done() {
+            return false;
+        }
+        let hook = self.inner.cancel_hook.borrow_mut().take();
+        match hook {
+            Some(hook) => {
+                hook();
+                true
+            }
+            None => self.cancel_now(message),
+        }
+    }
+
+    /// Cancels at once, bypassing a cancel hook.
+    pub(crate) fn cancel_now(&self, message: Option<&str>) -> bool {
+        self.complete(State::Cancelled(message.unwrap_or("").to_string())).is_ok()
+    }
+
+    /// Makes `cancel()` call `hook` instead of completing the future.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn set_cancel_hook(&self, hook: Box<dyn FnOnce()>) {
+        *self.inner.cancel_hook.borrow_mut() = Some(hook);
     }
 
     fn complete(&self, state: State<T>) -> Result<()> {

@@ -36,12 +36,18 @@ mod exception;
 mod executor;
 mod future;
 mod handle;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod net;
 mod policy;
 mod remote;
 mod runner;
+#[cfg(not(target_arch = "wasm32"))]
+mod server;
 pub mod selector;
 mod task;
 mod timer_heap;
+#[cfg(not(target_arch = "wasm32"))]
+mod transport;
 
 pub use error::{Error, OsError, Result};
 pub use event_loop::{get_running_loop, EventLoop, LoopStats};
@@ -55,7 +61,13 @@ pub use policy::{
 pub use remote::{LoopRemote, ThreadsafeHandle};
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
-pub use task::{Task, TaskPanicked};
+pub use task::{Panicked, Task};
+#[cfg(not(target_arch = "wasm32"))]
+pub use net::{Address, Family, TransportSocket};
+#[cfg(not(target_arch = "wasm32"))]
+pub use server::{Host, ProtocolFactory, Server, ServerOptions, UnixServerOptions};
+#[cfg(not(target_arch = "wasm32"))]
+pub use transport::{BufferedProtocol, ConnectionOptions, ExtraInfo, Protocol, ReadBuffer, Transport};
 
 /// Panic with this payload inside a callback to end `run_forever` with the
 /// error instead of reporting it: the analogue of `SystemExit` and

@@ -43,17 +43,18 @@ impl<T> std::ops::Deref for Task<T> {
     }
 }
 
-/// A panic inside a task, kept as the task's error.
+/// A panic in a task, an executor job or a protocol callback, kept as
+/// the error it stands for.
 #[derive(Debug)]
-pub struct TaskPanicked(pub String);
+pub struct Panicked(pub String);
 
-impl std::fmt::Display for TaskPanicked {
+impl std::fmt::Display for Panicked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for TaskPanicked {}
+impl std::error::Error for Panicked {}
 
 impl<T: 'static> Task<T> {
     /// Cancels the task: its Rust future is dropped (which is how Rust
@@ -178,7 +179,7 @@ fn run_step(lp: &EventLoop, id: u64) {
             drop(tasks);
             // A panic is the task's exception, as a raise in a coroutine is.
             if let Some(slot) = slot {
-                (slot.settle)(Some(Error::user(TaskPanicked(crate::exception::panic_text(&*payload)))));
+                (slot.settle)(Some(Error::user(Panicked(crate::exception::panic_text(&*payload)))));
             }
         }
     }

@@ -28,9 +28,9 @@ on_every_selector! {
         lp.add_writer(fd, move || { log2.push("writable"); lp2.stop(); }).unwrap();
         lp.run_forever().unwrap();
         assert_eq!(log.get(), ["writable"]);
-        assert!(lp.remove_writer(fd));
-        assert!(!lp.remove_writer(fd));
-        assert!(!lp.remove_reader(fd));
+        assert!(lp.remove_writer(fd).unwrap());
+        assert!(!lp.remove_writer(fd).unwrap());
+        assert!(!lp.remove_reader(fd).unwrap());
     }
 
     // L-37: bytes written by a callback reach the reader.
@@ -50,7 +50,7 @@ on_every_selector! {
         lp.call_soon(move || { writer.write_all(b"hello").unwrap(); }).unwrap();
         lp.run_forever().unwrap();
         assert_eq!(got.get(), [b"hello".to_vec()]);
-        assert!(lp.remove_reader(a.as_raw_fd()));
+        assert!(lp.remove_reader(a.as_raw_fd()).unwrap());
     }
 
     // §3.2: level-triggered. A reader that leaves data is called again on
@@ -75,7 +75,7 @@ on_every_selector! {
         b.write_all(b"x").unwrap();
         run_once(&lp);
         assert_eq!(calls.get(), [4, 4, 2, 1]);
-        lp.remove_reader(a.as_raw_fd());
+        lp.remove_reader(a.as_raw_fd()).unwrap();
     }
 
     // L-35: a cancelled reader is not run; its registration is removed.
@@ -87,7 +87,7 @@ on_every_selector! {
         handle.cancel();
         run_once(&lp);
         assert!(log.get().is_empty());
-        assert!(!lp.remove_reader(a.as_raw_fd()), "the registration is gone");
+        assert!(!lp.remove_reader(a.as_raw_fd()).unwrap(), "the registration is gone");
     }
 
     // Replacing a reader cancels the old handle; reader and writer share one fd.
@@ -104,10 +104,10 @@ on_every_selector! {
         let mut got = log.get();
         got.sort();
         assert_eq!(got, ["new", "w"]);
-        assert!(lp.remove_writer(fd));
+        assert!(lp.remove_writer(fd).unwrap());
         run_once(&lp);
         assert_eq!(log.get().iter().filter(|s| **s == "w").count(), 1, "writer removed, reader kept");
-        assert!(lp.remove_reader(fd));
+        assert!(lp.remove_reader(fd).unwrap());
         let _keep = Rc::new(a);
     }
 }

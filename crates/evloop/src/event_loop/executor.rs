@@ -7,7 +7,7 @@ use super::EventLoop;
 use crate::error::{Error, Result};
 use crate::executor::{JobResult, ThreadPool};
 use crate::future::Future;
-use crate::task::TaskPanicked;
+use crate::task::Panicked;
 
 /// Completes the future of one executor job with its boxed result.
 pub(crate) type Completer = Box<dyn FnOnce(JobResult)>;
@@ -43,7 +43,7 @@ impl EventLoop {
                     Err(_) => done.set_exception(Error::Runtime("executor result of the wrong type".into())),
                 },
                 Err(payload) => {
-                    done.set_exception(Error::user(TaskPanicked(crate::exception::panic_text(&*payload))))
+                    done.set_exception(Error::user(Panicked(crate::exception::panic_text(&*payload))))
                 }
             };
         });

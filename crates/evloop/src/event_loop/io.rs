@@ -30,7 +30,24 @@ impl EventLoop {
 
     /// [`add_reader`](Self::add_reader) / [`add_writer`](Self::add_writer)
     /// with a label, for the bindings.
+    ///
+    /// # Errors
+    /// As `add_reader`; `RuntimeError('File descriptor <fd> is used by
+    /// transport <transport>')` for an fd a transport owns.
     pub fn add_io(&self, fd: Fd, direction: Interest, label: Cow<'static, str>, f: Box<dyn FnMut()>) -> Result<Handle> {
+        self.check_closed()?;
+        self.ensure_fd_no_transport(fd)?;
+        self.add_io_unchecked(fd, direction, label, f)
+    }
+
+    /// `add_io` for the loop's own transports and servers.
+    pub(crate) fn add_io_unchecked(
+        &self,
+        fd: Fd,
+        direction: Interest,
+        label: Cow<'static, str>,
+        f: Box<dyn FnMut()>,
+    ) -> Result<Handle> {
         self.check_closed()?;
         let handle = Handle::new(Callback::Repeat(f), label);
         let old = {
@@ -55,13 +72,55 @@ impl EventLoop {
 
     /// Stops watching `fd` for reading. Returns whether a reader was
     /// registered (`false` on a closed loop).
-    pub fn remove_reader(&self, fd: Fd) -> bool {
-        self.remove_io(fd, Interest::READ)
+    ///
+    /// # Errors
+    /// `RuntimeError` for an fd a transport owns.
+    pub fn remove_reader(&self, fd: Fd) -> Result<bool> {
+        if self.is_closed() {
+            return Ok(false);
+        }
+        self.ensure_fd_no_transport(fd)?;
+        Ok(self.remove_io(fd, Interest::READ))
     }
 
     /// Stops watching `fd` for writing. Returns whether a writer was registered.
-    pub fn remove_writer(&self, fd: Fd) -> bool {
-        self.remove_io(fd, Interest::WRITE)
+    ///
+    /// # Errors
+    /// `RuntimeError` for an fd a transport owns.
+    pub fn remove_writer(&self, fd: Fd) -> Result<bool> {
+        if self.is_closed() {
+            return Ok(false);
+        }
+        self.ensure_fd_no_transport(fd)?;
+        Ok(self.remove_io(fd, Interest::WRITE))
+    }
+
+    /// Records that a live transport owns `fd` (asyncio's `_transports`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn claim_fd(&self, fd: Fd, transport: std::rc::Weak<crate::transport::TransportInner>) {
+        self.inner.transports.borrow_mut().insert(fd, transport);
+    }
+
+    /// The transport of `fd` closed its socket.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn release_fd(&self, fd: Fd) {
+        self.inner.transports.borrow_mut().remove(&fd);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn ensure_fd_no_transport(&self, fd: Fd) -> Result<()> {
+        let owner = self.inner.transports.borrow().get(&fd).and_then(std::rc::Weak::upgrade);
+        match owner.map(crate::transport::Transport) {
+            Some(t) if !t.is_closing() => {
+                Err(Error::Runtime(format!("File descriptor {fd} is used by transport {t:?}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn ensure_fd_no_transport(&self, _fd: Fd) -> Result<()> {
+        Ok(())
     }
 
     pub(crate) fn remove_io(&self, fd: Fd, direction: Interest) -> bool {

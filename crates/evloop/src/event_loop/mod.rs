@@ -85,6 +85,9 @@ pub(crate) struct Inner {
     ready: RefCell<VecDeque<Ready>>,
     timers: RefCell<TimerHeap>,
     io: RefCell<HashMap<Fd, IoHandles>>,
+    /// Fds owned by live transports: `add_reader` and friends refuse them.
+    #[cfg(not(target_arch = "wasm32"))]
+    transports: RefCell<HashMap<Fd, Weak<crate::transport::TransportInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
     stopping: Cell<bool>,
@@ -156,6 +159,8 @@ impl EventLoop {
             ready: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerHeap::new()),
             io: RefCell::new(HashMap::new()),
+            #[cfg(not(target_arch = "wasm32"))]
+            transports: RefCell::new(HashMap::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
             running: Cell::new(false),

@@ -45,6 +45,19 @@ impl EventLoop {
         result
     }
 
+    /// Runs exactly one iteration, waiting for I/O as long as the loop's
+    /// state allows (asyncio's `_run_once` between setup and cleanup), for
+    /// embedding the loop in another and for tests that step it.
+    ///
+    /// # Errors
+    /// As [`run_forever`](Self::run_forever).
+    pub fn run_iteration(&self) -> Result<()> {
+        self.run_forever_setup()?;
+        let result = self.run_once(false);
+        self.run_forever_cleanup();
+        result
+    }
+
     /// The first half of `run_forever`, for drivers that run iterations
     /// themselves (Node's libuv loop): checks and marks the loop running.
     ///

@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use evloop::EventLoop;
 
+pub mod net;
+
 /// Defines each test body once and runs it on every selector, as asyncio's
 /// test suite runs its loop tests on each selector class.
 #[macro_export]
@@ -38,6 +40,13 @@ pub fn run_once(lp: &EventLoop) {
     let stopper = lp.clone();
     lp.call_soon(move || stopper.stop()).unwrap();
     lp.run_forever().unwrap();
+}
+
+/// One iteration that may wait for I/O, at most 50 ms (a timer bounds it).
+pub fn run_once_waiting(lp: &EventLoop) {
+    let t = lp.call_later(0.05, || ()).unwrap();
+    lp.run_iteration().unwrap();
+    t.cancel();
 }
 
 /// A shared list that callbacks append to.

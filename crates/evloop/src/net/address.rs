@@ -1,0 +1,73 @@
+//! Socket addresses, written the way asyncio writes them in messages:
+//! `('127.0.0.1', 8080)`, `('::1', 8080, 0, 0)`, `'/tmp/app.sock'`.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// The address of a socket.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// An IPv4 or IPv6 address and port.
+    Inet(SocketAddr),
+    /// A Unix socket path (empty for an unnamed socket; a leading NUL for
+    /// the Linux abstract namespace).
+    Unix(String),
+}
+
+impl Address {
+    /// The port, for IP addresses.
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Address::Inet(a) => Some(a.port()),
+            Address::Unix(_) => None,
+        }
+    }
+
+    pub(crate) fn from_sockaddr(addr: &socket2::SockAddr) -> Option<Address> {
+        if let Some(inet) = addr.as_socket() {
+            return Some(Address::Inet(inet));
+        }
+        if addr.is_unix() {
+            if let Some(path) = addr.as_pathname() {
+                return Some(Address::Unix(path.to_string_lossy().into_owned()));
+            }
+            if let Some(name) = addr.as_abstract_namespace() {
+                return Some(Address::Unix(format!("\0{}", String::from_utf8_lossy(name))));
+            }
+            return Some(Address::Unix(String::new()));
+        }
+        None
+    }
+}
+
+impl fmt::Display for Address {
+    /// Python's `repr()` of the address tuple (or path string).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Inet(SocketAddr::V4(a)) => write!(f, "('{}', {})", a.ip(), a.port()),
+            Address::Inet(SocketAddr::V6(a)) => {
+                write!(f, "('{}', {}, {}, {})", a.ip(), a.port(), a.flowinfo(), a.scope_id())
+            }
+            Address::Unix(p) => write!(f, "'{}'", p.replace('\0', "\\x00")),
+        }
+    }
+}
+
+/// Formats a list of addresses as Python prints a list of tuples.
+pub(crate) fn format_list(addrs: &[Address]) -> String {
+    let items: Vec<String> = addrs.iter().map(Address::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(Address::Inet("127.0.0.1:8080".parse().unwrap()).to_string(), "('127.0.0.1', 8080)");
+        assert_eq!(Address::Inet("[::1]:80".parse().unwrap()).to_string(), "('::1', 80, 0, 0)");
+        assert_eq!(Address::Unix("/tmp/s".into()).to_string(), "'/tmp/s'");
+        assert_eq!(format_list(&[]), "[]");
+    }
+}

@@ -1,0 +1,636 @@
+//! The socket transport of a selector loop (asyncio's
+//! `_SelectorSocketTransport`), as a small state machine:
+//! open -> closing (close(): flush, then lose) -> lost (connection_lost
+//! ran or is queued). `conn_lost` counts how often loss was requested, as
+//! in asyncio, and also drives the warnings for writes after loss.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::{Rc, Weak};
+
+use super::protocol::Protocol;
+use super::write_buffer::{Limits, WriteBuffer};
+use crate::error::{Error, Result};
+use crate::exception::ExceptionContext;
+use crate::future::Future;
+use crate::net::os_socket::StreamSocket;
+use crate::net::{Address, TransportSocket};
+use crate::selector::{Fd, Interest};
+use crate::server::Server;
+use crate::task::Panicked;
+use crate::EventLoop;
+
+/// One `recv` reads at most this much per readiness (asyncio's `max_size`).
+const MAX_READ: usize = 256 * 1024;
+
+/// From this many writes after the connection was lost on, each one logs a
+/// warning (asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`).
+const LOG_THRESHOLD_FOR_CONNLOST_WRITES: u32 = 5;
+
+thread_local! {
+    /// One read buffer per thread, lent to the transport being read:
+    /// a buffer per connection would cost 256 KiB each.
+    static READ_BUF: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub(crate) struct TransportInner {
+    pub(crate) id: u64,
+    lp: EventLoop,
+    /// `None` once `connection_lost` ran and the socket was closed.
+    sock: RefCell<Option<Box<dyn StreamSocket>>>,
+    fd: Fd,
+    socket_view: TransportSocket,
+    protocol: RefCell<Rc<dyn Protocol>>,
+    /// The server that accepted the connection, detached after loss.
+    server: RefCell<Option<Server>>,
+    peername: Option<Address>,
+    sockname: Option<Address>,
+    buffer: RefCell<WriteBuffer>,
+    limits: Cell<Limits>,
+    closing: Cell<bool>,
+    conn_lost: Cell<u32>,
+    /// `write_eof()` was called.
+    eof: Cell<bool>,
+    /// Reading paused by `pause_reading()`.
+    paused: Cell<bool>,
+    /// `pause_writing()` was called and `resume_writing()` not yet.
+    protocol_paused: Cell<bool>,
+}
+
+/// A connection's transport. Clones are the same transport.
+#[derive(Clone)]
+pub struct Transport(pub(crate) Rc<TransportInner>);
+
+/// What `get_extra_info` can return.
+#[derive(Clone, Debug)]
+pub enum ExtraInfo {
+    /// `"peername"` / `"sockname"`.
+    Address(Address),
+    /// `"socket"`.
+    Socket(TransportSocket),
+}
+
+impl Transport {
+    /// Wraps a connected socket: the server (if any) counts it at once;
+    /// `connection_made`, the start of reading and `waiter` follow through
+    /// `call_soon`, in that order.
+    pub(crate) fn new(
+        lp: &EventLoop,
+        sock: Box<dyn StreamSocket>,
+        protocol: Rc<dyn Protocol>,
+        server: Option<Server>,
+        peername: Option<Address>,
+        waiter: Option<Future<()>>,
+    ) -> Result<Transport> {
+        let fd = sock.fd();
+        let inner = Rc::new(TransportInner {
+            id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            lp: lp.clone(),
+            socket_view: TransportSocket(sock.fd_cell()),
+            sockname: sock.local_addr(),
+            peername: peername.or_else(|| sock.peer_addr()),
+            sock: RefCell::new(Some(sock)),
+            fd,
+            protocol: RefCell::new(protocol.clone()),
+            server: RefCell::new(server.clone()),
+            buffer: RefCell::new(WriteBuffer::default()),
+            limits: Cell::new(Limits::default()),
+            closing: Cell::new(false),
+            conn_lost: Cell::new(0),
+            eof: Cell::new(false),
+            paused: Cell::new(false),
+            protocol_paused: Cell::new(false),
+        });
+        let transport = Transport(inner);
+        if let Some(server) = &server {
+            server.attach(&transport);
+        }
+        lp.claim_fd(fd, Rc::downgrade(&transport.0));
+        let t = transport.clone();
+        lp.call_soon_labelled(Cow::Borrowed("Protocol.connection_made"), move || {
+            let protocol = t.0.protocol.borrow().clone();
+            if let Err(e) = call_protocol(|| protocol.connection_made(&t)) {
+                t.0.lp.call_exception_handler(
+                    ExceptionContext::new("Exception in callback Protocol.connection_made")
+                        .with_exception(e.to_string()),
+                );
+            }
+        })?;
+        let t = transport.clone();
+        lp.call_soon_labelled(Cow::Borrowed("Transport._add_reader"), move || t.start_reading())?;
+        if let Some(waiter) = waiter {
+            lp.call_soon_labelled(Cow::Borrowed("set_result_unless_cancelled"), move || {
+                if !waiter.done() {
+                    let _ = waiter.set_result(());
+                }
+            })?;
+        }
+        Ok(transport)
+    }
+
+    /// Whether the two are the same transport.
+    pub fn ptr_eq(&self, other: &Transport) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<TransportInner> {
+        Rc::downgrade(&self.0)
+    }
+
+    /// The loop the transport runs on.
+    pub fn get_loop(&self) -> EventLoop {
+        self.0.lp.clone()
+    }
+
+    // ----- extra info -----
+
+    /// `get_extra_info(name)`: `"peername"`, `"sockname"`, `"socket"`;
+    /// `None` for other names (the caller applies its default).
+    pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
+        match name {
+            "peername" => self.0.peername.clone().map(ExtraInfo::Address),
+            "sockname" => self.0.sockname.clone().map(ExtraInfo::Address),
+            "socket" => Some(ExtraInfo::Socket(self.0.socket_view.clone())),
+            _ => None,
+        }
+    }
+
+    /// The peer's address.
+    pub fn peername(&self) -> Option<Address> {
+        self.0.peername.clone()
+    }
+
+    /// The local address.
+    pub fn sockname(&self) -> Option<Address> {
+        self.0.sockname.clone()
+    }
+
+    /// A view of the socket.
+    pub fn socket(&self) -> TransportSocket {
+        self.0.socket_view.clone()
+    }
+
+    // ----- protocol -----
+
+    /// Swaps the protocol that receives the connection's events.
+    pub fn set_protocol(&self, protocol: Rc<dyn Protocol>) {
+        *self.0.protocol.borrow_mut() = protocol;
+    }
+
+    /// The current protocol.
+    pub fn get_protocol(&self) -> Rc<dyn Protocol> {
+        self.0.protocol.borrow().clone()
+    }
+
+    // ----- reading -----
+
+    /// Whether the transport is reading (not paused, not closing).
+    pub fn is_reading(&self) -> bool {
+        !self.0.paused.get() && !self.0.closing.get()
+    }
+
+    /// Stops reading until `resume_reading()`; idempotent, and a no-op
+    /// once closing. Data meanwhile waits in the kernel.
+    pub fn pause_reading(&self) {
+        if self.0.closing.get() || self.0.paused.get() {
+            return;
+        }
+        self.0.paused.set(true);
+        self.0.lp.remove_io(self.0.fd, Interest::READ);
+    }
+
+    /// Resumes reading; idempotent, and a no-op once closing.
+    pub fn resume_reading(&self) {
+        if self.0.closing.get() || !self.0.paused.get() {
+            return;
+        }
+        self.0.paused.set(false);
+        self.start_reading();
+    }
+
+    fn start_reading(&self) {
+        if !self.is_reading() {
+            return;
+        }
+        // The registration holds the transport, as asyncio's reader handle
+        // does; removing it (close, pause) lets an abandoned transport go.
+        let t = self.clone();
+        let result = self.0.lp.add_io_unchecked(
+            self.0.fd,
+            Interest::READ,
+            Cow::Borrowed("Transport._read_ready"),
+            Box::new(move || t.read_ready()),
+        );
+        if let Err(e) = result {
+            self.fatal_error(e, "Fatal read error on socket transport");
+        }
+    }
+
+    fn read_ready(&self) {
+        if self.0.conn_lost.get() > 0 {
+            return;
+        }
+        let protocol = self.0.protocol.borrow().clone();
+        if let Some(buffered) = protocol.buffered() {
+            return self.read_ready_into(buffered);
+        }
+        let mut buf = READ_BUF.with(|b| b.borrow_mut().take()).unwrap_or_else(|| vec![0; MAX_READ]);
+        let n = self.recv(&mut buf);
+        match n {
+            Ok(Some(0)) => self.read_ready_eof(&protocol),
+            Ok(Some(n)) => {
+                if let Err(e) = call_protocol(|| protocol.data_received(&buf[..n])) {
+                    self.fatal_error(e, "Fatal error: protocol.data_received() call failed.");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.fatal_error(e, "Fatal read error on socket transport"),
+        }
+        READ_BUF.with(|b| *b.borrow_mut() = Some(buf));
+    }
+
+    /// `BufferedProtocol`: `get_buffer(-1)` before every read, then
+    /// `buffer_updated(n)`, or `eof_received` on EOF.
+    fn read_ready_into(&self, buffered: &dyn super::BufferedProtocol) {
+        let buf = match call_protocol(|| buffered.get_buffer(-1)) {
+            Ok(buf) if buf.borrow().is_empty() => {
+                let e = Error::Runtime("get_buffer() returned an empty buffer".into());
+                return self.fatal_error(e, "Fatal error: protocol.get_buffer() call failed.");
+            }
+            Ok(buf) => buf,
+            Err(e) => return self.fatal_error(e, "Fatal error: protocol.get_buffer() call failed."),
+        };
+        let n = self.recv(&mut buf.borrow_mut());
+        match n {
+            Ok(Some(0)) => {
+                let protocol = self.0.protocol.borrow().clone();
+                self.read_ready_eof(&protocol)
+            }
+            Ok(Some(n)) => {
+                if let Err(e) = call_protocol(|| buffered.buffer_updated(n)) {
+                    self.fatal_error(e, "Fatal error: protocol.buffer_updated() call failed.");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.fatal_error(e, "Fatal read error on socket transport"),
+        }
+    }
+
+    /// One `recv`: `Ok(None)` when it would block.
+    fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        let sock = self.0.sock.borrow();
+        let Some(sock) = sock.as_ref() else { return Ok(None) };
+        match sock.recv(buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => Ok(None),
+            Err(e) => Err(Error::os("recv", e)),
+        }
+    }
+
+    fn read_ready_eof(&self, protocol: &Rc<dyn Protocol>) {
+        match call_protocol(|| protocol.eof_received()) {
+            Err(e) => self.fatal_error(e, "Fatal error: protocol.eof_received() call failed."),
+            // Half-open: stop reading, keep writing possible.
+            Ok(true) => {
+                self.0.lp.remove_io(self.0.fd, Interest::READ);
+            }
+            Ok(false) => self.close(),
+        }
+    }
+
+    // ----- writing -----
+
+    /// Sends `data` (copied): at once if nothing is buffered, else after
+    /// what is. Writes after the connection was lost are dropped.
+    ///
+    /// # Errors
+    /// `RuntimeError('Cannot call write() after write_eof()')`.
+    pub fn write(&self, data: &[u8]) -> Result<()> {
+        if self.0.eof.get() {
+            return Err(Error::Runtime("Cannot call write() after write_eof()".into()));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.0.conn_lost.get() > 0 {
+            if self.0.conn_lost.get() >= LOG_THRESHOLD_FOR_CONNLOST_WRITES {
+                log::warn!(target: "evloop", "socket.send() raised exception.");
+            }
+            self.0.conn_lost.set(self.0.conn_lost.get() + 1);
+            return Ok(());
+        }
+        let mut rest = data;
+        if self.0.buffer.borrow().is_empty() {
+            let sent = {
+                let sock = self.0.sock.borrow();
+                match sock.as_ref().map(|s| s.send(data)) {
+                    Some(Ok(n)) => n,
+                    Some(Err(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => 0,
+                    Some(Err(e)) => {
+                        drop(sock);
+                        self.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
+                        return Ok(());
+                    }
+                    None => 0,
+                }
+            };
+            rest = &data[sent..];
+            if rest.is_empty() {
+                return Ok(());
+            }
+            self.start_writing();
+        }
+        self.0.buffer.borrow_mut().push(rest);
+        self.maybe_pause_protocol();
+        Ok(())
+    }
+
+    /// Writes each piece, in order (one vectored send where possible).
+    ///
+    /// # Errors
+    /// `RuntimeError('Cannot call writelines() after write_eof()')`.
+    pub fn writelines<'a>(&self, pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
+        if self.0.eof.get() {
+            return Err(Error::Runtime("Cannot call writelines() after write_eof()".into()));
+        }
+        if self.0.conn_lost.get() > 0 {
+            return Ok(());
+        }
+        let was_empty = self.0.buffer.borrow().is_empty();
+        {
+            let mut buffer = self.0.buffer.borrow_mut();
+            for piece in pieces {
+                buffer.push(piece);
+            }
+        }
+        if was_empty && !self.0.buffer.borrow().is_empty() {
+            self.write_ready();
+            if !self.0.buffer.borrow().is_empty() && self.0.conn_lost.get() == 0 {
+                self.start_writing();
+            }
+        }
+        self.maybe_pause_protocol();
+        Ok(())
+    }
+
+    fn start_writing(&self) {
+        let t = self.clone();
+        let result = self.0.lp.add_io_unchecked(
+            self.0.fd,
+            Interest::WRITE,
+            Cow::Borrowed("Transport._write_ready"),
+            Box::new(move || t.write_ready()),
+        );
+        if let Err(e) = result {
+            self.fatal_error(e, "Fatal write error on socket transport");
+        }
+    }
+
+    fn write_ready(&self) {
+        if self.0.conn_lost.get() > 0 {
+            return;
+        }
+        let sent = {
+            let sock = self.0.sock.borrow();
+            let buffer = self.0.buffer.borrow();
+            match sock.as_ref() {
+                Some(s) if !buffer.is_empty() => s.send_vectored(&buffer.slices()),
+                _ => Ok(0),
+            }
+        };
+        match sent {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(e) => {
+                self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+                self.0.buffer.borrow_mut().clear();
+                self.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
+            }
+            Ok(n) => {
+                self.0.buffer.borrow_mut().consume(n);
+                // May append to the buffer.
+                self.maybe_resume_protocol();
+                if self.0.buffer.borrow().is_empty() {
+                    self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+                    if self.0.closing.get() {
+                        self.call_connection_lost(None);
+                    } else if self.0.eof.get() {
+                        self.shutdown_write();
+                    }
+                }
+            }
+        }
+    }
+
+    fn shutdown_write(&self) {
+        if let Some(sock) = self.0.sock.borrow().as_ref() {
+            // The peer may be gone already; the read side will tell.
+            let _ = sock.shutdown_write();
+        }
+    }
+
+    /// Closes the write side once the buffer is flushed; the peer reads
+    /// EOF. Idempotent; a no-op once closing.
+    pub fn write_eof(&self) {
+        if self.0.closing.get() || self.0.eof.get() {
+            return;
+        }
+        self.0.eof.set(true);
+        if self.0.buffer.borrow().is_empty() {
+            self.shutdown_write();
+        }
+    }
+
+    /// Stream sockets can half-close.
+    pub fn can_write_eof(&self) -> bool {
+        true
+    }
+
+    /// Bytes waiting to be sent.
+    pub fn get_write_buffer_size(&self) -> usize {
+        self.0.buffer.borrow().len()
+    }
+
+    /// `(low, high)`.
+    pub fn get_write_buffer_limits(&self) -> (usize, usize) {
+        let l = self.0.limits.get();
+        (l.low, l.high)
+    }
+
+    /// Sets the water marks (see asyncio for the defaults when one is
+    /// missing) and applies them at once: this may call `pause_writing()`.
+    ///
+    /// # Errors
+    /// `ValueError('high (h) must be >= low (l) must be >= 0')`.
+    pub fn set_write_buffer_limits(&self, high: Option<i64>, low: Option<i64>) -> Result<()> {
+        self.0.limits.set(Limits::new(high, low)?);
+        self.maybe_pause_protocol();
+        Ok(())
+    }
+
+    fn maybe_pause_protocol(&self) {
+        if self.0.buffer.borrow().len() <= self.0.limits.get().high || self.0.protocol_paused.get() {
+            return;
+        }
+        self.0.protocol_paused.set(true);
+        let protocol = self.0.protocol.borrow().clone();
+        if let Err(e) = call_protocol(|| protocol.pause_writing()) {
+            self.report(e, "protocol.pause_writing() failed");
+        }
+    }
+
+    fn maybe_resume_protocol(&self) {
+        if !self.0.protocol_paused.get() || self.0.buffer.borrow().len() > self.0.limits.get().low {
+            return;
+        }
+        self.0.protocol_paused.set(false);
+        let protocol = self.0.protocol.borrow().clone();
+        if let Err(e) = call_protocol(|| protocol.resume_writing()) {
+            self.report(e, "protocol.resume_writing() failed");
+        }
+    }
+
+    // ----- closing -----
+
+    /// Whether `close()`/`abort()` was called or the connection failed.
+    pub fn is_closing(&self) -> bool {
+        self.0.closing.get()
+    }
+
+    /// Stops reading now; once the buffer is flushed, `connection_lost(None)`
+    /// runs (in the next iteration if nothing is buffered). Idempotent.
+    pub fn close(&self) {
+        if self.0.closing.get() {
+            return;
+        }
+        self.0.closing.set(true);
+        self.0.lp.remove_io(self.0.fd, Interest::READ);
+        if self.0.buffer.borrow().is_empty() {
+            self.0.conn_lost.set(self.0.conn_lost.get() + 1);
+            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+            self.schedule_connection_lost(None);
+        }
+    }
+
+    /// Drops the buffer and closes at once; `connection_lost(None)` follows
+    /// in the next iteration. A no-op once the connection is lost.
+    pub fn abort(&self) {
+        self.force_close(None);
+    }
+
+    fn force_close(&self, exc: Option<Error>) {
+        if self.0.conn_lost.get() > 0 {
+            return;
+        }
+        if !self.0.buffer.borrow().is_empty() {
+            self.0.buffer.borrow_mut().clear();
+            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+        }
+        if !self.0.closing.get() {
+            self.0.closing.set(true);
+            self.0.lp.remove_io(self.0.fd, Interest::READ);
+        }
+        self.0.conn_lost.set(self.0.conn_lost.get() + 1);
+        self.schedule_connection_lost(exc);
+    }
+
+    fn schedule_connection_lost(&self, exc: Option<Error>) {
+        let t = self.clone();
+        let scheduled =
+            self.0.lp.call_soon_labelled(Cow::Borrowed("Transport._call_connection_lost"), move || {
+                t.call_connection_lost(exc)
+            });
+        if scheduled.is_err() {
+            // The loop is closed: nothing will run; release the socket now.
+            self.release();
+        }
+    }
+
+    /// Reports an error the protocol caused (not OS errors, which go to
+    /// `connection_lost` only) and closes the connection with it.
+    fn fatal_error(&self, exc: Error, message: &str) {
+        if !matches!(exc, Error::Os(_)) {
+            self.report(exc.clone(), message);
+        }
+        self.force_close(Some(exc));
+    }
+
+    fn report(&self, exc: Error, message: &str) {
+        let protocol = self.0.protocol.borrow().describe();
+        self.0.lp.call_exception_handler(
+            ExceptionContext::new(message)
+                .with_exception(exc.to_string())
+                .with("transport", format!("{self:?}"))
+                .with("protocol", protocol),
+        );
+    }
+
+    fn call_connection_lost(&self, exc: Option<Error>) {
+        let protocol = self.0.protocol.borrow().clone();
+        let result = call_protocol(|| protocol.connection_lost(exc));
+        self.release();
+        if let Err(e) = result {
+            self.0.lp.call_exception_handler(
+                ExceptionContext::new("Exception in callback Transport._call_connection_lost")
+                    .with_exception(e.to_string())
+                    .with("transport", format!("{self:?}")),
+            );
+        }
+    }
+
+    /// Closes the socket and detaches from the server: after
+    /// `connection_lost` returned, so `wait_closed()` wakes only then.
+    fn release(&self) {
+        self.0.lp.release_fd(self.0.fd);
+        let sock = self.0.sock.borrow_mut().take();
+        drop(sock);
+        let server = self.0.server.borrow_mut().take();
+        if let Some(server) = server {
+            server.detach(self.0.id);
+        }
+    }
+}
+
+/// Calls into the protocol, turning a panic into an error like an `Err`.
+pub(crate) fn call_protocol<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(Error::user(Panicked(crate::exception::panic_text(&*payload)))),
+    }
+}
+
+impl Drop for TransportInner {
+    /// A transport dropped without `connection_lost` (abandoned while
+    /// paused) must not keep its server "active" forever (gh-114914): it
+    /// detaches, and its socket closes.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.get_mut().take() {
+            server.detach(self.id);
+        }
+        if self.sock.get_mut().is_some() {
+            self.lp.release_fd(self.fd);
+        }
+    }
+}
+
+impl fmt::Debug for Transport {
+    /// `<_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let closed = self.0.sock.borrow().is_none();
+        write!(f, "<_SelectorSocketTransport")?;
+        if closed {
+            return write!(f, " closed>");
+        }
+        if self.0.closing.get() {
+            write!(f, " closing")?;
+        }
+        write!(f, " fd={}", self.0.fd)?;
+        let reading = if self.0.lp.io_handle(self.0.fd, Interest::READ).is_some() { "polling" } else { "idle" };
+        let writing = if self.0.lp.io_handle(self.0.fd, Interest::WRITE).is_some() { "polling" } else { "idle" };
+        write!(f, " read={reading} write=<{writing}, bufsize={}>>", self.0.buffer.borrow().len())
+    }
+}
