@@ -28,7 +28,9 @@ pub(crate) enum RemoteItem {
 /// State shared between the loop and its remotes.
 pub(crate) struct Shared {
     pub(crate) inbox: Mutex<Vec<RemoteItem>>,
-    pub(crate) waker: Arc<dyn Wake>,
+    /// `None` once the loop is closed, so its fd closes with the loop even
+    /// while a remote or a transport still holds this struct.
+    pub(crate) waker: Mutex<Option<Arc<dyn Wake>>>,
     pub(crate) closed: AtomicBool,
     /// The thread that owns the loop; wakers compare against it.
     pub(crate) owner: ThreadId,
@@ -40,7 +42,22 @@ impl Shared {
             return Err(Error::loop_closed());
         }
         self.inbox.lock().unwrap_or_else(|p| p.into_inner()).push(item);
-        self.waker.wake().map_err(|e| Error::os("write", e))
+        self.wake()
+    }
+
+    /// Wakes the selector (a no-op once the loop is closed).
+    pub(crate) fn wake(&self) -> Result<()> {
+        let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match waker {
+            Some(w) => w.wake().map_err(|e| Error::os("write", e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the loop closed and drops the waker (closing its fd).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.waker.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     pub(crate) fn take_inbox(&self) -> Vec<RemoteItem> {

@@ -147,7 +147,7 @@ impl EventLoop {
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Vec::new()),
-            waker: selector.waker(),
+            waker: Mutex::new(Some(selector.waker())),
             closed: Default::default(),
             owner: std::thread::current().id(),
         });
@@ -237,7 +237,7 @@ impl EventLoop {
     /// `RuntimeError('Event loop is closed')`.
     pub fn call_soon_threadsafe(&self, f: impl FnOnce() + 'static) -> Result<Handle> {
         let handle = self.call_soon(f)?;
-        self.inner.shared.waker.wake().map_err(|e| Error::os("write", e))?;
+        self.inner.shared.wake()?;
         Ok(handle)
     }
 
@@ -336,7 +336,7 @@ impl EventLoop {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
+        self.shared.close();
         let id = self.id;
         // The thread-local may already be gone at thread exit.
         let _ = LOOPS.try_with(|l| l.borrow_mut().remove(&id));

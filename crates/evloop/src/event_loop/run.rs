@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::Ordering;
 
 use super::{EventLoop, Inner};
 use crate::error::{Error, Result};
@@ -154,7 +153,7 @@ impl EventLoop {
         if inner.closed.replace(true) {
             return Ok(());
         }
-        inner.shared.closed.store(true, Ordering::Release);
+        inner.shared.close();
         self.shutdown_executor_nowait();
         // Drop everything outside the borrows: destructors may call back in.
         let ready = std::mem::take(&mut *inner.ready.borrow_mut());

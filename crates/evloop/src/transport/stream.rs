@@ -585,6 +585,9 @@ impl Transport {
     /// Closes the socket and detaches from the server: after
     /// `connection_lost` returned, so `wait_closed()` wakes only then.
     fn release(&self) {
+        // Forget the protocol, as asyncio does: a protocol that holds its
+        // transport would otherwise keep both alive forever.
+        *self.0.protocol.borrow_mut() = Rc::new(Released);
         self.0.lp.release_fd(self.0.fd);
         let sock = self.0.sock.borrow_mut().take();
         drop(sock);
@@ -594,6 +597,11 @@ impl Transport {
         }
     }
 }
+
+/// Stands in for the protocol after `connection_lost`.
+struct Released;
+
+impl Protocol for Released {}
 
 /// Calls into the protocol, turning a panic into an error like an `Err`.
 pub(crate) fn call_protocol<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {

@@ -1,0 +1,66 @@
+//! A TCP echo server on the evloop crate alone.
+//!
+//! ```text
+//! cargo run --release --example echo_server -- 127.0.0.1:0 [--selector epoll|poll|select]
+//! ```
+//! Prints the bound address (`127.0.0.1:PORT`) as its first line, echoes
+//! every byte back, and runs until killed. The benchmarks drive it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use evloop::{EventLoop, Protocol, SelectorKind, ServerOptions, Transport};
+
+#[derive(Default)]
+struct Echo {
+    transport: RefCell<Option<Transport>>,
+}
+
+impl Protocol for Echo {
+    fn connection_made(&self, transport: &Transport) -> evloop::Result<()> {
+        *self.transport.borrow_mut() = Some(transport.clone());
+        Ok(())
+    }
+
+    fn data_received(&self, data: &[u8]) -> evloop::Result<()> {
+        if let Some(t) = self.transport.borrow().as_ref() {
+            t.write(data)?;
+        }
+        Ok(())
+    }
+
+    fn connection_lost(&self, _exc: Option<evloop::Error>) -> evloop::Result<()> {
+        // Drop the transport: it holds us, we hold it.
+        self.transport.borrow_mut().take();
+        Ok(())
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:0".to_string();
+    let mut selector = SelectorKind::Default;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--selector" => {
+                let name = args.next().ok_or("--selector needs a name")?;
+                selector = SelectorKind::from_name(&name).ok_or(format!("unknown selector {name:?}"))?;
+            }
+            other => addr = other.to_string(),
+        }
+    }
+    let (host, port) = addr.rsplit_once(':').ok_or("the address is HOST:PORT")?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port: u16 = port.parse()?;
+
+    let lp = EventLoop::with_selector(selector)?;
+    let create = lp.create_server(|| Rc::new(Echo::default()) as Rc<dyn Protocol>, Some(host.as_str().into()), Some(port), ServerOptions::default());
+    let task = lp.create_task(create)?;
+    let server = lp.run_until_complete(&task)??;
+    match server.sockets()[0].getsockname()? {
+        evloop::Address::Inet(a) => println!("{a}"),
+        other => println!("{other}"),
+    }
+    lp.run_forever()?;
+    Ok(())
+}
