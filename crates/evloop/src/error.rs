@@ -28,6 +28,22 @@ pub enum Error {
     Gai(OsError),
     /// An error raised by user code (a callback, a task body).
     User(Arc<dyn std::error::Error + Send + Sync>),
+    /// `asyncio.IncompleteReadError` (an `EOFError`): EOF came before the
+    /// stream delivered what a read needed.
+    IncompleteRead {
+        /// The bytes read before EOF.
+        partial: Vec<u8>,
+        /// The bytes expected (`None`: until a separator, "undefined").
+        expected: Option<usize>,
+    },
+    /// `asyncio.LimitOverrunError`: a separator search went past the
+    /// stream's limit.
+    LimitOverrun {
+        /// asyncio's text.
+        message: String,
+        /// How many bytes are to be consumed.
+        consumed: usize,
+    },
 }
 
 /// A failed system call, with the positive errno as Python reports it.
@@ -88,6 +104,8 @@ impl Error {
             Error::Os(e) => crate::errno::python_class(e.errno),
             Error::Gai(_) => "gaierror",
             Error::User(_) => "Exception",
+            Error::IncompleteRead { .. } => "IncompleteReadError",
+            Error::LimitOverrun { .. } => "LimitOverrunError",
         }
     }
 
@@ -110,6 +128,11 @@ impl Error {
             | Error::Cancelled(m) => m.clone(),
             Error::Os(e) | Error::Gai(e) => e.message.clone(),
             Error::User(e) => e.to_string(),
+            Error::IncompleteRead { partial, expected } => {
+                let expected = expected.map_or_else(|| "undefined".to_string(), |n| n.to_string());
+                format!("{} bytes read on a total of {expected} expected bytes", partial.len())
+            }
+            Error::LimitOverrun { message, .. } => message.clone(),
         }
     }
 }

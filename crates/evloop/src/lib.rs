@@ -44,6 +44,8 @@ mod runner;
 #[cfg(not(target_arch = "wasm32"))]
 mod server;
 pub mod selector;
+#[cfg(not(target_arch = "wasm32"))]
+mod streams;
 mod task;
 mod timer_heap;
 #[cfg(not(target_arch = "wasm32"))]
@@ -68,6 +70,10 @@ pub use net::{Address, Family, TransportSocket};
 pub use server::{Host, ProtocolFactory, Server, ServerOptions, UnixServerOptions};
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::{BufferedProtocol, ConnectionOptions, ExtraInfo, Protocol, ReadBuffer, Transport};
+#[cfg(not(target_arch = "wasm32"))]
+pub use streams::{
+    StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
+};
 
 /// Panic with this payload inside a callback to end `run_forever` with the
 /// error instead of reporting it: the analogue of `SystemExit` and

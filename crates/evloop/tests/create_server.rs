@@ -13,8 +13,7 @@ fn factory() -> impl Fn() -> Rc<dyn evloop::Protocol> + 'static {
 }
 
 fn create(lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: ServerOptions) -> evloop::Result<evloop::Server> {
-    let fut = lp.create_server(factory(), host, port, opts);
-    block_on(lp, async move { fut.await.map_err(|e| e) }).map_err(|e| e)
+    block_on(lp, lp.create_server(factory(), host, port, opts))
 }
 
 fn ports(server: &evloop::Server) -> Vec<(i32, u16)> {
