@@ -2,6 +2,10 @@
 //!
 //! As in asyncio, cancelling drops the callback at once (so whatever it
 //! captured is freed), is idempotent, and is allowed after the handle ran.
+//!
+//! A handle is one allocation: the callback lives inline next to the
+//! handle's state, behind `Rc<dyn Callable>`, since `call_soon` is the
+//! loop's hottest path.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -9,16 +13,8 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-/// What a handle runs: once (`call_soon`, timers) or on every readiness
-/// (`add_reader`/`add_writer`).
-pub(crate) enum Callback {
-    Once(Box<dyn FnOnce()>),
-    Repeat(Box<dyn FnMut()>),
-}
-
-struct HandleInner {
-    /// `None` once cancelled or once a one-shot callback ran.
-    callback: RefCell<Option<Callback>>,
+/// State every handle has, whatever its callback.
+struct Core {
     cancelled: Cell<bool>,
     /// Names the callback in reports (`Exception in callback <label>`).
     label: Cow<'static, str>,
@@ -35,68 +31,116 @@ struct TimerState {
     cancelled_in_heap: Rc<Cell<usize>>,
 }
 
+/// The callback side of a handle: run once, or on every readiness.
+trait Callable {
+    fn core(&self) -> &Core;
+    /// Runs the callback (a one-shot one is consumed).
+    fn run(&self) -> std::thread::Result<()>;
+    /// Drops the callback and what it captured.
+    fn drop_callback(&self);
+}
+
+/// `call_soon`, `call_later`, `call_at`: runs once.
+struct Once<F> {
+    core: Core,
+    f: Cell<Option<F>>,
+}
+
+impl<F: FnOnce()> Callable for Once<F> {
+    fn core(&self) -> &Core {
+        &self.core
+    }
+    fn run(&self) -> std::thread::Result<()> {
+        match self.f.take() {
+            Some(f) => catch_unwind(AssertUnwindSafe(f)),
+            None => Ok(()),
+        }
+    }
+    fn drop_callback(&self) {
+        // Take it out before dropping: its destructor may call into the loop.
+        drop(self.f.take());
+    }
+}
+
+/// `add_reader`/`add_writer`: runs on every readiness until removed.
+struct Repeat<F> {
+    core: Core,
+    f: RefCell<Option<F>>,
+}
+
+impl<F: FnMut()> Callable for Repeat<F> {
+    fn core(&self) -> &Core {
+        &self.core
+    }
+    fn run(&self) -> std::thread::Result<()> {
+        let Some(mut f) = self.f.borrow_mut().take() else { return Ok(()) };
+        let result = catch_unwind(AssertUnwindSafe(&mut f));
+        if !self.core.cancelled.get() {
+            let mut slot = self.f.borrow_mut();
+            // The callback may have replaced itself meanwhile; keep the new one.
+            if slot.is_none() {
+                *slot = Some(f);
+            }
+        }
+        result
+    }
+    fn drop_callback(&self) {
+        let f = self.f.borrow_mut().take();
+        drop(f);
+    }
+}
+
 /// A callback scheduled with `call_soon`, or registered with `add_reader`.
 #[derive(Clone)]
-pub struct Handle(Rc<HandleInner>);
+pub struct Handle(Rc<dyn Callable>);
 
 /// A callback scheduled for a point in loop time (`call_later`, `call_at`).
 #[derive(Clone)]
 pub struct TimerHandle(Handle);
 
+fn core(label: Cow<'static, str>, timer: Option<TimerState>) -> Core {
+    Core { cancelled: Cell::new(false), label, timer }
+}
+
 impl Handle {
-    pub(crate) fn new(callback: Callback, label: Cow<'static, str>) -> Handle {
-        Handle(Rc::new(HandleInner {
-            callback: RefCell::new(Some(callback)),
-            cancelled: Cell::new(false),
-            label,
-            timer: None,
-        }))
+    /// A handle that runs `f` once.
+    pub(crate) fn once(f: impl FnOnce() + 'static, label: Cow<'static, str>) -> Handle {
+        Handle(Rc::new(Once { core: core(label, None), f: Cell::new(Some(f)) }))
+    }
+
+    /// A handle that runs `f` every time it is queued.
+    pub(crate) fn repeat(f: impl FnMut() + 'static, label: Cow<'static, str>) -> Handle {
+        Handle(Rc::new(Repeat { core: core(label, None), f: RefCell::new(Some(f)) }))
     }
 
     /// Cancels the callback: it will not run, and it is dropped now.
     /// Calling it again, or after the callback ran, changes nothing else.
     pub fn cancel(&self) {
-        if self.0.cancelled.replace(true) {
+        let core = self.0.core();
+        if core.cancelled.replace(true) {
             return;
         }
-        if let Some(t) = &self.0.timer {
+        if let Some(t) = &core.timer {
             if t.scheduled.get() {
                 t.cancelled_in_heap.set(t.cancelled_in_heap.get() + 1);
             }
         }
-        // Take it out before dropping: its destructor may call into the loop.
-        let callback = self.0.callback.borrow_mut().take();
-        drop(callback);
+        self.0.drop_callback();
     }
 
     /// Whether `cancel()` was called.
     pub fn cancelled(&self) -> bool {
-        self.0.cancelled.get()
+        self.0.core().cancelled.get()
     }
 
     /// The label that names the callback in reports.
     pub fn label(&self) -> &str {
-        &self.0.label
+        &self.0.core().label
     }
 
     /// Runs the callback, catching a panic so the loop can report it.
     pub(crate) fn run(&self) -> std::thread::Result<()> {
-        let callback = self.0.callback.borrow_mut().take();
-        match callback {
-            None => Ok(()),
-            Some(Callback::Once(f)) => catch_unwind(AssertUnwindSafe(f)),
-            Some(Callback::Repeat(mut f)) => {
-                let result = catch_unwind(AssertUnwindSafe(&mut f));
-                if !self.cancelled() {
-                    let mut slot = self.0.callback.borrow_mut();
-                    // The callback may have replaced itself meanwhile; keep the new one.
-                    if slot.is_none() {
-                        *slot = Some(Callback::Repeat(f));
-                    }
-                }
-                result
-            }
-        }
+        self.0.run()
     }
 
     #[cfg(test)]
@@ -107,17 +151,13 @@ impl Handle {
 
 impl TimerHandle {
     pub(crate) fn new(
-        callback: Callback,
+        f: impl FnOnce() + 'static,
         label: Cow<'static, str>,
         when: f64,
         cancelled_in_heap: Rc<Cell<usize>>,
     ) -> TimerHandle {
-        TimerHandle(Handle(Rc::new(HandleInner {
-            callback: RefCell::new(Some(callback)),
-            cancelled: Cell::new(false),
-            label,
-            timer: Some(TimerState { when, scheduled: Cell::new(true), cancelled_in_heap }),
-        })))
+        let timer = TimerState { when, scheduled: Cell::new(true), cancelled_in_heap };
+        TimerHandle(Handle(Rc::new(Once { core: core(label, Some(timer)), f: Cell::new(Some(f)) })))
     }
 
     /// The absolute loop time the callback is scheduled for.
@@ -141,28 +181,28 @@ impl TimerHandle {
     }
 
     fn state(&self) -> &TimerState {
-        self.0 .0.timer.as_ref().expect("a TimerHandle always has timer state")
+        self.0 .0.core().timer.as_ref().expect("a TimerHandle always has timer state")
     }
 
     /// Marks the timer as out of the heap; returns whether it was cancelled
     /// while inside (so the heap's cancelled count must drop by one).
     pub(crate) fn unschedule(&self) -> bool {
-        let state = self.state();
-        state.scheduled.set(false);
+        self.state().scheduled.set(false);
         self.cancelled()
     }
 }
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.timer {
+        let core = self.0.core();
+        match &core.timer {
             Some(t) => write!(f, "<TimerHandle when={} ", t.when)?,
             None => write!(f, "<Handle ")?,
         }
-        if self.cancelled() {
+        if core.cancelled.get() {
             write!(f, "cancelled ")?;
         }
-        write!(f, "{}>", self.0.label)
+        write!(f, "{}>", core.label)
     }
 }
 
@@ -180,7 +220,7 @@ mod tests {
     fn cancel_drops_the_callback_and_is_idempotent() {
         let token = Rc::new(());
         let held = token.clone();
-        let h = Handle::new(Callback::Once(Box::new(move || drop(held))), "cb".into());
+        let h = Handle::once(move || drop(held), "cb".into());
         assert_eq!(Rc::strong_count(&token), 2);
         h.cancel();
         h.cancel();
@@ -192,11 +232,11 @@ mod tests {
     #[test]
     fn timer_cancel_counts_only_while_scheduled() {
         let count = Rc::new(Cell::new(0));
-        let t = TimerHandle::new(Callback::Once(Box::new(|| ())), "t".into(), 1.0, count.clone());
+        let t = TimerHandle::new(|| (), "t".into(), 1.0, count.clone());
         t.cancel();
         t.cancel();
         assert_eq!(count.get(), 1);
-        let t2 = TimerHandle::new(Callback::Once(Box::new(|| ())), "t".into(), 1.0, count.clone());
+        let t2 = TimerHandle::new(|| (), "t".into(), 1.0, count.clone());
         assert!(!t2.unschedule());
         t2.cancel();
         assert_eq!(count.get(), 1, "a timer out of the heap does not count");
@@ -207,7 +247,7 @@ mod tests {
     fn repeat_callbacks_survive_runs() {
         let n = Rc::new(Cell::new(0));
         let n2 = n.clone();
-        let h = Handle::new(Callback::Repeat(Box::new(move || n2.set(n2.get() + 1))), "r".into());
+        let h = Handle::repeat(move || n2.set(n2.get() + 1), "r".into());
         h.run().unwrap();
         h.run().unwrap();
         assert_eq!(n.get(), 2);

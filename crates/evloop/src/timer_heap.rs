@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use crate::handle::{Callback, TimerHandle};
+use crate::handle::TimerHandle;
 
 /// Below this many timers the heap is never rebuilt: popping cancelled
 /// timers off the top is cheaper (asyncio's `_MIN_SCHEDULED_TIMER_HANDLES`).
@@ -60,8 +60,8 @@ impl TimerHeap {
         TimerHeap { heap: BinaryHeap::new(), next_seq: 0, cancelled: Rc::new(Cell::new(0)) }
     }
 
-    pub(crate) fn push(&mut self, when: f64, callback: Callback, label: Cow<'static, str>) -> TimerHandle {
-        let timer = TimerHandle::new(callback, label, when, self.cancelled.clone());
+    pub(crate) fn push(&mut self, when: f64, f: impl FnOnce() + 'static, label: Cow<'static, str>) -> TimerHandle {
+        let timer = TimerHandle::new(f, label, when, self.cancelled.clone());
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry { when, seq, timer: timer.clone() });
@@ -141,8 +141,8 @@ impl TimerHeap {
 mod tests {
     use super::*;
 
-    fn noop() -> Callback {
-        Callback::Once(Box::new(|| ()))
+    fn noop() -> impl FnOnce() + 'static {
+        || ()
     }
 
     fn due(heap: &mut TimerHeap, end: f64) -> Vec<f64> {

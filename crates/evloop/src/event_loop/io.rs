@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use super::{EventLoop, IoHandles};
 use crate::error::{Error, Result};
-use crate::handle::{Callback, Handle};
+use crate::handle::Handle;
 use crate::selector::{Fd, Interest};
 
 impl EventLoop {
@@ -49,7 +49,7 @@ impl EventLoop {
         f: Box<dyn FnMut()>,
     ) -> Result<Handle> {
         self.check_closed()?;
-        let handle = Handle::new(Callback::Repeat(f), label);
+        let handle = Handle::repeat(f, label);
         let old = {
             let mut io = self.inner.io.borrow_mut();
             let current = io.get(&fd).map(|h| h.interest());
@@ -150,6 +150,18 @@ impl EventLoop {
             }
             None => false,
         }
+    }
+
+    /// What `select` waits on: every registered fd with its directions,
+    /// plus the selector's wake-up fd (readable). For drivers that wait on
+    /// the loop's behalf when [`selector_fd`](Self::selector_fd) is `None`
+    /// (poll(2), select(2)); empty once closed.
+    pub fn wait_fds(&self) -> Vec<(Fd, Interest)> {
+        let wake = self.inner.selector.borrow().as_ref().and_then(|s| s.wake_fd());
+        let io = self.inner.io.borrow();
+        let mut fds: Vec<(Fd, Interest)> = io.iter().map(|(&fd, h)| (fd, h.interest())).collect();
+        fds.extend(wake.map(|fd| (fd, Interest::READ)));
+        fds
     }
 
     pub(crate) fn io_handle(&self, fd: Fd, direction: Interest) -> Option<Handle> {

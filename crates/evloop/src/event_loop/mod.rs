@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use crate::clock::{Clock, VirtualClock};
 use crate::error::{Error, Result};
 use crate::exception::ExceptionHandler;
-use crate::handle::{Callback, Handle, TimerHandle};
+use crate::handle::{Handle, TimerHandle};
 use crate::remote::{LoopRemote, RemoteItem, Shared, ThreadsafeHandle};
 use crate::selector::{Event, Fd, Selector};
 use crate::task::TaskTable;
@@ -224,7 +224,7 @@ impl EventLoop {
     /// callback in reports (bindings pass the JavaScript function's name).
     pub fn call_soon_labelled(&self, label: Cow<'static, str>, f: impl FnOnce() + 'static) -> Result<Handle> {
         self.check_closed()?;
-        let handle = Handle::new(Callback::Once(Box::new(f)), label);
+        let handle = Handle::once(f, label);
         self.inner.ready.borrow_mut().push_back(Ready::Local(handle.clone()));
         Ok(handle)
     }
@@ -283,7 +283,7 @@ impl EventLoop {
             return Err(Error::Type("when cannot be None".into()));
         }
         self.check_closed()?;
-        Ok(self.inner.timers.borrow_mut().push(when, Callback::Once(Box::new(f)), label))
+        Ok(self.inner.timers.borrow_mut().push(when, f, label))
     }
 
     /// Turns debug mode on or off (slow-callback warnings).

@@ -114,7 +114,7 @@ impl EventLoop {
                     if let Some(f) = handle.take() {
                         let started = self.inner.debug.get().then(Instant::now);
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
-                        self.after_callback(result, "call_soon_threadsafe callback", started);
+                        self.after_callback(result, || "call_soon_threadsafe callback".to_string(), started);
                     }
                 }
             }
@@ -128,26 +128,30 @@ impl EventLoop {
     fn run_handle(&self, handle: &Handle) {
         let started = self.inner.debug.get().then(Instant::now);
         let result = handle.run();
-        self.after_callback(result, &format!("{handle:?}"), started);
+        self.after_callback(result, || format!("{handle:?}"), started);
     }
 
     /// Reports a panic (or records a fatal error) and, in debug mode, a
     /// slow callback.
-    fn after_callback(&self, result: std::thread::Result<()>, what: &str, started: Option<Instant>) {
+    /// `what` names the callback; it is only formatted when needed.
+    fn after_callback(&self, result: std::thread::Result<()>, what: impl Fn() -> String, started: Option<Instant>) {
         if let Err(payload) = result {
             match payload.downcast::<Fatal>() {
                 Ok(fatal) => self.raise_fatal(fatal.0),
-                Err(payload) => self.call_exception_handler(
-                    ExceptionContext::new(format!("Exception in callback {what}"))
-                        .with_exception(panic_text(&*payload))
-                        .with_handle(what),
-                ),
+                Err(payload) => {
+                    let what = what();
+                    self.call_exception_handler(
+                        ExceptionContext::new(format!("Exception in callback {what}"))
+                            .with_exception(panic_text(&*payload))
+                            .with_handle(what),
+                    )
+                }
             }
         }
         if let Some(started) = started {
             let took = started.elapsed().as_secs_f64();
             if took >= self.inner.slow_callback_duration.get() {
-                log::warn!(target: "evloop", "Executing {what} took {took:.3} seconds");
+                log::warn!(target: "evloop", "Executing {} took {took:.3} seconds", what());
             }
         }
     }

@@ -110,6 +110,12 @@ pub trait Selector {
     fn pollable_fd(&self) -> Option<Fd> {
         None
     }
+    /// The fd other threads' wake-ups make readable (the self-pipe's read
+    /// end), for selectors without a [`pollable_fd`](Self::pollable_fd):
+    /// a driver that waits on the selector's behalf watches it too.
+    fn wake_fd(&self) -> Option<Fd> {
+        None
+    }
 }
 
 /// Which selector a `SelectorEventLoop` is built on.

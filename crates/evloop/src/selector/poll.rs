@@ -80,6 +80,10 @@ impl Selector for PollSelector {
     fn waker(&self) -> Arc<dyn Wake> {
         self.pipe.clone()
     }
+
+    fn wake_fd(&self) -> Option<Fd> {
+        Some(self.pipe.read_fd)
+    }
 }
 
 pub(crate) fn not_registered(fd: Fd) -> io::Error {

@@ -119,4 +119,8 @@ impl Selector for SelectSelector {
     fn waker(&self) -> Arc<dyn Wake> {
         self.pipe.clone()
     }
+
+    fn wake_fd(&self) -> Option<Fd> {
+        Some(self.pipe.read_fd)
+    }
 }
