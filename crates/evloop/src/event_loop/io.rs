@@ -164,6 +164,13 @@ impl EventLoop {
         fds
     }
 
+    /// See [`Selector::note_drained`](crate::selector::Selector::note_drained).
+    pub(crate) fn note_drained(&self, fd: Fd, direction: Interest) {
+        if let Some(selector) = self.inner.selector.borrow_mut().as_mut() {
+            selector.note_drained(fd, direction);
+        }
+    }
+
     pub(crate) fn io_handle(&self, fd: Fd, direction: Interest) -> Option<Handle> {
         let io = self.inner.io.borrow();
         let entry = io.get(&fd)?;

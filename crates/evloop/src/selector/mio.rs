@@ -41,8 +41,12 @@ pub struct MioSelector {
     waker: Arc<MioWake>,
     /// Registered fds and their interest.
     interest: HashMap<Fd, Interest>,
-    /// What the last `select` reported, to re-check level-triggered.
-    reported: Vec<Event>,
+    /// What the last `select` reported and nobody has seen drained since,
+    /// to re-check level-triggered; the flag is set when the report carried
+    /// a hang-up or error, which a short read does not consume.
+    reported: HashMap<Fd, (Interest, bool)>,
+    /// Fds of this `select` whose report carried a hang-up or error.
+    hangups: Vec<Fd>,
 }
 
 impl MioSelector {
@@ -55,7 +59,8 @@ impl MioSelector {
             events: Events::with_capacity(EVENTS_CAPACITY),
             waker,
             interest: HashMap::new(),
-            reported: Vec::new(),
+            reported: HashMap::new(),
+            hangups: Vec::new(),
         })
     }
 
@@ -64,11 +69,11 @@ impl MioSelector {
         let reported = std::mem::take(&mut self.reported);
         let mut pollfds: Vec<libc::pollfd> = reported
             .iter()
-            .filter_map(|e| {
-                let interest = self.interest.get(&e.fd)?.intersect(e.ready);
+            .filter_map(|(&fd, &(ready, _))| {
+                let interest = self.interest.get(&fd)?.intersect(ready);
                 (!interest.is_empty()).then(|| libc::pollfd {
-                    fd: e.fd,
-                    events: poll_events(interest),
+                    fd,
+                    events: poll_events(interest) | libc::POLLRDHUP,
                     revents: 0,
                 })
             })
@@ -86,6 +91,9 @@ impl MioSelector {
             let ready = poll_readiness(p.revents).intersect(self.interest[&p.fd]);
             if !ready.is_empty() {
                 events.push(Event { fd: p.fd, ready });
+                if p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
+                    self.hangups.push(p.fd);
+                }
             }
         }
         Ok(())
@@ -172,7 +180,7 @@ impl Selector for MioSelector {
         if self.interest.remove(&fd).is_none() {
             return Err(io::Error::new(io::ErrorKind::NotFound, format!("{fd} is not registered")));
         }
-        self.reported.retain(|e| e.fd != fd);
+        self.reported.remove(&fd);
         match self.poll.registry().deregister(&mut SourceFd(&fd)) {
             // Closed before it was unregistered: epoll already dropped it.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EBADF)) => Ok(()),
@@ -182,6 +190,7 @@ impl Selector for MioSelector {
 
     fn select(&mut self, timeout: Option<f64>, events: &mut Vec<Event>) -> io::Result<()> {
         let first = events.len();
+        self.hangups.clear();
         self.recheck_reported(events)?;
         let rechecked = events.len() - first;
         let timeout = if rechecked > 0 { Some(0.0) } else { timeout };
@@ -206,14 +215,31 @@ impl Selector for MioSelector {
             if ready.is_empty() {
                 continue;
             }
+            if ev.is_read_closed() || ev.is_error() {
+                self.hangups.push(fd);
+            }
             // Merge with a re-checked report of the same fd.
             match events[first..first + rechecked].iter_mut().find(|e| e.fd == fd) {
                 Some(e) => e.ready = e.ready.union(ready),
                 None => events.push(Event { fd, ready }),
             }
         }
-        self.reported.extend_from_slice(&events[first..]);
+        let hangups = &self.hangups;
+        self.reported.extend(events[first..].iter().map(|e| (e.fd, (e.ready, hangups.contains(&e.fd)))));
         Ok(())
+    }
+
+    fn note_drained(&mut self, fd: Fd, direction: Interest) {
+        if let Some((ready, hangup)) = self.reported.get_mut(&fd) {
+            // A hang-up stays pending after the data is read: keep checking.
+            if *hangup {
+                return;
+            }
+            *ready = ready.without(direction);
+            if ready.is_empty() {
+                self.reported.remove(&fd);
+            }
+        }
     }
 
     fn has_pending(&self) -> bool {

@@ -103,6 +103,10 @@ pub trait Selector {
     fn has_pending(&self) -> bool {
         false
     }
+    /// The owner of `fd` saw it drained for `direction` (a read returned
+    /// less than asked, or `WouldBlock`): an edge-triggered back end can
+    /// skip its level-triggered re-check, since new data makes a new edge.
+    fn note_drained(&mut self, _fd: Fd, _direction: Interest) {}
     /// The waker other threads use.
     fn waker(&self) -> Arc<dyn Wake>;
     /// An fd that becomes readable whenever `select` has something to

@@ -46,7 +46,11 @@ fn accept_ready(server: &Server, fd: Fd) {
                     accept_connection(&s, conn, peer)
                 });
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => return,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                server.0.lp.note_drained(fd, Interest::READ);
+                return;
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => return,
             Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)) => {
                 let socket = server.sockets().into_iter().find(|s| s.fileno() == fd);
                 server.0.lp.call_exception_handler(

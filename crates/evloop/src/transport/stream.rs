@@ -281,13 +281,26 @@ impl Transport {
         }
     }
 
-    /// One `recv`: `Ok(None)` when it would block.
+    /// One `recv`: `Ok(None)` when it would block. A read shorter than the
+    /// buffer emptied the socket, which spares the selector a re-check.
     fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        let sock = self.0.sock.borrow();
-        let Some(sock) = sock.as_ref() else { return Ok(None) };
-        match sock.recv(buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => Ok(None),
+        let result = {
+            let sock = self.0.sock.borrow();
+            let Some(sock) = sock.as_ref() else { return Ok(None) };
+            sock.recv(buf)
+        };
+        match result {
+            Ok(n) => {
+                if n > 0 && n < buf.len() {
+                    self.0.lp.note_drained(self.0.fd, Interest::READ);
+                }
+                Ok(Some(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.0.lp.note_drained(self.0.fd, Interest::READ);
+                Ok(None)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
             Err(e) => Err(Error::os("recv", e)),
         }
     }
