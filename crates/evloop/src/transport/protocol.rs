@@ -52,6 +52,14 @@ pub trait Protocol {
     fn describe(&self) -> String {
         "<Protocol>".to_string()
     }
+    /// What a binding wants its exception handler to get with a report
+    /// about this protocol ([`ExceptionContext::payload`]), for example the
+    /// JavaScript error `exc` stands for. `None` by default.
+    ///
+    /// [`ExceptionContext::payload`]: crate::ExceptionContext::payload
+    fn report_payload(&self, _exc: &Error) -> Option<Rc<dyn std::any::Any>> {
+        None
+    }
 }
 
 /// The buffer a [`BufferedProtocol`] lends for one read.

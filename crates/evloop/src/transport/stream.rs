@@ -115,10 +115,12 @@ impl Transport {
         lp.call_soon_labelled(Cow::Borrowed("Protocol.connection_made"), move || {
             let protocol = t.0.protocol.borrow().clone();
             if let Err(e) = call_protocol(|| protocol.connection_made(&t)) {
-                t.0.lp.call_exception_handler(
+                t.0.lp.call_exception_handler(with_payload(
                     ExceptionContext::new("Exception in callback Protocol.connection_made")
                         .with_exception(e.to_string()),
-                );
+                    &protocol,
+                    &e,
+                ));
             }
         })?;
         let t = transport.clone();
@@ -573,13 +575,15 @@ impl Transport {
     }
 
     fn report(&self, exc: Error, message: &str) {
-        let protocol = self.0.protocol.borrow().describe();
-        self.0.lp.call_exception_handler(
+        let protocol = self.0.protocol.borrow().clone();
+        self.0.lp.call_exception_handler(with_payload(
             ExceptionContext::new(message)
                 .with_exception(exc.to_string())
                 .with("transport", format!("{self:?}"))
-                .with("protocol", protocol),
-        );
+                .with("protocol", protocol.describe()),
+            &protocol,
+            &exc,
+        ));
     }
 
     fn call_connection_lost(&self, exc: Option<Error>) {
@@ -587,11 +591,13 @@ impl Transport {
         let result = call_protocol(|| protocol.connection_lost(exc));
         self.release();
         if let Err(e) = result {
-            self.0.lp.call_exception_handler(
+            self.0.lp.call_exception_handler(with_payload(
                 ExceptionContext::new("Exception in callback Transport._call_connection_lost")
                     .with_exception(e.to_string())
                     .with("transport", format!("{self:?}")),
-            );
+                &protocol,
+                &e,
+            ));
         }
     }
 
@@ -608,6 +614,14 @@ impl Transport {
         if let Some(server) = server {
             server.detach(self.0.id);
         }
+    }
+}
+
+/// Attaches what the protocol wants its binding's handler to get.
+fn with_payload(ctx: ExceptionContext, protocol: &Rc<dyn Protocol>, exc: &Error) -> ExceptionContext {
+    match protocol.report_payload(exc) {
+        Some(payload) => ctx.with_payload(payload),
+        None => ctx,
     }
 }
 
