@@ -39,6 +39,12 @@ const NAMES: &[(i32, &str)] = &[
     (115, "EINPROGRESS"),
 ];
 
+pub(crate) const EMFILE: i32 = 24;
+pub(crate) const ENFILE: i32 = 23;
+pub(crate) const ENOBUFS: i32 = 105;
+pub(crate) const ENOMEM: i32 = 12;
+pub(crate) const ECONNRESET: i32 = 104;
+
 /// The symbolic name of `errno`, if it is one the loop knows.
 pub fn name(errno: i32) -> Option<&'static str> {
     NAMES.iter().find(|(n, _)| *n == errno).map(|(_, s)| *s)

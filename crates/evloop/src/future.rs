@@ -135,7 +135,6 @@ impl<T: 'static> Future<T> {
     }
 
     /// Makes `cancel()` call `hook` instead of completing the future.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn set_cancel_hook(&self, hook: Box<dyn FnOnce()>) {
         *self.inner.cancel_hook.borrow_mut() = Some(hook);
     }

@@ -36,19 +36,15 @@ mod exception;
 mod executor;
 mod future;
 mod handle;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod net;
 mod policy;
 mod remote;
 mod runner;
-#[cfg(not(target_arch = "wasm32"))]
 mod server;
 pub mod selector;
-#[cfg(not(target_arch = "wasm32"))]
 mod streams;
 mod task;
 mod timer_heap;
-#[cfg(not(target_arch = "wasm32"))]
 mod transport;
 
 pub use error::{Error, OsError, Result};
@@ -64,13 +60,9 @@ pub use remote::{LoopRemote, ThreadsafeHandle};
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
-#[cfg(not(target_arch = "wasm32"))]
 pub use net::{Address, Family, TransportSocket};
-#[cfg(not(target_arch = "wasm32"))]
 pub use server::{Host, ProtocolFactory, Server, ServerOptions, UnixServerOptions};
-#[cfg(not(target_arch = "wasm32"))]
 pub use transport::{BufferedProtocol, ConnectionOptions, ExtraInfo, Protocol, ReadBuffer, Transport};
-#[cfg(not(target_arch = "wasm32"))]
 pub use streams::{
     StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
 };

@@ -96,18 +96,15 @@ impl EventLoop {
     }
 
     /// Records that a live transport owns `fd` (asyncio's `_transports`).
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn claim_fd(&self, fd: Fd, transport: std::rc::Weak<crate::transport::TransportInner>) {
         self.inner.transports.borrow_mut().insert(fd, transport);
     }
 
     /// The transport of `fd` closed its socket.
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn release_fd(&self, fd: Fd) {
         self.inner.transports.borrow_mut().remove(&fd);
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
     fn ensure_fd_no_transport(&self, fd: Fd) -> Result<()> {
         let owner = self.inner.transports.borrow().get(&fd).and_then(std::rc::Weak::upgrade);
         match owner.map(crate::transport::Transport) {
@@ -116,11 +113,6 @@ impl EventLoop {
             }
             _ => Ok(()),
         }
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    fn ensure_fd_no_transport(&self, _fd: Fd) -> Result<()> {
-        Ok(())
     }
 
     pub(crate) fn remove_io(&self, fd: Fd, direction: Interest) -> bool {

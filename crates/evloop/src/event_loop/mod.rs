@@ -28,6 +28,7 @@ use crate::clock::{Clock, VirtualClock};
 use crate::error::{Error, Result};
 use crate::exception::ExceptionHandler;
 use crate::handle::{Handle, TimerHandle};
+use crate::net::network::Network;
 use crate::remote::{LoopRemote, RemoteItem, Shared, ThreadsafeHandle};
 use crate::selector::{Event, Fd, Selector};
 use crate::task::TaskTable;
@@ -85,8 +86,9 @@ pub(crate) struct Inner {
     ready: RefCell<VecDeque<Ready>>,
     timers: RefCell<TimerHeap>,
     io: RefCell<HashMap<Fd, IoHandles>>,
+    /// Where sockets come from: the OS, or a simulated network.
+    network: Rc<dyn Network>,
     /// Fds owned by live transports: `add_reader` and friends refuse them.
-    #[cfg(not(target_arch = "wasm32"))]
     transports: RefCell<HashMap<Fd, Weak<crate::transport::TransportInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
@@ -130,7 +132,7 @@ impl EventLoop {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn with_selector(kind: crate::selector::SelectorKind) -> Result<EventLoop> {
         let selector = crate::selector::open(kind).map_err(|e| Error::os("selector", e))?;
-        Ok(EventLoop::from_parts(selector, Rc::new(crate::clock::MonotonicClock)))
+        Ok(EventLoop::from_parts(selector, Rc::new(crate::clock::MonotonicClock), Rc::new(crate::net::os::OsNetwork)))
     }
 
     /// A loop on virtual time with no I/O: waiting jumps the clock to the
@@ -139,11 +141,11 @@ impl EventLoop {
     pub fn virtual_time() -> EventLoop {
         let clock = VirtualClock::new();
         let selector = crate::selector::virtual_time::VirtualSelector::new(clock.clone());
-        EventLoop::from_parts(Box::new(selector), Rc::new(clock))
+        EventLoop::from_parts(Box::new(selector), Rc::new(clock), Rc::new(crate::net::network::NoNetwork))
     }
 
-    /// A loop on any selector and clock.
-    pub fn from_parts(selector: Box<dyn Selector>, clock: Rc<dyn Clock>) -> EventLoop {
+    /// A loop on any selector, clock and network.
+    pub(crate) fn from_parts(selector: Box<dyn Selector>, clock: Rc<dyn Clock>, network: Rc<dyn Network>) -> EventLoop {
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Vec::new()),
@@ -159,7 +161,7 @@ impl EventLoop {
             ready: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerHeap::new()),
             io: RefCell::new(HashMap::new()),
-            #[cfg(not(target_arch = "wasm32"))]
+            network,
             transports: RefCell::new(HashMap::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
@@ -181,6 +183,10 @@ impl EventLoop {
 
     pub(crate) fn by_id(id: u64) -> Option<EventLoop> {
         LOOPS.with(|l| l.borrow().get(&id).and_then(Weak::upgrade)).map(|inner| EventLoop { inner })
+    }
+
+    pub(crate) fn network(&self) -> Rc<dyn Network> {
+        self.inner.network.clone()
     }
 
     /// A number that identifies this loop (futures remember it).

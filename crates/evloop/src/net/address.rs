@@ -22,22 +22,6 @@ impl Address {
             Address::Unix(_) => None,
         }
     }
-
-    pub(crate) fn from_sockaddr(addr: &socket2::SockAddr) -> Option<Address> {
-        if let Some(inet) = addr.as_socket() {
-            return Some(Address::Inet(inet));
-        }
-        if addr.is_unix() {
-            if let Some(path) = addr.as_pathname() {
-                return Some(Address::Unix(path.to_string_lossy().into_owned()));
-            }
-            if let Some(name) = addr.as_abstract_namespace() {
-                return Some(Address::Unix(format!("\0{}", String::from_utf8_lossy(name))));
-            }
-            return Some(Address::Unix(String::new()));
-        }
-        None
-    }
 }
 
 impl fmt::Display for Address {
@@ -53,12 +37,6 @@ impl fmt::Display for Address {
     }
 }
 
-/// Formats a list of addresses as Python prints a list of tuples.
-pub(crate) fn format_list(addrs: &[Address]) -> String {
-    let items: Vec<String> = addrs.iter().map(Address::to_string).collect();
-    format!("[{}]", items.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +46,5 @@ mod tests {
         assert_eq!(Address::Inet("127.0.0.1:8080".parse().unwrap()).to_string(), "('127.0.0.1', 8080)");
         assert_eq!(Address::Inet("[::1]:80".parse().unwrap()).to_string(), "('::1', 80, 0, 0)");
         assert_eq!(Address::Unix("/tmp/s".into()).to_string(), "'/tmp/s'");
-        assert_eq!(format_list(&[]), "[]");
     }
 }

@@ -1,18 +1,54 @@
 //! Sockets as the loop's transports and servers see them: addresses in
-//! asyncio's shapes, the `TransportSocket` view, name resolution, and the
-//! OS stream socket behind a transport.
+//! asyncio's shapes, the `TransportSocket` view, the socket traits shared
+//! code is written against, and where sockets come from (`Network`).
 
 pub(crate) mod address;
-pub(crate) mod os_socket;
-pub(crate) mod resolve;
+pub(crate) mod network;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod os;
+pub(crate) mod socket;
 mod transport_socket;
 
 pub use address::Address;
-pub use resolve::Family;
 pub use transport_socket::TransportSocket;
-pub(crate) use transport_socket::{getsockopt_raw as getsockopt_int, FdCell};
 
-/// `SO_TYPE` of an fd without the `SOCK_NONBLOCK`/`SOCK_CLOEXEC` bits.
-pub(crate) fn transport_socket_type(fd: std::os::fd::RawFd) -> std::io::Result<i32> {
-    Ok(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE)? & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC))
+/// The address family to resolve for (`AF_UNSPEC`, `AF_INET`, `AF_INET6`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Family {
+    /// Any family.
+    #[default]
+    Unspec,
+    /// IPv4.
+    Inet,
+    /// IPv6.
+    Inet6,
+}
+
+/// Linux's address family numbers, which every back end reports.
+pub(crate) const AF_UNSPEC: i32 = 0;
+pub(crate) const AF_INET: i32 = 2;
+pub(crate) const AF_INET6: i32 = 10;
+
+/// `getaddrinfo`'s `AI_PASSIVE` (Linux's value): addresses to bind to.
+pub const AI_PASSIVE: i32 = 1;
+
+impl Family {
+    /// From the platform's `AF_*` number.
+    pub fn from_raw(af: i32) -> Option<Family> {
+        match af {
+            AF_UNSPEC => Some(Family::Unspec),
+            AF_INET => Some(Family::Inet),
+            AF_INET6 => Some(Family::Inet6),
+            _ => None,
+        }
+    }
+
+    /// The `AF_*` number.
+    pub fn raw(self) -> i32 {
+        match self {
+            Family::Unspec => AF_UNSPEC,
+            Family::Inet => AF_INET,
+            Family::Inet6 => AF_INET6,
+        }
+    }
 }

@@ -8,7 +8,8 @@ use std::io;
 use super::Server;
 use crate::error::Error;
 use crate::exception::ExceptionContext;
-use crate::net::os_socket::OsStream;
+use crate::errno::{EMFILE, ENFILE, ENOBUFS, ENOMEM};
+use crate::net::socket::StreamSocket;
 use crate::net::Address;
 use crate::selector::{Fd, Interest};
 use crate::transport::{call_protocol, Transport};
@@ -35,12 +36,11 @@ fn accept_ready(server: &Server, fd: Fd) {
         let accepted = {
             let listeners = server.0.listeners.borrow();
             let Some(l) = listeners.as_ref().and_then(|ls| ls.iter().find(|l| l.fd() == fd)) else { return };
-            l.sock.accept()
+            l.accept()
         };
         match accepted {
-            Ok((conn, addr)) => {
+            Ok((conn, peer)) => {
                 let s = server.clone();
-                let peer = Address::from_sockaddr(&addr);
                 // As asyncio's accept task: the protocol is made next iteration.
                 let _ = server.0.lp.call_soon_labelled(Cow::Borrowed("Server._accept_connection2"), move || {
                     accept_connection(&s, conn, peer)
@@ -51,7 +51,7 @@ fn accept_ready(server: &Server, fd: Fd) {
                 return;
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => return,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)) => {
+            Err(e) if matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM)) => {
                 let socket = server.sockets().into_iter().find(|s| s.fileno() == fd);
                 server.0.lp.call_exception_handler(
                     ExceptionContext::new("socket.accept() out of system resource")
@@ -81,24 +81,16 @@ fn accept_ready(server: &Server, fd: Fd) {
 /// Builds the transport of an accepted connection. A server closed since
 /// the accept closes the connection silently (gh-109564: CPython fails an
 /// assertion here); the factory is never called for it.
-fn accept_connection(server: &Server, conn: socket2::Socket, peer: Option<Address>) {
+fn accept_connection(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<Address>) {
     if server.is_closed() {
         return;
-    }
-    if matches!(peer, Some(Address::Inet(_))) {
-        // asyncio sets TCP_NODELAY on every accepted TCP socket.
-        let _ = conn.set_tcp_nodelay(true);
     }
     let factory = server.factory();
     let protocol = match call_protocol(|| factory()) {
         Ok(p) => p,
         Err(e) => return report_creation_error(server, e),
     };
-    let stream = match OsStream::new(conn) {
-        Ok(s) => s,
-        Err(e) => return report_creation_error(server, Error::os("accept", e)),
-    };
-    if let Err(e) = Transport::new(&server.0.lp, Box::new(stream), protocol, Some(server.clone()), peer, None) {
+    if let Err(e) = Transport::new(&server.0.lp, conn, protocol, Some(server.clone()), peer, None) {
         report_creation_error(server, e);
     }
 }

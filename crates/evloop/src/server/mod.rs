@@ -19,7 +19,6 @@
 
 mod accept;
 mod create;
-mod listener;
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -29,12 +28,12 @@ use std::rc::{Rc, Weak};
 
 use crate::error::{Error, Result};
 use crate::future::Future;
+use crate::net::socket::ListenSocket;
 use crate::net::TransportSocket;
 use crate::transport::{Protocol, Transport, TransportInner};
 use crate::EventLoop;
 
 pub use create::{Host, ServerOptions, UnixServerOptions};
-pub(crate) use listener::Listener;
 
 /// Makes the protocol of each accepted connection.
 pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
@@ -42,7 +41,7 @@ pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
 pub(crate) struct ServerInner {
     lp: EventLoop,
     /// `None` once closed.
-    listeners: RefCell<Option<Vec<Listener>>>,
+    listeners: RefCell<Option<Vec<Box<dyn ListenSocket>>>>,
     /// Accepted connections not yet detached, by transport id (ordered, so
     /// `close_clients` visits them in accept order).
     clients: RefCell<BTreeMap<u64, Weak<TransportInner>>>,
@@ -59,7 +58,7 @@ pub(crate) struct ServerInner {
 pub struct Server(pub(crate) Rc<ServerInner>);
 
 impl Server {
-    pub(crate) fn new(lp: &EventLoop, listeners: Vec<Listener>, factory: ProtocolFactory, backlog: i32) -> Server {
+    pub(crate) fn new(lp: &EventLoop, listeners: Vec<Box<dyn ListenSocket>>, factory: ProtocolFactory, backlog: i32) -> Server {
         Server(Rc::new(ServerInner {
             lp: lp.clone(),
             listeners: RefCell::new(Some(listeners)),
@@ -90,7 +89,7 @@ impl Server {
     /// A new list of new views of the listening sockets; empty once closed.
     pub fn sockets(&self) -> Vec<TransportSocket> {
         match &*self.0.listeners.borrow() {
-            Some(listeners) => listeners.iter().map(Listener::view).collect(),
+            Some(listeners) => listeners.iter().map(|l| l.view()).collect(),
             None => Vec::new(),
         }
     }
@@ -111,7 +110,7 @@ impl Server {
         };
         self.0.serving.set(true);
         for l in listeners {
-            l.listen(self.0.backlog)?;
+            l.listen(self.0.backlog).map_err(|e| Error::os("listen", e))?;
         }
         for l in listeners {
             accept::start_accepting(self, l.fd());

@@ -12,7 +12,7 @@ mod protocol;
 mod reader;
 mod writer;
 
-use std::os::fd::RawFd;
+use crate::selector::Fd;
 use std::rc::Rc;
 
 pub use protocol::StreamReaderProtocol;
@@ -61,7 +61,7 @@ impl<O> StreamOptions<O> {
 #[derive(Clone, Debug, Default)]
 pub struct UnixConnectionOptions {
     /// A connected Unix stream socket to use instead of a path (owned).
-    pub sock: Option<RawFd>,
+    pub sock: Option<Fd>,
 }
 
 fn client_connected<F>(cb: impl Fn(StreamReader, StreamWriter) -> F + 'static) -> ClientConnected

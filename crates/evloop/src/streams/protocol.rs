@@ -96,7 +96,7 @@ impl StreamReaderProtocol {
     /// lost')` once the connection is lost; waits while writing is paused.
     pub(crate) async fn drain_helper(&self) -> Result<()> {
         if self.connection_lost.get() {
-            return Err(Error::os_with_message("send", libc::ECONNRESET, "Connection lost"));
+            return Err(Error::os_with_message("send", crate::errno::ECONNRESET, "Connection lost"));
         }
         if !self.paused.get() {
             return Ok(());

@@ -16,7 +16,7 @@ use super::write_buffer::{Limits, WriteBuffer};
 use crate::error::{Error, Result};
 use crate::exception::ExceptionContext;
 use crate::future::Future;
-use crate::net::os_socket::StreamSocket;
+use crate::net::socket::StreamSocket;
 use crate::net::{Address, TransportSocket};
 use crate::selector::{Fd, Interest};
 use crate::server::Server;
@@ -91,7 +91,7 @@ impl Transport {
         let inner = Rc::new(TransportInner {
             id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lp: lp.clone(),
-            socket_view: TransportSocket(sock.fd_cell()),
+            socket_view: sock.view(),
             sockname: sock.local_addr(),
             peername: peername.or_else(|| sock.peer_addr()),
             sock: RefCell::new(Some(sock)),

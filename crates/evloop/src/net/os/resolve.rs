@@ -9,38 +9,7 @@ use std::ffi::{CStr, CString};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use crate::error::{Error, OsError, Result};
-
-/// The address family to resolve for (`AF_UNSPEC`, `AF_INET`, `AF_INET6`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub enum Family {
-    /// Any family.
-    #[default]
-    Unspec,
-    /// IPv4.
-    Inet,
-    /// IPv6.
-    Inet6,
-}
-
-impl Family {
-    /// From the platform's `AF_*` number.
-    pub fn from_raw(af: i32) -> Option<Family> {
-        match af {
-            libc::AF_UNSPEC => Some(Family::Unspec),
-            libc::AF_INET => Some(Family::Inet),
-            libc::AF_INET6 => Some(Family::Inet6),
-            _ => None,
-        }
-    }
-
-    fn raw(self) -> i32 {
-        match self {
-            Family::Unspec => libc::AF_UNSPEC,
-            Family::Inet => libc::AF_INET,
-            Family::Inet6 => libc::AF_INET6,
-        }
-    }
-}
+use crate::net::Family;
 
 /// Whether `host` resolves without DNS (an IP literal).
 pub(crate) fn is_numeric(host: &str) -> bool {

@@ -1,16 +1,20 @@
-//! A server's listening socket: bound at creation, listening only once
+//! A server's OS listening socket: bound at creation, listening only once
 //! serving starts (so `start_serving=False` refuses connections).
 
+use std::io;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
-use crate::error::{Error, Result};
-use crate::net::{FdCell, TransportSocket};
+use super::from_sockaddr;
+use super::stream::OsStream;
+use super::view::FdCell;
+use crate::net::socket::{ListenSocket, StreamSocket};
+use crate::net::{Address, TransportSocket};
 use crate::selector::Fd;
 
 /// A bound stream socket owned by a server; closed when dropped.
-pub(crate) struct Listener {
-    pub(crate) sock: socket2::Socket,
+pub(crate) struct OsListener {
+    sock: socket2::Socket,
     cell: Rc<FdCell>,
     /// A Unix socket's path and the file's identity when bound: on close
     /// the path is removed only if it is still that file (3.13's
@@ -18,10 +22,11 @@ pub(crate) struct Listener {
     cleanup: Option<(std::path::PathBuf, u64, u64)>,
 }
 
-impl Listener {
-    pub(crate) fn new(sock: socket2::Socket) -> Listener {
+impl OsListener {
+    pub(crate) fn new(sock: socket2::Socket) -> io::Result<OsListener> {
+        sock.set_nonblocking(true)?;
         let cell = FdCell::new(&sock);
-        Listener { sock, cell, cleanup: None }
+        Ok(OsListener { sock, cell, cleanup: None })
     }
 
     /// Remembers the bound path, to remove it on close.
@@ -34,21 +39,33 @@ impl Listener {
             self.cleanup = Some((path, meta.dev(), meta.ino()));
         }
     }
+}
 
-    pub(crate) fn fd(&self) -> Fd {
+impl ListenSocket for OsListener {
+    fn fd(&self) -> Fd {
         self.sock.as_raw_fd()
     }
 
-    pub(crate) fn view(&self) -> TransportSocket {
-        TransportSocket(self.cell.clone())
+    fn view(&self) -> TransportSocket {
+        self.cell.view()
     }
 
-    pub(crate) fn listen(&self, backlog: i32) -> Result<()> {
-        self.sock.listen(backlog).map_err(|e| Error::os("listen", e))
+    fn listen(&self, backlog: i32) -> io::Result<()> {
+        self.sock.listen(backlog)
+    }
+
+    fn accept(&self) -> io::Result<(Box<dyn StreamSocket>, Option<Address>)> {
+        let (conn, addr) = self.sock.accept()?;
+        let peer = from_sockaddr(&addr);
+        if matches!(peer, Some(Address::Inet(_))) {
+            // asyncio sets TCP_NODELAY on every accepted TCP socket.
+            let _ = conn.set_tcp_nodelay(true);
+        }
+        Ok((Box::new(OsStream::new(conn)?), peer))
     }
 }
 
-impl Drop for Listener {
+impl Drop for OsListener {
     fn drop(&mut self) {
         use std::os::unix::fs::MetadataExt;
         // Views see -1 from now on (the socket closes right after).

@@ -1,29 +1,16 @@
-//! The stream socket behind a transport. A trait, so the simulated
-//! network can put its own sockets under the same transport code.
+//! An OS stream socket under a transport.
 
 use std::io::{self, IoSlice};
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
-use super::{Address, FdCell};
+use super::from_sockaddr;
+use super::view::FdCell;
+use crate::net::socket::StreamSocket;
+use crate::net::{Address, TransportSocket};
 use crate::selector::Fd;
 
-/// A connected, non-blocking stream socket.
-pub(crate) trait StreamSocket {
-    /// The number the selector watches.
-    fn fd(&self) -> Fd;
-    /// The cell shared with this socket's `TransportSocket` views.
-    fn fd_cell(&self) -> Rc<FdCell>;
-    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
-    fn send(&self, buf: &[u8]) -> io::Result<usize>;
-    fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
-    /// `shutdown(SHUT_WR)`: the peer reads EOF once the data sent is read.
-    fn shutdown_write(&self) -> io::Result<()>;
-    fn local_addr(&self) -> Option<Address>;
-    fn peer_addr(&self) -> Option<Address>;
-}
-
-/// An OS socket, closed when dropped.
+/// A connected, non-blocking OS socket, closed when dropped.
 pub(crate) struct OsStream {
     sock: socket2::Socket,
     cell: Rc<FdCell>,
@@ -49,8 +36,8 @@ impl StreamSocket for OsStream {
         self.sock.as_raw_fd()
     }
 
-    fn fd_cell(&self) -> Rc<FdCell> {
-        self.cell.clone()
+    fn view(&self) -> TransportSocket {
+        self.cell.view()
     }
 
     fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -77,10 +64,10 @@ impl StreamSocket for OsStream {
     }
 
     fn local_addr(&self) -> Option<Address> {
-        self.sock.local_addr().ok().as_ref().and_then(Address::from_sockaddr)
+        self.sock.local_addr().ok().as_ref().and_then(from_sockaddr)
     }
 
     fn peer_addr(&self) -> Option<Address> {
-        self.sock.peer_addr().ok().as_ref().and_then(Address::from_sockaddr)
+        self.sock.peer_addr().ok().as_ref().and_then(from_sockaddr)
     }
 }

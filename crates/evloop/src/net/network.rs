@@ -1,0 +1,65 @@
+//! Where a loop's sockets come from: the OS, or a simulated network.
+//!
+//! `create_server`, `create_connection` and their Unix twins validate their
+//! arguments and build servers and transports in shared code; only making
+//! the sockets goes through this trait.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::socket::{ListenSocket, StreamSocket};
+use crate::error::{Error, Result};
+use crate::selector::Fd;
+use crate::server::{Host, ServerOptions};
+use crate::transport::ConnectionOptions;
+use crate::EventLoop;
+
+pub(crate) type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Makes listening and connected sockets for one loop.
+pub(crate) trait Network {
+    /// Resolves `host` and binds one listening socket per address.
+    fn bind(&self, lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: &ServerOptions)
+        -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>>;
+    /// Takes over a caller's bound socket.
+    fn adopt_listener(&self, fd: Fd, unix: bool, cleanup: bool) -> Result<Box<dyn ListenSocket>>;
+    /// Binds a Unix socket path.
+    fn bind_unix(&self, path: &str, cleanup: bool) -> Result<Box<dyn ListenSocket>>;
+    /// Connects to `host:port`.
+    fn connect(&self, lp: &EventLoop, host: Option<String>, port: Option<u16>, opts: &ConnectionOptions)
+        -> LocalFuture<Result<Box<dyn StreamSocket>>>;
+    /// Connects to a Unix socket path.
+    fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>>;
+    /// Takes over a caller's connected socket.
+    fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>>;
+}
+
+/// The network of a loop that has none (virtual time without a simulation).
+pub(crate) struct NoNetwork;
+
+fn none<T>() -> Result<T> {
+    Err(Error::Runtime("this event loop has no network".into()))
+}
+
+impl Network for NoNetwork {
+    fn bind(&self, _: &EventLoop, _: Option<Host>, _: Option<u16>, _: &ServerOptions)
+        -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>> {
+        Box::pin(async { none() })
+    }
+    fn adopt_listener(&self, _: Fd, _: bool, _: bool) -> Result<Box<dyn ListenSocket>> {
+        none()
+    }
+    fn bind_unix(&self, _: &str, _: bool) -> Result<Box<dyn ListenSocket>> {
+        none()
+    }
+    fn connect(&self, _: &EventLoop, _: Option<String>, _: Option<u16>, _: &ConnectionOptions)
+        -> LocalFuture<Result<Box<dyn StreamSocket>>> {
+        Box::pin(async { none() })
+    }
+    fn connect_unix(&self, _: &EventLoop, _: String) -> LocalFuture<Result<Box<dyn StreamSocket>>> {
+        Box::pin(async { none() })
+    }
+    fn adopt_stream(&self, _: Fd) -> Result<Box<dyn StreamSocket>> {
+        none()
+    }
+}

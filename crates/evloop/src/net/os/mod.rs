@@ -1,0 +1,68 @@
+//! OS sockets: the network of a `SelectorEventLoop`.
+
+mod bind;
+mod connect;
+mod listener;
+pub(crate) mod resolve;
+mod stream;
+mod view;
+
+use super::network::{LocalFuture, Network};
+use super::socket::{ListenSocket, StreamSocket};
+use super::Address;
+use crate::error::Result;
+use crate::selector::Fd;
+use crate::server::{Host, ServerOptions};
+use crate::transport::ConnectionOptions;
+use crate::EventLoop;
+
+/// Sockets from the operating system.
+pub(crate) struct OsNetwork;
+
+impl Network for OsNetwork {
+    fn bind(&self, lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: &ServerOptions)
+        -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>> {
+        let (lp, opts) = (lp.clone(), opts.clone());
+        Box::pin(async move { bind::bind_tcp(&lp, host, port, &opts).await })
+    }
+
+    fn adopt_listener(&self, fd: Fd, unix: bool, cleanup: bool) -> Result<Box<dyn ListenSocket>> {
+        bind::adopt_listener(fd, unix, cleanup)
+    }
+
+    fn bind_unix(&self, path: &str, cleanup: bool) -> Result<Box<dyn ListenSocket>> {
+        bind::bind_unix_listener(path, cleanup)
+    }
+
+    fn connect(&self, lp: &EventLoop, host: Option<String>, port: Option<u16>, opts: &ConnectionOptions)
+        -> LocalFuture<Result<Box<dyn StreamSocket>>> {
+        let (lp, opts) = (lp.clone(), opts.clone());
+        Box::pin(async move { connect::connect_tcp(&lp, host, port, &opts).await })
+    }
+
+    fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>> {
+        let lp = lp.clone();
+        Box::pin(async move { connect::connect_unix(&lp, path).await })
+    }
+
+    fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>> {
+        connect::adopt_stream(fd)
+    }
+}
+
+/// An OS socket address in asyncio's shapes.
+pub(crate) fn from_sockaddr(addr: &socket2::SockAddr) -> Option<Address> {
+    if let Some(inet) = addr.as_socket() {
+        return Some(Address::Inet(inet));
+    }
+    if addr.is_unix() {
+        if let Some(path) = addr.as_pathname() {
+            return Some(Address::Unix(path.to_string_lossy().into_owned()));
+        }
+        if let Some(name) = addr.as_abstract_namespace() {
+            return Some(Address::Unix(format!("\0{}", String::from_utf8_lossy(name))));
+        }
+        return Some(Address::Unix(String::new()));
+    }
+    None
+}

@@ -1,0 +1,45 @@
+//! What transports and servers need from a socket, whatever is behind it:
+//! an OS socket, or a simulated one. Every method is non-blocking.
+
+use std::io::{self, IoSlice};
+
+use super::{Address, TransportSocket};
+use crate::selector::Fd;
+
+/// A connected stream socket.
+pub(crate) trait StreamSocket {
+    /// The number the selector watches.
+    fn fd(&self) -> Fd;
+    /// A view of the socket for `get_extra_info('socket')`.
+    fn view(&self) -> TransportSocket;
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn send(&self, buf: &[u8]) -> io::Result<usize>;
+    fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Half-closes: the peer reads EOF once it has read what was sent.
+    fn shutdown_write(&self) -> io::Result<()>;
+    fn local_addr(&self) -> Option<Address>;
+    fn peer_addr(&self) -> Option<Address>;
+}
+
+/// A bound stream socket a server listens and accepts on.
+pub(crate) trait ListenSocket {
+    fn fd(&self) -> Fd;
+    fn view(&self) -> TransportSocket;
+    /// Starts listening (servers bind first and listen when serving starts).
+    fn listen(&self, backlog: i32) -> io::Result<()>;
+    /// One pending connection, already non-blocking.
+    fn accept(&self) -> io::Result<(Box<dyn StreamSocket>, Option<Address>)>;
+}
+
+/// What a `TransportSocket` reads (and may set) on the socket it views.
+pub(crate) trait SocketView {
+    /// The fd, or -1 once the owner closed the socket.
+    fn fileno(&self) -> Fd;
+    fn family(&self) -> i32;
+    fn socket_type(&self) -> i32;
+    fn proto(&self) -> i32;
+    fn getsockname(&self) -> io::Result<Address>;
+    fn getpeername(&self) -> io::Result<Address>;
+    fn getsockopt(&self, level: i32, option: i32) -> io::Result<i32>;
+    fn setsockopt(&self, level: i32, option: i32, value: i32) -> io::Result<()>;
+}
