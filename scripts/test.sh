@@ -39,7 +39,7 @@ run_step build:wasm pnpm run --silent build:wasm
 echo "==> cargo test --workspace"
 start=$SECONDS
 set +e
-cargo test --workspace --color never 2>&1 | tee "$tmp/cargo.txt"
+cargo test --workspace --no-fail-fast --color never 2>&1 | tee "$tmp/cargo.txt"
 rc=${PIPESTATUS[0]}
 set -e
 read -r cp cf < <(awk '/^test result:/ {
