@@ -4,15 +4,28 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, vi } from 'vitest';
-import { newEventLoop, type EventLoop } from 'evloop';
+import { newEventLoop, SelectorEventLoop, type EventLoop, type SelectorName } from 'evloop';
 
 const created: EventLoop[] = [];
 
-/** A new loop that is stopped and closed after the test, whatever happens. */
-export function makeLoop(): EventLoop {
-  const loop = newEventLoop();
+/** Every selector a SelectorEventLoop can be built on here ("default" is epoll on Linux). */
+export const SELECTORS: SelectorName[] =
+  process.platform === 'linux' ? ['default', 'epoll', 'poll', 'select'] : ['default', 'kqueue', 'poll', 'select'];
+
+/**
+ * A new loop that is stopped and closed after the test, whatever happens:
+ * the policy's loop, or a SelectorEventLoop on `selector`.
+ */
+export function makeLoop(selector?: SelectorName): EventLoop {
+  const loop = selector === undefined ? newEventLoop() : new SelectorEventLoop({ selector });
   created.push(loop);
   return loop;
+}
+
+/** Queues `loop.stop()` after everything queued so far and runs (one iteration). */
+export async function runOnce(loop: EventLoop): Promise<void> {
+  loop.callSoon(() => loop.stop());
+  await loop.runForever();
 }
 
 afterEach(async () => {
@@ -25,7 +38,7 @@ afterEach(async () => {
         if (loop.isRunning()) throw new Error('loop still running');
       });
     }
-    loop.close();
+    if (!loop.isClosed()) loop.close();
   }
 });
 

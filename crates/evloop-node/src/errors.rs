@@ -67,3 +67,13 @@ pub fn error_value(env: sys::napi_env, code: &str, message: &str) -> sys::napi_v
     }
     e
 }
+
+/// `ValueError(message)`: an argument of the right type with a bad value.
+pub fn value_error(message: impl Into<String>) -> napi::Error<ErrCode> {
+    napi::Error::new(ErrCode("ValueError".into()), message.into())
+}
+
+/// The built-in `RangeError(message)`: a number out of its range (NaN).
+pub fn range_error(message: impl Into<String>) -> napi::Error<ErrCode> {
+    napi::Error::new(ErrCode("RangeError".into()), message.into())
+}

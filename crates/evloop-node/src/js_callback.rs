@@ -58,6 +58,25 @@ impl JsRef {
         })
     }
 
+    /// A weak reference to an object: it does not keep it alive, and
+    /// [`get_live`](Self::get_live) returns `None` once it is collected.
+    pub fn weak(env: &Rc<JsEnv>, value: sys::napi_value) -> Option<JsRef> {
+        let mut raw = null_mut();
+        // SAFETY: as in `new`; a count of 0 makes the reference weak.
+        let status = unsafe { sys::napi_create_reference(env.raw, value, 0, &mut raw) };
+        (status == sys::Status::napi_ok).then(|| JsRef {
+            env: env.clone(),
+            raw,
+        })
+    }
+
+    /// The referenced value, `None` if a weak reference's object was
+    /// collected; needs an open handle scope.
+    pub fn get_live(&self) -> Option<sys::napi_value> {
+        let value = self.get();
+        (!value.is_null()).then_some(value)
+    }
+
     /// The referenced value; needs an open handle scope.
     pub fn get(&self) -> sys::napi_value {
         let mut value = null_mut();
@@ -269,4 +288,70 @@ fn js_string(env: sys::napi_env, s: sys::napi_value) -> String {
 /// What a thrown value says: its `stack` for an Error, else `String(value)`.
 pub fn describe_exception(env: sys::napi_env, exc: sys::napi_value) -> String {
     string_property(env, exc, c"stack").unwrap_or_else(|| coerce_to_string(env, exc))
+}
+
+/// JavaScript values for the keys of an exception context that the core
+/// reports (`ExceptionContext::with_payload(Rc::new(JsContextPayload ..))`):
+/// the handler then gets these values (an `exception` Error object, a
+/// `transport`, a `protocol`, ...) instead of the core's text for the key.
+/// For code in this crate that reports errors of JS origin through the core.
+pub struct JsContextPayload {
+    pub values: Vec<(String, JsRef)>,
+}
+
+/// `undefined`.
+pub fn undefined(env: sys::napi_env) -> sys::napi_value {
+    let mut v = null_mut();
+    // SAFETY: env live on this thread.
+    unsafe { sys::napi_get_undefined(env, &mut v) };
+    v
+}
+
+/// A JS string.
+pub fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
+    let mut v = null_mut();
+    // SAFETY: env live; the string is passed with its length (no NUL needed).
+    unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v) };
+    v
+}
+
+/// A JS number.
+pub fn number(env: sys::napi_env, n: f64) -> sys::napi_value {
+    let mut v = null_mut();
+    // SAFETY: env live on this thread.
+    unsafe { sys::napi_create_double(env, n, &mut v) };
+    v
+}
+
+/// A new empty object.
+pub fn object(env: sys::napi_env) -> sys::napi_value {
+    let mut v = null_mut();
+    // SAFETY: env live on this thread.
+    unsafe { sys::napi_create_object(env, &mut v) };
+    v
+}
+
+/// `obj[key] = value` (a plain data property of an object we created).
+pub fn set_property(env: sys::napi_env, obj: sys::napi_value, key: &str, value: sys::napi_value) {
+    let k = string(env, key);
+    // SAFETY: env live; obj is an ordinary object of the current scope.
+    unsafe { sys::napi_set_property(env, obj, k, value) };
+}
+
+/// A plain `Error` with `message`.
+pub fn plain_error(env: sys::napi_env, message: &str) -> sys::napi_value {
+    let (m, mut e) = (string(env, message), null_mut());
+    // SAFETY: env live; no code.
+    unsafe { sys::napi_create_error(env, null_mut(), m, &mut e) };
+    e
+}
+
+/// A Node `Buffer` holding a copy of `bytes`.
+pub fn buffer_copy(env: sys::napi_env, bytes: &[u8]) -> sys::napi_value {
+    let (mut data, mut v) = (null_mut(), null_mut());
+    // SAFETY: env live; napi copies `len` bytes from the slice.
+    unsafe {
+        sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut v)
+    };
+    v
 }

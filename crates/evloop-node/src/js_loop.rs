@@ -1,64 +1,74 @@
-//! The `#[napi]` loop class and its handles: forward to the core, convert
-//! arguments, nothing more.
+//! The `#[napi]` loop class and its handles: forward to the core, check and
+//! convert arguments, nothing more. The package's `SelectorEventLoop`
+//! (`packages/evloop/src/loop.js`) wraps it; this class is internal.
 //!
 //! Every method takes `&self`: JS callbacks that the loop runs call back
 //! into the same object (`loop.callSoon` inside a callback), and napi-rs
 //! refuses a second borrow of a `&mut self` receiver.
 
 use std::borrow::Cow;
-use std::rc::{Rc, Weak};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
-use evloop::EventLoop;
-use napi::bindgen_prelude::{Env, Unknown};
+use evloop::{EventLoop, Interest, SelectorKind};
+use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
-use crate::driver::{Driver, DriverCore};
+use crate::driver::{Driver, Hooks, ScheduledCall};
 use crate::errors::{self, ErrCode, JsResult};
 use crate::js_callback::{self, JsEnv, JsRef};
 
-/// Names JS callbacks in the core's reports. Reading `fn.name` at every
-/// `callSoon` would cost a property lookup; reports name it when it throws.
+/// Names JS callbacks in the core's own reports. Reading `fn.name` at every
+/// `callSoon` would cost a property lookup; the package names a callback
+/// when it reports one.
 const JS_LABEL: &str = "<JavaScript function>";
 
-/// A JS function and its arguments, waiting in the loop until it runs.
-struct ScheduledCall {
-    func: JsRef,
-    /// A JS array, or `None` for no arguments.
-    args: Option<JsRef>,
-    /// Weak: the call lives inside the loop, which the driver holds.
-    driver: Weak<DriverCore>,
-}
-
-impl ScheduledCall {
-    fn run(self) {
-        if let Some(driver) = self.driver.upgrade() {
-            driver.invoke(&self.func, self.args.as_ref());
-        }
-    }
-}
-
-/// The native event loop; the package's `EventLoop` class wraps it.
+/// The native event loop.
 #[napi(js_name = "NativeEventLoop")]
 pub struct JsEventLoop {
-    lp: EventLoop,
-    env: Rc<JsEnv>,
-    driver: Driver,
+    pub(crate) lp: EventLoop,
+    pub(crate) env: Rc<JsEnv>,
+    pub(crate) driver: Driver,
 }
 
 #[napi]
 impl JsEventLoop {
-    /// A loop on the platform's default selector (epoll on Linux).
-    #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env) -> napi::Result<Self, ErrCode> {
-        let lp = EventLoop::new().map_err(errors::from_core)?;
+    /// A loop on the named selector (`"default"`, `"epoll"`/`"kqueue"`,
+    /// `"poll"`, `"select"`). `owner` is the package's loop object (held
+    /// weakly, passed to the hooks); `hooks` holds the package's functions
+    /// `callbackError`, `slowCallback`, `context` and `remoteCall`.
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function }"
+    )]
+    pub fn new(env: Env, selector: String, owner: Unknown, hooks: Unknown) -> napi::Result<Self, ErrCode> {
+        let kind = SelectorKind::from_name(&selector).ok_or_else(|| {
+            errors::value_error(format!("SelectorEventLoop(): unknown selector '{selector}'"))
+        })?;
         let js_env = JsEnv::new(env.raw());
-        let driver = Driver::new(&js_env, lp.clone())?;
+        let owner = JsRef::weak(&js_env, owner.raw())
+            .ok_or_else(|| errors::type_error("NativeEventLoop(): owner must be an object"))?;
+        let hooks = Hooks {
+            callback_error: hook(&js_env, hooks, c"callbackError")?,
+            slow_callback: hook(&js_env, hooks, c"slowCallback")?,
+            context: hook(&js_env, hooks, c"context")?,
+            remote_call: hook(&js_env, hooks, c"remoteCall")?,
+        };
+        let lp = EventLoop::with_selector(kind).map_err(errors::from_core)?;
+        let driver = Driver::new(&js_env, lp.clone(), owner, hooks)?;
         Ok(JsEventLoop {
             lp,
             env: js_env,
             driver,
         })
+    }
+
+    /// The selector in use: `"epoll"`, `"kqueue"`, `"poll"` or `"select"`.
+    #[napi(getter, catch_unwind)]
+    pub fn selector(&self) -> String {
+        self.lp.selector_name().to_string()
     }
 
     /// The loop's monotonic clock, in seconds.
@@ -67,67 +77,113 @@ impl JsEventLoop {
         self.lp.time()
     }
 
+    /// The clock's resolution, in seconds.
+    #[napi(catch_unwind)]
+    pub fn clock_resolution(&self) -> f64 {
+        self.lp.clock_resolution()
+    }
+
     /// `callSoon(cb, args)`: runs `cb(...args)` in the next iteration (FIFO).
     #[napi(
         catch_unwind,
-        ts_args_type = "cb: (...args: any[]) => unknown, args?: unknown[]"
+        ts_args_type = "cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "Handle"
     )]
-    pub fn call_soon(&self, cb: Unknown, args: Option<Unknown>) -> napi::Result<JsHandle, ErrCode> {
-        let call = self.prepare("callSoon", cb, args)?;
-        let inner = self
-            .lp
-            .call_soon_labelled(Cow::Borrowed(JS_LABEL), move || call.run())
-            .map_err(errors::from_core)?;
-        self.driver.wake();
-        Ok(JsHandle { inner })
+    pub fn call_soon(&self, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        self.soon("callSoon", cb, args)
+    }
+
+    /// `callSoonThreadsafe(cb, args)` from the loop's own thread: `callSoon`
+    /// that also wakes the loop (other threads use a `LoopRemote`).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "Handle"
+    )]
+    pub fn call_soon_threadsafe(&self, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        self.soon("callSoonThreadsafe", cb, args)
     }
 
     /// `callLater(delay, cb, args)`: runs `cb(...args)` after `delay` seconds.
     #[napi(
         catch_unwind,
-        ts_args_type = "delay: number, cb: (...args: any[]) => unknown, args?: unknown[]"
+        ts_args_type = "delay: number, cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "TimerHandle"
     )]
-    pub fn call_later(
-        &self,
-        delay: Unknown,
-        cb: Unknown,
-        args: Option<Unknown>,
-    ) -> napi::Result<JsTimerHandle, ErrCode> {
-        let delay = seconds(delay, "delay", "delay must not be None")?;
+    pub fn call_later(&self, delay: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        let delay = seconds(delay, "callLater", "delay", "delay must not be None")?;
         let call = self.prepare("callLater", cb, args)?;
+        let run = call.clone();
         let inner = self
             .lp
-            .call_later_labelled(delay, Cow::Borrowed(JS_LABEL), move || call.run())
+            .call_later_labelled(delay, Cow::Borrowed(JS_LABEL), move || run.run())
             .map_err(errors::from_core)?;
         self.driver.wake();
-        Ok(JsTimerHandle { inner })
+        self.handle_object(JsTimerHandle { inner }, &call)
     }
 
     /// `callAt(when, cb, args)`: runs `cb(...args)` at loop time `when`.
     #[napi(
         catch_unwind,
-        ts_args_type = "when: number, cb: (...args: any[]) => unknown, args?: unknown[]"
+        ts_args_type = "when: number, cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "TimerHandle"
     )]
-    pub fn call_at(
-        &self,
-        when: Unknown,
-        cb: Unknown,
-        args: Option<Unknown>,
-    ) -> napi::Result<JsTimerHandle, ErrCode> {
-        let when = seconds(when, "when", "when cannot be None")?;
+    pub fn call_at(&self, when: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        let when = seconds(when, "callAt", "when", "when cannot be None")?;
         let call = self.prepare("callAt", cb, args)?;
+        let run = call.clone();
         let inner = self
             .lp
-            .call_at_labelled(when, Cow::Borrowed(JS_LABEL), move || call.run())
+            .call_at_labelled(when, Cow::Borrowed(JS_LABEL), move || run.run())
             .map_err(errors::from_core)?;
         self.driver.wake();
-        Ok(JsTimerHandle { inner })
+        self.handle_object(JsTimerHandle { inner }, &call)
+    }
+
+    /// `addReader(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
+    /// readable, until `removeReader(fd)`.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "fd: number, cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "Handle"
+    )]
+    pub fn add_reader(&self, fd: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        self.add_io("addReader", Interest::READ, fd, cb, args)
+    }
+
+    /// `addWriter(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
+    /// writable, until `removeWriter(fd)`.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "fd: number, cb: (...args: any[]) => unknown, args?: unknown[]",
+        ts_return_type = "Handle"
+    )]
+    pub fn add_writer(&self, fd: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
+        self.add_io("addWriter", Interest::WRITE, fd, cb, args)
+    }
+
+    /// Stops watching `fd` for reading; whether a reader was registered.
+    #[napi(catch_unwind, ts_args_type = "fd: number")]
+    pub fn remove_reader(&self, fd: Unknown) -> napi::Result<bool, ErrCode> {
+        let fd = fd_number("removeReader", fd)?;
+        let removed = self.lp.remove_reader(fd).map_err(errors::from_core)?;
+        self.driver.wake();
+        Ok(removed)
+    }
+
+    /// Stops watching `fd` for writing; whether a writer was registered.
+    #[napi(catch_unwind, ts_args_type = "fd: number")]
+    pub fn remove_writer(&self, fd: Unknown) -> napi::Result<bool, ErrCode> {
+        let fd = fd_number("removeWriter", fd)?;
+        let removed = self.lp.remove_writer(fd).map_err(errors::from_core)?;
+        self.driver.wake();
+        Ok(removed)
     }
 
     /// Starts running; `onDone()` is called when the loop stops, or
-    /// `onDone(err)` if an iteration failed. Iterations run from Node's
-    /// libuv loop; this returns at once.
-    #[napi(catch_unwind, ts_args_type = "onDone: (err?: Error) => void")]
+    /// `onDone(err)` if an iteration failed or a fatal error was raised.
+    /// Iterations run from Node's libuv loop; this returns at once.
+    #[napi(catch_unwind, ts_args_type = "onDone: (err?: unknown) => void")]
     pub fn run_forever(&self, on_done: Unknown) -> napi::Result<(), ErrCode> {
         let raw = on_done.raw();
         if js_callback::type_of(self.env.raw, raw) != sys::ValueType::napi_function {
@@ -138,6 +194,16 @@ impl JsEventLoop {
         let on_done = JsRef::new(&self.env, raw)
             .ok_or_else(|| errors::runtime_error("cannot reference onDone"))?;
         self.driver.run_forever(on_done)
+    }
+
+    /// Ends the current run with `exc` (SystemExit, KeyboardInterrupt): the
+    /// batch stops after the running callback and `runForever` rejects.
+    #[napi(catch_unwind, ts_args_type = "exc: object")]
+    pub fn raise_fatal(&self, exc: Unknown) -> napi::Result<(), ErrCode> {
+        let exc = JsRef::new(&self.env, exc.raw())
+            .ok_or_else(|| errors::type_error("raiseFatal(): exc must be an object"))?;
+        self.driver.core().raise_fatal(exc);
+        Ok(())
     }
 
     /// Asks the loop to stop after the current iteration.
@@ -167,8 +233,99 @@ impl JsEventLoop {
         self.lp.is_closed()
     }
 
+    #[napi(catch_unwind)]
+    pub fn get_debug(&self) -> bool {
+        self.lp.get_debug()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_debug(&self, enabled: bool) {
+        self.lp.set_debug(enabled);
+    }
+
+    /// Debug mode reports callbacks that take at least this many seconds.
+    #[napi(getter, catch_unwind)]
+    pub fn slow_callback_duration(&self) -> f64 {
+        self.lp.slow_callback_duration()
+    }
+
+    #[napi(setter, catch_unwind)]
+    pub fn set_slow_callback_duration(&self, seconds: f64) {
+        self.lp.set_slow_callback_duration(seconds);
+    }
+
+    /// A token other threads can use to reach this loop (`LoopRemote`);
+    /// messages they send are delivered to `callback` on this thread.
+    #[napi(catch_unwind, ts_args_type = "callback?: (message: Buffer) => void")]
+    pub fn create_remote(&self, callback: Option<Unknown>) -> napi::Result<f64, ErrCode> {
+        let callback = match callback {
+            Some(cb) if !is_nullish(self.env.raw, cb.raw()) => Some(
+                JsRef::new(&self.env, cb.raw())
+                    .ok_or_else(|| errors::type_error("createRemote(): callback must be a function"))?,
+            ),
+            _ => None,
+        };
+        let token = crate::js_remote::register(&self.lp, callback.is_some()).map_err(errors::from_core)?;
+        self.driver.core().add_remote(token, callback);
+        Ok(token as f64)
+    }
+
+    /// Invalidates a token of this loop; whether it was one.
+    #[napi(catch_unwind)]
+    pub fn close_remote(&self, token: f64) -> bool {
+        let token = token as u64;
+        if self.driver.core().remove_remote(token) {
+            crate::js_remote::forget(&[token]);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn soon(&self, name: &str, cb: Unknown, args: Option<Unknown>) -> JsResult<Unknown<'static>> {
+        let call = self.prepare(name, cb, args)?;
+        let run = call.clone();
+        let inner = self
+            .lp
+            .call_soon_labelled(Cow::Borrowed(JS_LABEL), move || run.run())
+            .map_err(errors::from_core)?;
+        self.driver.wake();
+        self.handle_object(JsHandle::live(inner), &call)
+    }
+
+    fn add_io(
+        &self,
+        name: &str,
+        direction: Interest,
+        fd: Unknown,
+        cb: Unknown,
+        args: Option<Unknown>,
+    ) -> JsResult<Unknown<'static>> {
+        let fd = fd_number(name, fd)?;
+        let call = self.prepare(name, cb, args)?;
+        let run = call.clone();
+        let inner = self
+            .lp
+            .add_io(fd, direction, Cow::Borrowed(JS_LABEL), Box::new(move || run.run()))
+            .map_err(errors::from_core)?;
+        self.driver.wake();
+        self.handle_object(JsHandle::live(inner), &call)
+    }
+
+    /// The JS object for a new handle; the call keeps a weak reference to it
+    /// so error reports can name it.
+    fn handle_object<T: ToNapiValue>(&self, handle: T, call: &ScheduledCall) -> JsResult<Unknown<'static>> {
+        let env = self.env.raw;
+        // SAFETY: env is the live env of this method call.
+        let value = unsafe { T::to_napi_value(env, handle) }
+            .map_err(|e| errors::runtime_error(format!("cannot create the handle: {e}")))?;
+        *call.handle.borrow_mut() = JsRef::weak(&self.env, value);
+        // SAFETY: value belongs to this call's scope and is returned at once.
+        Ok(unsafe { Unknown::from_raw_unchecked(env, value) })
+    }
+
     /// Checks a callback and its arguments and references them.
-    fn prepare(&self, call: &str, cb: Unknown, args: Option<Unknown>) -> JsResult<ScheduledCall> {
+    fn prepare(&self, call: &str, cb: Unknown, args: Option<Unknown>) -> JsResult<Rc<ScheduledCall>> {
         let env = self.env.raw;
         if self.lp.is_closed() {
             return Err(errors::from_core(evloop::Error::loop_closed()));
@@ -183,31 +340,56 @@ impl JsEventLoop {
         let func = JsRef::new(&self.env, f)
             .ok_or_else(|| errors::runtime_error("cannot reference the callback"))?;
         let args = match args {
-            Some(a) if !is_empty_or_missing(env, a.raw())? => Some(
+            Some(a) if !is_empty_or_missing(env, call, a.raw())? => Some(
                 JsRef::new(&self.env, a.raw())
                     .ok_or_else(|| errors::runtime_error("cannot reference the arguments"))?,
             ),
             _ => None,
         };
-        Ok(ScheduledCall {
+        Ok(Rc::new(ScheduledCall {
             func,
             args,
-            driver: self.driver.downgrade(),
-        })
+            handle: RefCell::new(None),
+            driver: Rc::downgrade(self.driver.core()),
+        }))
     }
 }
 
+/// A hook function of the package.
+fn hook(env: &Rc<JsEnv>, hooks: Unknown, name: &std::ffi::CStr) -> JsResult<JsRef> {
+    let raw = env.raw;
+    let mut f = std::ptr::null_mut();
+    // SAFETY: env live during the constructor call; name is NUL-terminated.
+    let status = unsafe { sys::napi_get_named_property(raw, hooks.raw(), name.as_ptr(), &mut f) };
+    if status != sys::Status::napi_ok || js_callback::type_of(raw, f) != sys::ValueType::napi_function {
+        js_callback::take_exception(raw);
+        return Err(errors::type_error(format!(
+            "NativeEventLoop(): hooks.{} must be a function",
+            name.to_string_lossy()
+        )));
+    }
+    JsRef::new(env, f).ok_or_else(|| errors::runtime_error("cannot reference a hook"))
+}
+
+fn is_nullish(env: sys::napi_env, value: sys::napi_value) -> bool {
+    matches!(
+        js_callback::type_of(env, value),
+        sys::ValueType::napi_undefined | sys::ValueType::napi_null
+    )
+}
+
 /// `true` for `undefined`/`null`/`[]`; an error for anything but an array.
-fn is_empty_or_missing(env: sys::napi_env, value: sys::napi_value) -> JsResult<bool> {
-    let t = js_callback::type_of(env, value);
-    if t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null {
+fn is_empty_or_missing(env: sys::napi_env, call: &str, value: sys::napi_value) -> JsResult<bool> {
+    if is_nullish(env, value) {
         return Ok(true);
     }
     let mut is_array = false;
     // SAFETY: env live during this call; value is its argument.
     unsafe { sys::napi_is_array(env, value, &mut is_array) };
     if !is_array {
-        return Err(errors::type_error("callback arguments must be an array"));
+        return Err(errors::type_error(format!(
+            "{call}(): callback arguments must be an array"
+        )));
     }
     let mut len = 0u32;
     // SAFETY: as above; value is an array.
@@ -215,26 +397,67 @@ fn is_empty_or_missing(env: sys::napi_env, value: sys::napi_value) -> JsResult<b
     Ok(len == 0)
 }
 
+/// `typeof value` in words, for messages (`null` for null).
+fn type_name(env: sys::napi_env, value: sys::napi_value) -> &'static str {
+    match js_callback::type_of(env, value) {
+        sys::ValueType::napi_undefined => "undefined",
+        sys::ValueType::napi_null => "null",
+        sys::ValueType::napi_boolean => "boolean",
+        sys::ValueType::napi_number => "number",
+        sys::ValueType::napi_string => "string",
+        sys::ValueType::napi_symbol => "symbol",
+        sys::ValueType::napi_function => "function",
+        sys::ValueType::napi_bigint => "bigint",
+        _ => "object",
+    }
+}
+
+fn number_of(env: sys::napi_env, value: sys::napi_value) -> Option<f64> {
+    if js_callback::type_of(env, value) != sys::ValueType::napi_number {
+        return None;
+    }
+    let mut v = 0.0;
+    // SAFETY: env live during this call; value is a number.
+    unsafe { sys::napi_get_value_double(env, value, &mut v) };
+    Some(v)
+}
+
 /// Seconds from a JS value. `null`/`undefined` raise asyncio's TypeError
-/// for `None`; other non-numbers a TypeError naming the parameter.
-fn seconds(value: Unknown, name: &str, none_message: &str) -> JsResult<f64> {
+/// for `None`; other non-numbers a TypeError, NaN a RangeError, both naming
+/// the call and the parameter.
+fn seconds(value: Unknown, call: &str, name: &str, none_message: &str) -> JsResult<f64> {
     let env = value.value().env;
     let raw = value.raw();
-    match js_callback::type_of(env, raw) {
-        sys::ValueType::napi_undefined | sys::ValueType::napi_null => {
-            Err(errors::type_error(none_message))
-        }
-        sys::ValueType::napi_number => {
-            let mut v = 0.0;
-            // SAFETY: env live during this call; raw is a number.
-            unsafe { sys::napi_get_value_double(env, raw, &mut v) };
-            Ok(v)
-        }
-        _ => Err(errors::type_error(format!(
-            "{name} must be a number, got {}",
-            describe(env, raw)
+    if is_nullish(env, raw) {
+        return Err(errors::type_error(none_message));
+    }
+    match number_of(env, raw) {
+        Some(v) if v.is_nan() => Err(errors::range_error(format!("{call}(): {name} must not be NaN"))),
+        Some(v) => Ok(v),
+        None => Err(errors::type_error(format!(
+            "{call}(): {name} must be a number, got {}",
+            type_name(env, raw)
         ))),
     }
+}
+
+/// A file descriptor from a JS value (the package resolves `fileno()`).
+fn fd_number(call: &str, value: Unknown) -> JsResult<i32> {
+    let env = value.value().env;
+    let raw = value.raw();
+    let Some(v) = number_of(env, raw) else {
+        return Err(errors::type_error(format!(
+            "{call}(): fd must be an integer or an object with a fileno() method, got {}",
+            type_name(env, raw)
+        )));
+    };
+    if v.fract() != 0.0 || !v.is_finite() || v > i32::MAX as f64 {
+        return Err(errors::value_error(format!("{call}(): Invalid file descriptor: {v}")));
+    }
+    if v < 0.0 {
+        return Err(errors::value_error(format!("Invalid file descriptor: {v}")));
+    }
+    Ok(v as i32)
 }
 
 /// A short rendering of a bad argument for messages (Python's repr where
@@ -248,10 +471,32 @@ fn describe(env: sys::napi_env, value: sys::napi_value) -> String {
     }
 }
 
-/// A callback scheduled with `callSoon`.
+/// A callback scheduled with `callSoon` or registered with `addReader`.
 #[napi(js_name = "Handle")]
 pub struct JsHandle {
-    inner: evloop::Handle,
+    /// `None` for a handle made up for a report after its object was
+    /// collected: it has run, so only its cancelled flag is left.
+    inner: Option<evloop::Handle>,
+    detached_cancelled: Cell<bool>,
+}
+
+impl JsHandle {
+    fn live(inner: evloop::Handle) -> JsHandle {
+        JsHandle {
+            inner: Some(inner),
+            detached_cancelled: Cell::new(false),
+        }
+    }
+}
+
+/// A new detached `Handle` object (see [`JsHandle::inner`]).
+pub fn detached_handle(env: sys::napi_env) -> sys::napi_value {
+    let handle = JsHandle {
+        inner: None,
+        detached_cancelled: Cell::new(false),
+    };
+    // SAFETY: env live on this thread, inside a handle scope (callers').
+    unsafe { JsHandle::to_napi_value(env, handle) }.unwrap_or_else(|_| js_callback::undefined(env))
 }
 
 #[napi]
@@ -259,12 +504,18 @@ impl JsHandle {
     /// Cancels the callback (it will not run; its references are dropped).
     #[napi(catch_unwind)]
     pub fn cancel(&self) {
-        self.inner.cancel();
+        match &self.inner {
+            Some(h) => h.cancel(),
+            None => self.detached_cancelled.set(true),
+        }
     }
 
     #[napi(catch_unwind)]
     pub fn cancelled(&self) -> bool {
-        self.inner.cancelled()
+        match &self.inner {
+            Some(h) => h.cancelled(),
+            None => self.detached_cancelled.get(),
+        }
     }
 }
 

@@ -2,18 +2,28 @@
 //! Node's own libuv loop (see `driver.rs`).
 //!
 //! The package `evloop` wraps these exports in `packages/evloop/src`, which
-//! maps error codes to the Python-named error classes.
+//! maps error codes to the Python-named error classes. `docs/node.md` says
+//! how the pieces fit.
 
 mod driver;
 mod errors;
 mod js_callback;
 mod js_loop;
+mod js_net;
+mod js_protocol;
+mod js_server;
+mod js_socket;
+mod js_streams;
+mod js_thrown;
+mod js_transport;
+mod js_remote;
 mod uv;
+mod watcher;
 
 use napi_derive::napi;
 
 /// The version of the evloop core this addon was built from.
-#[napi]
+#[napi(catch_unwind)]
 pub fn core_version() -> String {
     evloop::version().to_string()
 }

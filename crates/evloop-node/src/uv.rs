@@ -1,5 +1,6 @@
-//! Just enough libuv to drive a loop from Node's own event loop: poll, timer
-//! and idle handles, started, stopped and closed on the JS thread.
+//! Just enough libuv to drive a loop from Node's own event loop: poll, timer,
+//! idle and async handles, started, stopped and closed on the JS thread
+//! (`uv_async_send` is the one call made from another thread).
 //!
 //! The `uv_*` symbols are exported by the `node` binary; the addon leaves them
 //! undefined and `dlopen` resolves them, so no headers or link flags are
@@ -16,6 +17,7 @@ use std::rc::Rc;
 use napi::sys;
 
 /// `uv_handle_type` values from uv.h; the enum is stable across libuv 1.x.
+const UV_ASYNC: c_int = 1;
 const UV_IDLE: c_int = 6;
 const UV_POLL: c_int = 8;
 const UV_TIMER: c_int = 13;
@@ -43,7 +45,21 @@ extern "C" {
     fn uv_idle_init(l: *mut c_void, h: *mut c_void) -> c_int;
     fn uv_idle_start(h: *mut c_void, cb: HandleCb) -> c_int;
     fn uv_idle_stop(h: *mut c_void) -> c_int;
+    fn uv_async_init(l: *mut c_void, h: *mut c_void, cb: HandleCb) -> c_int;
+    fn uv_async_send(h: *mut c_void) -> c_int;
+    fn uv_ref(h: *mut c_void);
+    fn uv_unref(h: *mut c_void);
     fn uv_close(h: *mut c_void, cb: Option<HandleCb>);
+}
+
+/// Wakes the libuv loop that owns the async handle `h`; callable from any
+/// thread (libuv coalesces several sends into one callback).
+///
+/// # Safety
+/// `h` is an initialised async handle that is not closed before this returns.
+pub unsafe fn async_send(h: *mut c_void) {
+    // SAFETY: per the contract.
+    unsafe { uv_async_send(h) };
 }
 
 /// Node's libuv loop for this env (the worker's own loop in a worker thread).
@@ -134,6 +150,40 @@ impl<T> UvHandle<T> {
         UvHandle {
             raw,
             _data: PhantomData,
+        }
+    }
+
+    /// An async handle: `cb` runs on the loop's thread after any thread
+    /// calls [`async_send`]. Active (and referenced) from the start.
+    pub fn async_handle(uv_loop: NonNull<c_void>, data: Rc<T>, cb: HandleCb) -> Result<Self, c_int> {
+        let raw = Self::alloc(UV_ASYNC, data);
+        // SAFETY: uv_loop is Node's live loop, raw a fresh handle block.
+        let rc = unsafe { uv_async_init(uv_loop.as_ptr(), raw.as_ptr(), cb) };
+        if rc != 0 {
+            // SAFETY: init failed, so libuv holds no reference to the block.
+            unsafe { Self::free_uninit(raw, UV_ASYNC) };
+            return Err(rc);
+        }
+        Ok(UvHandle {
+            raw,
+            _data: PhantomData,
+        })
+    }
+
+    /// The raw handle, for [`async_send`] from another thread.
+    pub fn raw(&self) -> *mut c_void {
+        self.raw.as_ptr()
+    }
+
+    /// Makes the handle keep the libuv loop (and so Node) alive while active.
+    pub fn set_ref(&self, referenced: bool) {
+        // SAFETY: self.raw is an initialised, unclosed handle.
+        unsafe {
+            if referenced {
+                uv_ref(self.raw.as_ptr());
+            } else {
+                uv_unref(self.raw.as_ptr());
+            }
         }
     }
 

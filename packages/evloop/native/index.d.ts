@@ -9,7 +9,7 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A callback scheduled with `callSoon`. */
+/** A callback scheduled with `callSoon` or registered with `addReader`. */
 export declare class Handle {
   /** Cancels the callback (it will not run; its references are dropped). */
   cancel(): void
@@ -17,32 +17,243 @@ export declare class Handle {
 }
 export type JsHandle = Handle
 
-/** The native event loop; the package's `EventLoop` class wraps it. */
+/** The native event loop. */
 export declare class NativeEventLoop {
-  /** A loop on the platform's default selector (epoll on Linux). */
-  constructor()
+  /**
+   * A loop on the named selector (`"default"`, `"epoll"`/`"kqueue"`,
+   * `"poll"`, `"select"`). `owner` is the package's loop object (held
+   * weakly, passed to the hooks); `hooks` holds the package's functions
+   * `callbackError`, `slowCallback`, `context` and `remoteCall`.
+   */
+  constructor(selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function })
+  /** The selector in use: `"epoll"`, `"kqueue"`, `"poll"` or `"select"`. */
+  get selector(): string
   /** The loop's monotonic clock, in seconds. */
   time(): number
+  /** The clock's resolution, in seconds. */
+  clockResolution(): number
   /** `callSoon(cb, args)`: runs `cb(...args)` in the next iteration (FIFO). */
-  callSoon(cb: (...args: any[]) => unknown, args?: unknown[]): JsHandle
+  callSoon(cb: (...args: any[]) => unknown, args?: unknown[]): Handle
+  /**
+   * `callSoonThreadsafe(cb, args)` from the loop's own thread: `callSoon`
+   * that also wakes the loop (other threads use a `LoopRemote`).
+   */
+  callSoonThreadsafe(cb: (...args: any[]) => unknown, args?: unknown[]): Handle
   /** `callLater(delay, cb, args)`: runs `cb(...args)` after `delay` seconds. */
-  callLater(delay: number, cb: (...args: any[]) => unknown, args?: unknown[]): JsTimerHandle
+  callLater(delay: number, cb: (...args: any[]) => unknown, args?: unknown[]): TimerHandle
   /** `callAt(when, cb, args)`: runs `cb(...args)` at loop time `when`. */
-  callAt(when: number, cb: (...args: any[]) => unknown, args?: unknown[]): JsTimerHandle
+  callAt(when: number, cb: (...args: any[]) => unknown, args?: unknown[]): TimerHandle
+  /**
+   * `addReader(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
+   * readable, until `removeReader(fd)`.
+   */
+  addReader(fd: number, cb: (...args: any[]) => unknown, args?: unknown[]): Handle
+  /**
+   * `addWriter(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
+   * writable, until `removeWriter(fd)`.
+   */
+  addWriter(fd: number, cb: (...args: any[]) => unknown, args?: unknown[]): Handle
+  /** Stops watching `fd` for reading; whether a reader was registered. */
+  removeReader(fd: number): boolean
+  /** Stops watching `fd` for writing; whether a writer was registered. */
+  removeWriter(fd: number): boolean
   /**
    * Starts running; `onDone()` is called when the loop stops, or
-   * `onDone(err)` if an iteration failed. Iterations run from Node's
-   * libuv loop; this returns at once.
+   * `onDone(err)` if an iteration failed or a fatal error was raised.
+   * Iterations run from Node's libuv loop; this returns at once.
    */
-  runForever(onDone: (err?: Error) => void): void
+  runForever(onDone: (err?: unknown) => void): void
+  /**
+   * Ends the current run with `exc` (SystemExit, KeyboardInterrupt): the
+   * batch stops after the running callback and `runForever` rejects.
+   */
+  raiseFatal(exc: object): void
   /** Asks the loop to stop after the current iteration. */
   stop(): void
   /** Closes the loop: pending callbacks are dropped without running. */
   close(): void
   isRunning(): boolean
   isClosed(): boolean
+  getDebug(): boolean
+  setDebug(enabled: boolean): void
+  /** Debug mode reports callbacks that take at least this many seconds. */
+  get slowCallbackDuration(): number
+  set slowCallbackDuration(seconds: number)
+  /**
+   * A token other threads can use to reach this loop (`LoopRemote`);
+   * messages they send are delivered to `callback` on this thread.
+   */
+  createRemote(callback?: (message: Buffer) => void): number
+  /** Invalidates a token of this loop; whether it was one. */
+  closeRemote(token: number): boolean
 }
 export type JsEventLoop = NativeEventLoop
+
+/** A loop seen from any thread, by token. */
+export declare class NativeLoopRemote {
+  /** The remote of an open token. */
+  static fromToken(token: number): NativeLoopRemote
+  get token(): number
+  /** Queues `bytes` for the loop's callback; wakes the loop. */
+  send(bytes: Buffer): JsThreadsafeHandle
+  /** Queues `loop.stop()`; wakes the loop. */
+  stop(): JsThreadsafeHandle
+}
+export type JsLoopRemote = NativeLoopRemote
+
+/** A running `serveForever()`, to cancel it. */
+export declare class NativeServeForever {
+  /**
+   * Starts the shutdown (close, then `waitClosed()`); the promise then
+   * rejects with CancelledError. `false` if it was already done.
+   */
+  cancel(): boolean
+}
+export type JsServeForever = NativeServeForever
+
+/** A listening server (the package's `Server` wraps it). */
+export declare class NativeServer {
+  /** Stops listening now; accepted connections stay open. Idempotent. */
+  close(): void
+  closeClients(): void
+  abortClients(): void
+  isServing(): boolean
+  /** New views of the listening sockets; empty once closed. */
+  sockets(): Array<JsTransportSocket>
+  /** Listens now; `done(ok)` one iteration later. */
+  startServing(done: (ok: boolean, value: any) => void): void
+  /**
+   * Serves until cancelled or closed: `done(false, CancelledError)` after
+   * the server closed and `waitClosed()` completed. The returned object
+   * cancels it.
+   */
+  serveForever(done: (ok: boolean, value: any) => void): JsServeForever
+  /** `done(ok)` once closed and the last connection's `connectionLost` ran. */
+  waitClosed(done: (ok: boolean, value: any) => void): void
+  /** asyncio's repr: `<Server sockets=(...)>`. */
+  describe(): string
+}
+export type JsServer = NativeServer
+
+/** Settles the core future a stream server's connection task waits on. */
+export declare class NativeStreamDone {
+  /** `clientConnected` finished. */
+  resolve(): void
+  /** `clientConnected` failed with `error` (kept as is for the report). */
+  reject(error: unknown): void
+}
+export type JsStreamDone = NativeStreamDone
+
+/** The read half of a stream (the package's `StreamReader` wraps it). */
+export declare class NativeStreamReader {
+  /** `read(n)`: up to `n` bytes (`-1`: until EOF). */
+  read(n: number, done: (ok: boolean, value: any) => void): void
+  readline(done: (ok: boolean, value: any) => void): void
+  readexactly(n: number, done: (ok: boolean, value: any) => void): void
+  /** `readuntil(separator)`: one bytes-like separator, or an array of them. */
+  readuntil(separator: Uint8Array | Uint8Array[], done: (ok: boolean, value: any) => void): void
+  /** Whether EOF was received and everything was read. */
+  atEof(): boolean
+  /** The buffer limit. */
+  get limit(): number
+  /** asyncio's repr: `<StreamReader 5 bytes eof ...>`. */
+  describe(): string
+}
+export type JsStreamReader = NativeStreamReader
+
+/** The write half of a stream (the package's `StreamWriter` wraps it). */
+export declare class NativeStreamWriter {
+  write(data: Uint8Array): void
+  writelines(list: Uint8Array[]): void
+  writeEof(): void
+  canWriteEof(): boolean
+  close(): void
+  isClosing(): boolean
+  /** Waits until the write buffer is down to its low-water mark. */
+  drain(done: (ok: boolean, value: any) => void): void
+  /** Waits until the connection is lost. */
+  waitClosed(done: (ok: boolean, value: any) => void): void
+  getExtraInfo(name: string): unknown
+  /** A new native object for the transport (the package keeps one wrapper). */
+  transport(): JsTransport
+  /** asyncio's repr: `<StreamWriter transport=... reader=...>`. */
+  describe(): string
+}
+export type JsStreamWriter = NativeStreamWriter
+
+/** A connection's transport (the package's `Transport` wraps it). */
+export declare class NativeTransport {
+  /** `write(data)`: bytes are copied; a string is a TypeError. */
+  write(data: Uint8Array): void
+  /** `writelines(list)`: each piece in order. */
+  writelines(list: Uint8Array[]): void
+  writeEof(): void
+  canWriteEof(): boolean
+  close(): void
+  abort(): void
+  isClosing(): boolean
+  /**
+   * `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
+   * NativeTransportSocket); `undefined` for other names.
+   */
+  getExtraInfo(name: string): unknown
+  pauseReading(): void
+  resumeReading(): void
+  isReading(): boolean
+  /** `setWriteBufferLimits(high?, low?)` (integers, checked by the package). */
+  setWriteBufferLimits(high?: number | undefined | null, low?: number | undefined | null): void
+  /** `[low, high]`. */
+  getWriteBufferLimits(): Array<number>
+  getWriteBufferSize(): number
+  /**
+   * Installs the JS protocol `protocol`; `wrapper` is the package's
+   * `Transport` (passed to nothing now, kept for reports).
+   */
+  setProtocol(protocol: object, wrapper: object): void
+  /**
+   * The JS protocol in use; null once the connection is lost (the core
+   * forgot it) or when the protocol is not a JS one (streams).
+   */
+  getProtocol(): object | null
+}
+export type JsTransport = NativeTransport
+
+/** A view of a server's or a transport's socket. */
+export declare class NativeTransportSocket {
+  /** `AF_INET`, `AF_INET6` or `AF_UNIX`. */
+  get family(): number
+  /** `SOCK_STREAM`. */
+  get type(): number
+  /** The protocol number (`IPPROTO_TCP`, or 0 for Unix sockets). */
+  get proto(): number
+  /** The fd, or -1 once the owner closed the socket. */
+  fileno(): number
+  getsockname(): { address: string, port: number, family: string } | string
+  getpeername(): { address: string, port: number, family: string } | string
+  /** An integer option. */
+  getsockopt(level: number, option: number): number
+  /** Sets an integer option. */
+  setsockopt(level: number, option: number, value: number): void
+  /** Only 0 (the package passes `null` for `None`). */
+  settimeout(timeout?: number | undefined | null): void
+  /** Only `false`. */
+  setblocking(flag: boolean): void
+  gettimeout(): number
+  /** asyncio's repr: `<TransportSocket fd=6, family=2, type=1, proto=6, laddr=...>`. */
+  describe(): string
+}
+export type JsTransportSocket = NativeTransportSocket
+
+/**
+ * A call queued from another thread; cancelling is safe from any thread
+ * (asyncio 3.14's `_ThreadSafeHandle`).
+ */
+export declare class ThreadsafeHandle {
+  /** Cancels the call if it has not run yet. */
+  cancel(): void
+  cancelled(): boolean
+}
+export type JsThreadsafeHandle = ThreadsafeHandle
 
 /** A callback scheduled with `callLater` or `callAt`. */
 export declare class TimerHandle {
@@ -56,3 +267,76 @@ export type JsTimerHandle = TimerHandle
 
 /** The version of the evloop core this addon was built from. */
 export declare function coreVersion(): string
+
+/**
+ * Options of `createConnection`/`createUnixConnection` (and the stream
+ * connections), normalized by the package.
+ */
+export interface NetConnectionOptions {
+  family?: number
+  flags?: number
+  sock?: number
+  /** `localAddr[0]`: a numeric address to bind before connecting. */
+  localHost?: string
+  /** `localAddr[1]`. */
+  localPort?: number
+  /** Stream connections: the reader's buffer limit. */
+  limit?: number
+}
+
+/**
+ * `loop.createConnection(protocolFactory, host, port, opts)`;
+ * `done(ok, [transport, protocol])`.
+ */
+export declare function netCreateConnection(lp: NativeEventLoop, factory: () => object, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+
+/** `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`. */
+export declare function netCreateServer(lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/**
+ * `loop.createUnixConnection(protocolFactory, path, opts)`;
+ * `done(ok, [transport, protocol])`.
+ */
+export declare function netCreateUnixConnection(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+
+/** `loop.createUnixServer(protocolFactory, path, opts)`; `done(ok, server)`. */
+export declare function netCreateUnixServer(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/** `openConnection(host, port, opts)`: `done(ok, [reader, writer])`. */
+export declare function netOpenConnection(lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+
+/** `openUnixConnection(path, opts)`: `done(ok, [reader, writer])`. */
+export declare function netOpenUnixConnection(lp: NativeEventLoop, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+
+/** The package's loop object of the loop running on this thread, or null. */
+export declare function netRunningLoop(): object | null
+
+/**
+ * Options of `createServer`/`createUnixServer` (and the stream servers),
+ * normalized by the package.
+ */
+export interface NetServerOptions {
+  family?: number
+  flags?: number
+  sock?: number
+  backlog?: number
+  reuseAddress?: boolean
+  reusePort?: boolean
+  keepAlive?: boolean
+  startServing?: boolean
+  cleanupSocket?: boolean
+  /** Stream servers: the readers' buffer limit. */
+  limit?: number
+}
+
+/** `startServer(cb, host, port, opts)`: `done(ok, server)`. */
+export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/** `startUnixServer(cb, path, opts)`: `done(ok, server)`. */
+export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/** Installs the package's hooks (called once by `net.js` when it loads). */
+export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error): void
+
+/** The platform's socket constants (`AF_INET`, `SOL_SOCKET`, ...). */
+export declare function socketConstants(): Record<string, number>

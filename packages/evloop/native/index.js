@@ -773,12 +773,41 @@ if (
   }
 }
 
-const { Handle, JsHandle, NativeEventLoop, JsEventLoop, TimerHandle, JsTimerHandle, coreVersion } = nativeBinding
+const { Handle, JsHandle, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, TimerHandle, JsTimerHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants } = nativeBinding
 export { Handle }
 export { JsHandle }
 export { NativeEventLoop }
 export { JsEventLoop }
+export { NativeLoopRemote }
+export { JsLoopRemote }
+export { NativeServeForever }
+export { JsServeForever }
+export { NativeServer }
+export { JsServer }
+export { NativeStreamDone }
+export { JsStreamDone }
+export { NativeStreamReader }
+export { JsStreamReader }
+export { NativeStreamWriter }
+export { JsStreamWriter }
+export { NativeTransport }
+export { JsTransport }
+export { NativeTransportSocket }
+export { JsTransportSocket }
+export { ThreadsafeHandle }
+export { JsThreadsafeHandle }
 export { TimerHandle }
 export { JsTimerHandle }
 export { coreVersion }
+export { netCreateConnection }
+export { netCreateServer }
+export { netCreateUnixConnection }
+export { netCreateUnixServer }
+export { netOpenConnection }
+export { netOpenUnixConnection }
+export { netRunningLoop }
+export { netStartServer }
+export { netStartUnixServer }
+export { setNetHooks }
+export { socketConstants }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -12,6 +12,17 @@ export const RuntimeError = named(class RuntimeError extends Error {}, 'RuntimeE
 export const ValueError = named(class ValueError extends Error {}, 'ValueError');
 export const InvalidStateError = named(class InvalidStateError extends Error {}, 'InvalidStateError');
 export const CancelledError = named(class CancelledError extends Error {}, 'CancelledError');
+/** Python's NotImplementedError: the operation does not exist here (ProactorEventLoop off Windows). */
+export const NotImplementedError = named(class NotImplementedError extends RuntimeError {}, 'NotImplementedError');
+
+// The analogues of Python's BaseException subclasses that are not errors of
+// the program but requests to end it: thrown by a loop callback (or ending a
+// task), they do not go to the exception handler but end runForever(), whose
+// promise rejects with them (reference §2.2, L-25/L-36).
+/** Thrown by a callback or task, it ends the running loop: `runForever()` rejects with it. */
+export const SystemExit = named(class SystemExit extends Error {}, 'SystemExit');
+/** Like SystemExit: ends the running loop instead of reaching the exception handler. */
+export const KeyboardInterrupt = named(class KeyboardInterrupt extends Error {}, 'KeyboardInterrupt');
 
 /** A failed system call: `code` ("EADDRINUSE"), positive `errno`, `syscall` ("bind"). */
 export const OSError = named(
@@ -35,7 +46,7 @@ export const TimeoutError = named(class TimeoutError extends OSError {}, 'Timeou
 export const gaierror = named(class gaierror extends OSError {}, 'gaierror');
 
 const classes = {
-  RuntimeError, ValueError, InvalidStateError, CancelledError,
+  RuntimeError, ValueError, InvalidStateError, CancelledError, NotImplementedError,
   TypeError, RangeError,
   OSError, ConnectionError, ConnectionRefusedError, ConnectionResetError, ConnectionAbortedError,
   BrokenPipeError, TimeoutError, gaierror,
@@ -55,3 +66,42 @@ export function fromNative(err) {
   }
   return new cls(err.message);
 }
+
+// ----- appended for networking and streams (net.js) -----
+// The OSError subclasses the core names for other errnos (PEP 3151), and
+// the two stream errors. `fromNative` maps the OSError ones too.
+
+export const FileNotFoundError = named(class FileNotFoundError extends OSError {}, 'FileNotFoundError');
+export const FileExistsError = named(class FileExistsError extends OSError {}, 'FileExistsError');
+export const PermissionError = named(class PermissionError extends OSError {}, 'PermissionError');
+export const InterruptedError = named(class InterruptedError extends OSError {}, 'InterruptedError');
+export const BlockingIOError = named(class BlockingIOError extends OSError {}, 'BlockingIOError');
+Object.assign(classes, { FileNotFoundError, FileExistsError, PermissionError, InterruptedError, BlockingIOError });
+
+/**
+ * asyncio.IncompleteReadError: EOF came before a stream read got what it
+ * needed. `partial` holds the bytes read; `expected` the count wanted
+ * (null for `readuntil`).
+ */
+export const IncompleteReadError = named(
+  class IncompleteReadError extends Error {
+    constructor(partial, expected) {
+      const exp = expected === null || expected === undefined ? 'undefined' : String(expected);
+      super(`${partial.length} bytes read on a total of ${exp} expected bytes`);
+      this.partial = partial;
+      this.expected = expected ?? null;
+    }
+  },
+  'IncompleteReadError',
+);
+
+/** asyncio.LimitOverrunError: a separator search went past the reader's limit. */
+export const LimitOverrunError = named(
+  class LimitOverrunError extends Error {
+    constructor(message, consumed) {
+      super(message);
+      this.consumed = consumed;
+    }
+  },
+  'LimitOverrunError',
+);

@@ -1,0 +1,457 @@
+//! `createServer`, `createUnixServer`, `createConnection`,
+//! `createUnixConnection` and the native side of the package's `Server`.
+//!
+//! Each creation call runs the core's coroutine as a task on the loop (so
+//! a call made before the loop runs proceeds once it runs) and hands the
+//! result to the package's completion callback. The package checks and
+//! normalizes the arguments; this layer checks them again where a bad
+//! value could reach the core.
+
+use std::cell::RefCell;
+use std::ptr::null_mut;
+use std::rc::Rc;
+
+use evloop::{
+    ConnectionOptions, Error, Family, Host, Protocol, ProtocolFactory, Server, ServerOptions, Transport,
+    UnixServerOptions,
+};
+use napi::bindgen_prelude::{ToNapiValue, Unknown};
+use napi::{sys, JsValue};
+use napi_derive::napi;
+
+use crate::errors::{self, ErrCode};
+use crate::js_callback::{self, HandleScope, JsRef};
+use crate::js_loop::JsEventLoop;
+use crate::js_net::{self, Ctx};
+use crate::js_protocol::{JsProtocol, NoProtocol};
+use crate::js_socket::JsTransportSocket;
+use crate::js_thrown;
+
+/// Options of `createServer`/`createUnixServer` (and the stream servers),
+/// normalized by the package.
+#[napi(object)]
+pub struct NetServerOptions {
+    pub family: Option<i32>,
+    pub flags: Option<i32>,
+    pub sock: Option<i32>,
+    pub backlog: Option<i32>,
+    pub reuse_address: Option<bool>,
+    pub reuse_port: Option<bool>,
+    pub keep_alive: Option<bool>,
+    pub start_serving: Option<bool>,
+    pub cleanup_socket: Option<bool>,
+    /// Stream servers: the readers' buffer limit.
+    pub limit: Option<f64>,
+}
+
+/// Options of `createConnection`/`createUnixConnection` (and the stream
+/// connections), normalized by the package.
+#[napi(object)]
+pub struct NetConnectionOptions {
+    pub family: Option<i32>,
+    pub flags: Option<i32>,
+    pub sock: Option<i32>,
+    /// `localAddr[0]`: a numeric address to bind before connecting.
+    pub local_host: Option<String>,
+    /// `localAddr[1]`.
+    pub local_port: Option<u32>,
+    /// Stream connections: the reader's buffer limit.
+    pub limit: Option<f64>,
+}
+
+/// A JS protocol factory, released when the server no longer needs it (a
+/// factory often refers to the server object: holding it forever would be
+/// a cycle the garbage collector cannot see).
+pub(crate) type FactorySlot = Rc<RefCell<Option<JsRef>>>;
+
+/// Calls a JS protocol factory and wraps what it returns. Needs no scope.
+fn call_factory(ctx: &Ctx, factory: &FactorySlot) -> evloop::Result<Rc<JsProtocol>> {
+    if !ctx.can_call() {
+        return Err(Error::Runtime("the event loop is gone".into()));
+    }
+    let env = ctx.raw();
+    let _scope = HandleScope::open(env);
+    let f = factory
+        .borrow()
+        .as_ref()
+        .map(JsRef::get)
+        .ok_or_else(|| Error::Runtime("the server is closed".into()))?;
+    let obj = ctx.call(null_mut(), f, &[]).map_err(|exc| js_thrown::wrap(&ctx.env, exc))?;
+    JsProtocol::new(ctx, obj, None).map_err(|e| match e {
+        Error::Type(m) => Error::Type(format!("protocolFactory() returned no protocol: {m}")),
+        other => other,
+    })
+}
+
+fn server_factory(ctx: &Ctx, slot: FactorySlot) -> ProtocolFactory {
+    let ctx = ctx.clone();
+    Rc::new(move || call_factory(&ctx, &slot).map(|p| p as Rc<dyn Protocol>))
+}
+
+/// `null`/`undefined` (all interfaces), a string, or an array of strings.
+pub(crate) fn host_arg(env: sys::napi_env, host: Unknown, call: &str) -> napi::Result<Option<Host>, ErrCode> {
+    let raw = host.raw();
+    match js_callback::type_of(env, raw) {
+        sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
+        sys::ValueType::napi_string => Ok(Some(Host::Name(js_callback::coerce_to_string(env, raw)))),
+        _ => {
+            let items = js_net::array_arg(env, raw, call, "host")?;
+            let mut names = Vec::with_capacity(items.len());
+            for v in items {
+                if js_callback::type_of(env, v) != sys::ValueType::napi_string {
+                    return Err(errors::type_error(format!(
+                        "{call}(): host must be a string or an array of strings, got an element of type {}",
+                        js_net::type_name(env, v)
+                    )));
+                }
+                names.push(js_callback::coerce_to_string(env, v));
+            }
+            Ok(Some(Host::Names(names)))
+        }
+    }
+}
+
+pub(crate) fn port_arg(port: Option<u32>, call: &str) -> napi::Result<Option<u16>, ErrCode> {
+    match port {
+        None => Ok(None),
+        Some(p) if p <= 65535 => Ok(Some(p as u16)),
+        Some(p) => Err(errors::range_error(format!("{call}(): port must be 0-65535, got {p}"))),
+    }
+}
+
+fn family_arg(family: Option<i32>, call: &str) -> napi::Result<Family, ErrCode> {
+    let af = family.unwrap_or(libc::AF_UNSPEC);
+    Family::from_raw(af).ok_or_else(|| {
+        errors::value_error(format!("{call}(): family must be AF_UNSPEC, AF_INET or AF_INET6, got {af}"))
+    })
+}
+
+pub(crate) fn server_options(opts: &NetServerOptions, call: &str) -> napi::Result<ServerOptions, ErrCode> {
+    let d = ServerOptions::default();
+    Ok(ServerOptions {
+        family: family_arg(opts.family, call)?,
+        flags: opts.flags.unwrap_or(d.flags),
+        sock: opts.sock,
+        backlog: opts.backlog.unwrap_or(d.backlog),
+        reuse_address: opts.reuse_address,
+        reuse_port: opts.reuse_port,
+        keep_alive: opts.keep_alive,
+        start_serving: opts.start_serving.unwrap_or(d.start_serving),
+    })
+}
+
+pub(crate) fn unix_server_options(opts: &NetServerOptions) -> UnixServerOptions {
+    let d = UnixServerOptions::default();
+    UnixServerOptions {
+        sock: opts.sock,
+        backlog: opts.backlog.unwrap_or(d.backlog),
+        start_serving: opts.start_serving.unwrap_or(d.start_serving),
+        cleanup_socket: opts.cleanup_socket.unwrap_or(d.cleanup_socket),
+    }
+}
+
+pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> napi::Result<ConnectionOptions, ErrCode> {
+    let local_addr = match &opts.local_host {
+        None => None,
+        Some(h) => {
+            let ip: std::net::IpAddr = h.parse().map_err(|_| {
+                errors::value_error(format!("{call}(): localAddr must be a numeric address, got '{h}'"))
+            })?;
+            let port = port_arg(opts.local_port, call)?.unwrap_or(0);
+            Some(std::net::SocketAddr::new(ip, port))
+        }
+    };
+    Ok(ConnectionOptions {
+        family: family_arg(opts.family, call)?,
+        flags: opts.flags.unwrap_or(0),
+        sock: opts.sock,
+        local_addr,
+    })
+}
+
+/// A JS array of values (needs an open handle scope).
+pub(crate) fn array(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
+    let mut a = null_mut();
+    // SAFETY: env live inside a scope; items belong to it.
+    unsafe {
+        sys::napi_create_array_with_length(env, items.len(), &mut a);
+        for (i, v) in items.iter().enumerate() {
+            sys::napi_set_element(env, a, i as u32, *v);
+        }
+    }
+    a
+}
+
+/// `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_create_server(
+    lp: &JsEventLoop,
+    factory: Unknown,
+    host: Unknown,
+    port: Option<u32>,
+    opts: NetServerOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "createServer";
+    let ctx = Ctx::of(lp);
+    let env = ctx.raw();
+    let slot: FactorySlot = Rc::new(RefCell::new(Some(js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?)));
+    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let host = host_arg(env, host, CALL)?;
+    let port = port_arg(port, CALL)?;
+    let options = server_options(&opts, CALL)?;
+    let fut = ctx.lp.create_server_with(server_factory(&ctx, slot.clone()), host, port, options);
+    ctx.spawn(fut, done, move |ctx, server| Ok(JsServer::value(ctx, server, slot)))
+        .map_err(js_net::throw)
+}
+
+/// `loop.createUnixServer(protocolFactory, path, opts)`; `done(ok, server)`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_create_unix_server(
+    lp: &JsEventLoop,
+    factory: Unknown,
+    path: Option<String>,
+    opts: NetServerOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "createUnixServer";
+    let ctx = Ctx::of(lp);
+    let slot: FactorySlot = Rc::new(RefCell::new(Some(js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?)));
+    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let fut = ctx
+        .lp
+        .create_unix_server_with(server_factory(&ctx, slot.clone()), path, unix_server_options(&opts));
+    ctx.spawn(fut, done, move |ctx, server| Ok(JsServer::value(ctx, server, slot)))
+        .map_err(js_net::throw)
+}
+
+/// What a `createConnection` factory made: its protocol, or its error.
+type Made = Rc<RefCell<Option<evloop::Result<Rc<JsProtocol>>>>>;
+
+/// The core's connection factory is infallible: a throwing JS factory gets
+/// a stand-in protocol, and the connection is aborted once made.
+fn connection_factory(ctx: &Ctx, factory: JsRef, made: Made) -> impl FnOnce() -> Rc<dyn Protocol> + 'static {
+    let ctx = ctx.clone();
+    move || {
+        let slot: FactorySlot = Rc::new(RefCell::new(Some(factory)));
+        match call_factory(&ctx, &slot) {
+            Ok(p) => {
+                *made.borrow_mut() = Some(Ok(p.clone()));
+                p
+            }
+            Err(e) => {
+                *made.borrow_mut() = Some(Err(e));
+                Rc::new(NoProtocol)
+            }
+        }
+    }
+}
+
+/// Resolves `[transport, protocol]` once the core's connection is made.
+async fn finish_connection(
+    fut: impl std::future::Future<Output = evloop::Result<(Transport, Rc<dyn Protocol>)>>,
+    made: Made,
+) -> evloop::Result<(Transport, Rc<JsProtocol>)> {
+    let (transport, _) = fut.await?;
+    match made.borrow_mut().take() {
+        Some(Ok(p)) => Ok((transport, p)),
+        Some(Err(e)) => {
+            transport.abort();
+            Err(e)
+        }
+        None => {
+            transport.abort();
+            Err(Error::Runtime("protocolFactory() was not called".into()))
+        }
+    }
+}
+
+fn connection_value(ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<sys::napi_value> {
+    let env = ctx.raw();
+    let wrapper = protocol.transport_wrapper(&transport);
+    Ok(array(env, &[wrapper, protocol.object()]))
+}
+
+/// `loop.createConnection(protocolFactory, host, port, opts)`;
+/// `done(ok, [transport, protocol])`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, factory: () => object, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_create_connection(
+    lp: &JsEventLoop,
+    factory: Unknown,
+    host: Option<String>,
+    port: Option<u32>,
+    opts: NetConnectionOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "createConnection";
+    let ctx = Ctx::of(lp);
+    let factory = js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let port = port_arg(port, CALL)?;
+    let options = connection_options(&opts, CALL)?;
+    let made: Made = Rc::new(RefCell::new(None));
+    let fut = ctx
+        .lp
+        .create_connection(connection_factory(&ctx, factory, made.clone()), host, port, options);
+    ctx.spawn(finish_connection(fut, made), done, connection_value)
+        .map_err(js_net::throw)
+}
+
+/// `loop.createUnixConnection(protocolFactory, path, opts)`;
+/// `done(ok, [transport, protocol])`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_create_unix_connection(
+    lp: &JsEventLoop,
+    factory: Unknown,
+    path: Option<String>,
+    opts: NetConnectionOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "createUnixConnection";
+    let ctx = Ctx::of(lp);
+    let factory = js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let made: Made = Rc::new(RefCell::new(None));
+    let fut = ctx
+        .lp
+        .create_unix_connection(connection_factory(&ctx, factory, made.clone()), path, opts.sock);
+    ctx.spawn(finish_connection(fut, made), done, connection_value)
+        .map_err(js_net::throw)
+}
+
+/// A listening server (the package's `Server` wraps it).
+#[napi(js_name = "NativeServer")]
+pub struct JsServer {
+    s: Server,
+    ctx: Ctx,
+    /// The JS protocol factory, dropped once the server is closed.
+    factory: FactorySlot,
+}
+
+impl JsServer {
+    /// A new JS object for `s` (needs an open handle scope).
+    pub(crate) fn value(ctx: &Ctx, s: Server, factory: FactorySlot) -> sys::napi_value {
+        let env = ctx.raw();
+        let server = JsServer { s, ctx: ctx.clone(), factory };
+        // SAFETY: env live on this thread inside a scope.
+        unsafe { JsServer::to_napi_value(env, server) }.unwrap_or_else(|_| js_net::null(env))
+    }
+
+    /// Drops the factory once the server is closed (it will not be called).
+    fn release_factory_when_closed(&self) {
+        if self.s.is_closed() {
+            self.factory.borrow_mut().take();
+        }
+    }
+
+    /// `done(ok)` once `fut` is done; the factory goes once the server is closed.
+    fn complete(&self, fut: &evloop::Future<()>, done: JsRef) {
+        let (slot, server) = (self.factory.clone(), self.s.clone());
+        fut.add_done_callback(move |_| {
+            if server.is_closed() {
+                slot.borrow_mut().take();
+            }
+        });
+        self.ctx.on_done(fut, done, |ctx, ()| Ok(js_callback::undefined(ctx.raw())));
+    }
+}
+
+#[napi]
+impl JsServer {
+    /// Stops listening now; accepted connections stay open. Idempotent.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.s.close();
+        self.release_factory_when_closed();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close_clients(&self) {
+        self.s.close_clients();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn abort_clients(&self) {
+        self.s.abort_clients();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn is_serving(&self) -> bool {
+        self.s.is_serving()
+    }
+
+    /// New views of the listening sockets; empty once closed.
+    #[napi(catch_unwind)]
+    pub fn sockets(&self) -> Vec<JsTransportSocket> {
+        self.s.sockets().into_iter().map(JsTransportSocket::new).collect()
+    }
+
+    /// Listens now; `done(ok)` one iteration later.
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn start_serving(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = js_net::function_arg(&self.ctx.env, done, "startServing", "done")?;
+        let fut = self.s.start_serving().map_err(js_net::throw)?;
+        self.complete(&fut, done);
+        Ok(())
+    }
+
+    /// Serves until cancelled or closed: `done(false, CancelledError)` after
+    /// the server closed and `waitClosed()` completed. The returned object
+    /// cancels it.
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn serve_forever(&self, done: Unknown) -> napi::Result<JsServeForever, ErrCode> {
+        let done = js_net::function_arg(&self.ctx.env, done, "serveForever", "done")?;
+        let fut = self.s.serve_forever().map_err(js_net::throw)?;
+        self.complete(&fut, done);
+        Ok(JsServeForever { fut, ctx: self.ctx.clone() })
+    }
+
+    /// `done(ok)` once closed and the last connection's `connectionLost` ran.
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = js_net::function_arg(&self.ctx.env, done, "waitClosed", "done")?;
+        let fut = self.s.wait_closed();
+        self.complete(&fut, done);
+        Ok(())
+    }
+
+    /// asyncio's repr: `<Server sockets=(...)>`.
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.s)
+    }
+}
+
+/// A running `serveForever()`, to cancel it.
+#[napi(js_name = "NativeServeForever")]
+pub struct JsServeForever {
+    fut: evloop::Future<()>,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsServeForever {
+    /// Starts the shutdown (close, then `waitClosed()`); the promise then
+    /// rejects with CancelledError. `false` if it was already done.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self) -> bool {
+        let cancelled = self.fut.cancel(None);
+        self.ctx.wake();
+        cancelled
+    }
+}

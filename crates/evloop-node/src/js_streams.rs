@@ -1,0 +1,436 @@
+//! Streams for JS: the core's `StreamReader`/`StreamWriter` and the four
+//! stream calls (`openConnection`, `openUnixConnection`, `startServer`,
+//! `startUnixServer`), bound rather than re-implemented. Each read is a
+//! core task whose result goes to the package's completion callback.
+//!
+//! A stream server's `clientConnected(reader, writer)` may return a
+//! promise: the connection's core task waits for it through a
+//! `NativeStreamDone` the package settles. A rejection (or a throw) is
+//! reported as asyncio does ("Unhandled exception in client_connected_cb")
+//! and closes the connection.
+
+use std::cell::RefCell;
+use std::ptr::null_mut;
+use std::rc::{Rc, Weak};
+
+use evloop::{
+    Error, ExceptionContext, StreamOptions, StreamReader, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
+};
+use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
+use napi::{sys, JsValue};
+use napi_derive::napi;
+
+use crate::errors::{self, ErrCode, JsResult};
+use crate::js_callback::{self, HandleScope, JsRef};
+use crate::js_loop::JsEventLoop;
+use crate::js_net::{self, Ctx};
+use crate::js_server::{self, JsServer, NetConnectionOptions, NetServerOptions};
+use crate::js_thrown;
+use crate::js_transport::{self, JsTransport};
+
+/// The reader's buffer limit from the package's option (default 64 KiB).
+fn limit_arg(limit: Option<f64>) -> napi::Result<usize, ErrCode> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) if l <= 0.0 => Err(errors::value_error("Limit cannot be <= 0")),
+        Some(l) => Ok(l as usize),
+    }
+}
+
+fn bytes_value(ctx: &Ctx, bytes: Vec<u8>) -> evloop::Result<sys::napi_value> {
+    Ok(js_callback::buffer_copy(ctx.raw(), &bytes))
+}
+
+fn undefined_value(ctx: &Ctx, (): ()) -> evloop::Result<sys::napi_value> {
+    Ok(js_callback::undefined(ctx.raw()))
+}
+
+/// A JS function argument called `done`.
+fn done_arg(ctx: &Ctx, done: Unknown, call: &str) -> napi::Result<JsRef, ErrCode> {
+    js_net::function_arg(&ctx.env, done, call, "done")
+}
+
+/// The read half of a stream (the package's `StreamReader` wraps it).
+#[napi(js_name = "NativeStreamReader")]
+pub struct JsStreamReader {
+    r: StreamReader,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsStreamReader {
+    /// `read(n)`: up to `n` bytes (`-1`: until EOF).
+    #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
+    pub fn read(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "read")?;
+        self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(js_net::throw)
+    }
+
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn readline(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "readline")?;
+        self.ctx.spawn(self.r.readline(), done, bytes_value).map_err(js_net::throw)
+    }
+
+    #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
+    pub fn readexactly(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "readexactly")?;
+        self.ctx.spawn(self.r.readexactly(n as isize), done, bytes_value).map_err(js_net::throw)
+    }
+
+    /// `readuntil(separator)`: one bytes-like separator, or an array of them.
+    #[napi(catch_unwind, ts_args_type = "separator: Uint8Array | Uint8Array[], done: (ok: boolean, value: any) => void")]
+    pub fn readuntil(&self, separator: Unknown, done: Unknown) -> napi::Result<(), ErrCode> {
+        let env = self.ctx.raw();
+        let done = done_arg(&self.ctx, done, "readuntil")?;
+        let raw = separator.raw();
+        let seps: Vec<Vec<u8>> = match js_net::bytes_of(env, raw) {
+            Some(b) => vec![b.to_vec()],
+            None => {
+                let items = js_net::array_arg(env, raw, "readuntil", "separator").map_err(|_| {
+                    errors::type_error(format!(
+                        "readuntil(): separator must be a bytes-like object or an array of them, not '{}'",
+                        js_net::type_name(env, raw)
+                    ))
+                })?;
+                let mut seps = Vec::with_capacity(items.len());
+                for v in items {
+                    match js_net::bytes_of(env, v) {
+                        Some(b) => seps.push(b.to_vec()),
+                        None => {
+                            return Err(errors::type_error(format!(
+                                "readuntil(): separator must be a bytes-like object, not '{}'",
+                                js_net::type_name(env, v)
+                            )))
+                        }
+                    }
+                }
+                seps
+            }
+        };
+        let refs: Vec<&[u8]> = seps.iter().map(Vec::as_slice).collect();
+        self.ctx.spawn(self.r.readuntil_any(&refs), done, bytes_value).map_err(js_net::throw)
+    }
+
+    /// Whether EOF was received and everything was read.
+    #[napi(catch_unwind)]
+    pub fn at_eof(&self) -> bool {
+        self.r.at_eof()
+    }
+
+    /// The buffer limit.
+    #[napi(getter, catch_unwind)]
+    pub fn limit(&self) -> f64 {
+        self.r.limit() as f64
+    }
+
+    /// asyncio's repr: `<StreamReader 5 bytes eof ...>`.
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.r)
+    }
+}
+
+/// The write half of a stream (the package's `StreamWriter` wraps it).
+#[napi(js_name = "NativeStreamWriter")]
+pub struct JsStreamWriter {
+    w: StreamWriter,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsStreamWriter {
+    #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
+    pub fn write(&self, data: Unknown) -> napi::Result<(), ErrCode> {
+        let bytes = js_net::data_arg(self.ctx.raw(), data.raw())?;
+        self.w.write(bytes).map_err(js_net::throw)?;
+        self.ctx.wake();
+        Ok(())
+    }
+
+    #[napi(catch_unwind, ts_args_type = "list: Uint8Array[]")]
+    pub fn writelines(&self, list: Unknown) -> napi::Result<(), ErrCode> {
+        let env = self.ctx.raw();
+        let items = js_net::array_arg(env, list.raw(), "writelines", "list_of_data")?;
+        let pieces = items
+            .iter()
+            .map(|v| js_net::data_arg(env, *v))
+            .collect::<JsResult<Vec<&[u8]>>>()?;
+        self.w.writelines(pieces).map_err(js_net::throw)?;
+        self.ctx.wake();
+        Ok(())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn write_eof(&self) {
+        self.w.write_eof();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn can_write_eof(&self) -> bool {
+        self.w.can_write_eof()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.w.close();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn is_closing(&self) -> bool {
+        self.w.is_closing()
+    }
+
+    /// Waits until the write buffer is down to its low-water mark.
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn drain(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "drain")?;
+        self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(js_net::throw)
+    }
+
+    /// Waits until the connection is lost.
+    #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
+    pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "waitClosed")?;
+        self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(js_net::throw)
+    }
+
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
+        let value = js_transport::extra_info_value(env.raw(), &self.w.transport(), &name);
+        js_net::unknown(env.raw(), value)
+    }
+
+    /// A new native object for the transport (the package keeps one wrapper).
+    #[napi(catch_unwind)]
+    pub fn transport(&self) -> JsTransport {
+        JsTransport::new(self.w.transport(), self.ctx.clone(), Weak::new())
+    }
+
+    /// asyncio's repr: `<StreamWriter transport=... reader=...>`.
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.w)
+    }
+}
+
+/// Settles the core future a stream server's connection task waits on.
+#[napi(js_name = "NativeStreamDone")]
+pub struct JsStreamDone {
+    fut: evloop::Future<()>,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsStreamDone {
+    /// `clientConnected` finished.
+    #[napi(catch_unwind)]
+    pub fn resolve(&self) {
+        if !self.fut.done() {
+            let _ = self.fut.set_result(());
+        }
+        self.ctx.wake();
+    }
+
+    /// `clientConnected` failed with `error` (kept as is for the report).
+    #[napi(catch_unwind)]
+    pub fn reject(&self, error: Unknown) {
+        if !self.fut.done() {
+            let _ = self.fut.set_exception(js_thrown::wrap(&self.ctx.env, error.raw()));
+        }
+        self.ctx.wake();
+    }
+}
+
+fn pair_value(ctx: &Ctx, (r, w): (StreamReader, StreamWriter)) -> evloop::Result<sys::napi_value> {
+    let env = ctx.raw();
+    // SAFETY: env live inside deliver's scope.
+    let reader = unsafe { JsStreamReader::to_napi_value(env, JsStreamReader { r, ctx: ctx.clone() }) }
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    // SAFETY: as above.
+    let writer = unsafe { JsStreamWriter::to_napi_value(env, JsStreamWriter { w, ctx: ctx.clone() }) }
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok(js_server::array(env, &[reader, writer]))
+}
+
+/// `openConnection(host, port, opts)`: `done(ok, [reader, writer])`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_open_connection(
+    lp: &JsEventLoop,
+    host: Option<String>,
+    port: Option<u32>,
+    opts: NetConnectionOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "openConnection";
+    let ctx = Ctx::of(lp);
+    let done = done_arg(&ctx, done, CALL)?;
+    let port = js_server::port_arg(port, CALL)?;
+    let options = StreamOptions {
+        limit: limit_arg(opts.limit)?,
+        options: js_server::connection_options(&opts, CALL)?,
+    };
+    let fut = ctx.lp.open_connection(host, port, options);
+    ctx.spawn(fut, done, pair_value).map_err(js_net::throw)
+}
+
+/// `openUnixConnection(path, opts)`: `done(ok, [reader, writer])`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_open_unix_connection(
+    lp: &JsEventLoop,
+    path: Option<String>,
+    opts: NetConnectionOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    let ctx = Ctx::of(lp);
+    let done = done_arg(&ctx, done, "openUnixConnection")?;
+    let options = StreamOptions {
+        limit: limit_arg(opts.limit)?,
+        options: UnixConnectionOptions { sock: opts.sock },
+    };
+    let fut = ctx.lp.open_unix_connection(path, options);
+    ctx.spawn(fut, done, pair_value).map_err(js_net::throw)
+}
+
+/// The per-connection callback of a stream server: calls the package's
+/// `cb(reader, writer, done)` and returns the task body that waits for it.
+fn client_connected(
+    ctx: &Ctx,
+    cb: JsRef,
+) -> impl Fn(StreamReader, StreamWriter) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> + 'static {
+    let ctx = ctx.clone();
+    let cb = Rc::new(cb);
+    move |r, w| {
+        let fin = ctx.lp.create_future::<()>();
+        start_client(&ctx, &cb, r, w.clone(), fin.clone());
+        let ctx = ctx.clone();
+        Box::pin(async move {
+            if let Err(e) = fin.await {
+                if !matches!(e, Error::Cancelled(_)) {
+                    report_client_error(&ctx, &w, &e);
+                }
+                w.close();
+            }
+        })
+    }
+}
+
+fn start_client(ctx: &Ctx, cb: &JsRef, r: StreamReader, w: StreamWriter, fin: evloop::Future<()>) {
+    if !ctx.can_call() {
+        let _ = fin.set_exception(Error::Runtime("the event loop is gone".into()));
+        return;
+    }
+    let env = ctx.raw();
+    let _scope = HandleScope::open(env);
+    let values = (|| -> napi::Result<[sys::napi_value; 3]> {
+        // SAFETY: env live inside the scope opened above.
+        unsafe {
+            Ok([
+                JsStreamReader::to_napi_value(env, JsStreamReader { r, ctx: ctx.clone() })?,
+                JsStreamWriter::to_napi_value(env, JsStreamWriter { w, ctx: ctx.clone() })?,
+                JsStreamDone::to_napi_value(env, JsStreamDone { fut: fin.clone(), ctx: ctx.clone() })?,
+            ])
+        }
+    })();
+    match values {
+        Ok(args) => {
+            if let Err(exc) = ctx.call(null_mut(), cb.get(), &args) {
+                if !fin.done() {
+                    let _ = fin.set_exception(js_thrown::wrap(&ctx.env, exc));
+                }
+            }
+        }
+        Err(e) => {
+            let _ = fin.set_exception(Error::Runtime(e.to_string()));
+        }
+    }
+}
+
+/// asyncio's report for a failed `client_connected_cb` task.
+fn report_client_error(ctx: &Ctx, w: &StreamWriter, e: &Error) {
+    let mut context = ExceptionContext::new("Unhandled exception in client_connected_cb")
+        .with_exception(e.to_string())
+        .with("transport", format!("{:?}", w.transport()));
+    if ctx.can_call() {
+        let env = ctx.raw();
+        let _scope = HandleScope::open(env);
+        let value = js_net::error_value(env, e);
+        context = context.with_payload(Rc::new(js_net::js_payload(&ctx.env, [("exception", value)].into_iter())));
+    }
+    ctx.lp.call_exception_handler(context);
+}
+
+fn server_value(ctx: &Ctx, server: evloop::Server) -> evloop::Result<sys::napi_value> {
+    Ok(JsServer::value(ctx, server, Rc::new(RefCell::new(None))))
+}
+
+/// `startServer(cb, host, port, opts)`: `done(ok, server)`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_start_server(
+    lp: &JsEventLoop,
+    cb: Unknown,
+    host: Unknown,
+    port: Option<u32>,
+    opts: NetServerOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "startServer";
+    let ctx = Ctx::of(lp);
+    let env = ctx.raw();
+    let cb = js_net::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
+    let done = done_arg(&ctx, done, CALL)?;
+    let host = js_server::host_arg(env, host, CALL)?;
+    let port = js_server::port_arg(port, CALL)?;
+    let options = StreamOptions {
+        limit: limit_arg(opts.limit)?,
+        options: js_server::server_options(&opts, CALL)?,
+    };
+    let fut = ctx.lp.start_server(client_connected(&ctx, cb), host, port, options);
+    ctx.spawn(fut, done, server_value).map_err(js_net::throw)
+}
+
+/// `startUnixServer(cb, path, opts)`: `done(ok, server)`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void"
+)]
+pub fn net_start_unix_server(
+    lp: &JsEventLoop,
+    cb: Unknown,
+    path: Option<String>,
+    opts: NetServerOptions,
+    done: Unknown,
+) -> napi::Result<(), ErrCode> {
+    const CALL: &str = "startUnixServer";
+    let ctx = Ctx::of(lp);
+    let cb = js_net::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
+    let done = done_arg(&ctx, done, CALL)?;
+    let options = StreamOptions {
+        limit: limit_arg(opts.limit)?,
+        options: js_server::unix_server_options(&opts),
+    };
+    let fut = ctx.lp.start_unix_server(client_connected(&ctx, cb), path, options);
+    ctx.spawn(fut, done, server_value).map_err(js_net::throw)
+}
+
+/// The package's loop object of the loop running on this thread, or null.
+#[napi(catch_unwind, ts_return_type = "object | null")]
+pub fn net_running_loop(env: Env) -> Unknown<'static> {
+    let raw = env.raw();
+    let owner = evloop::get_running_loop()
+        .ok()
+        .and_then(|lp| crate::driver::driver_of(&lp))
+        .and_then(|d| d.owner_value());
+    js_net::unknown(raw, owner.unwrap_or_else(|| js_net::null(raw)))
+}

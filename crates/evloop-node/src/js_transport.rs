@@ -1,0 +1,176 @@
+//! The native side of the package's `Transport`: forwards to the core's
+//! socket transport, checks and converts arguments, re-arms the driver
+//! after calls that schedule work.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use evloop::{ExtraInfo, Transport};
+use napi::bindgen_prelude::{Env, Unknown};
+use napi::{sys, JsValue};
+use napi_derive::napi;
+
+use crate::errors::{self, ErrCode, JsResult};
+use crate::js_callback;
+use crate::js_net::{self, Ctx};
+use crate::js_protocol::JsProtocol;
+use crate::js_socket::JsTransportSocket;
+
+/// A connection's transport (the package's `Transport` wraps it).
+#[napi(js_name = "NativeTransport")]
+pub struct JsTransport {
+    pub(crate) t: Transport,
+    ctx: Ctx,
+    /// The JS protocol last installed through this object (weak: the core
+    /// holds it until `connection_lost`).
+    protocol: RefCell<Weak<JsProtocol>>,
+}
+
+impl JsTransport {
+    pub fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> JsTransport {
+        JsTransport { t, ctx, protocol: RefCell::new(protocol) }
+    }
+}
+
+#[napi]
+impl JsTransport {
+    /// `write(data)`: bytes are copied; a string is a TypeError.
+    #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
+    pub fn write(&self, data: Unknown) -> napi::Result<(), ErrCode> {
+        let bytes = js_net::data_arg(self.ctx.raw(), data.raw())?;
+        self.t.write(bytes).map_err(js_net::throw)?;
+        self.ctx.wake();
+        Ok(())
+    }
+
+    /// `writelines(list)`: each piece in order.
+    #[napi(catch_unwind, ts_args_type = "list: Uint8Array[]")]
+    pub fn writelines(&self, list: Unknown) -> napi::Result<(), ErrCode> {
+        let env = self.ctx.raw();
+        let items = js_net::array_arg(env, list.raw(), "writelines", "list_of_data")?;
+        let pieces = items
+            .iter()
+            .map(|v| js_net::data_arg(env, *v))
+            .collect::<JsResult<Vec<&[u8]>>>()?;
+        self.t.writelines(pieces).map_err(js_net::throw)?;
+        self.ctx.wake();
+        Ok(())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn write_eof(&self) {
+        self.t.write_eof();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn can_write_eof(&self) -> bool {
+        self.t.can_write_eof()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.t.close();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn abort(&self) {
+        self.t.abort();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn is_closing(&self) -> bool {
+        self.t.is_closing()
+    }
+
+    /// `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
+    /// NativeTransportSocket); `undefined` for other names.
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
+        js_net::unknown(env.raw(), extra_info_value(env.raw(), &self.t, &name))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn pause_reading(&self) {
+        self.t.pause_reading();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn resume_reading(&self) {
+        self.t.resume_reading();
+        self.ctx.wake();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn is_reading(&self) -> bool {
+        self.t.is_reading()
+    }
+
+    /// `setWriteBufferLimits(high?, low?)` (integers, checked by the package).
+    #[napi(catch_unwind)]
+    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> napi::Result<(), ErrCode> {
+        self.t
+            .set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64))
+            .map_err(js_net::throw)?;
+        self.ctx.wake();
+        Ok(())
+    }
+
+    /// `[low, high]`.
+    #[napi(catch_unwind)]
+    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
+        let (low, high) = self.t.get_write_buffer_limits();
+        vec![low as f64, high as f64]
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_write_buffer_size(&self) -> f64 {
+        self.t.get_write_buffer_size() as f64
+    }
+
+    /// Installs the JS protocol `protocol`; `wrapper` is the package's
+    /// `Transport` (passed to nothing now, kept for reports).
+    #[napi(catch_unwind, ts_args_type = "protocol: object, wrapper: object")]
+    pub fn set_protocol(&self, protocol: Unknown, wrapper: Unknown) -> napi::Result<(), ErrCode> {
+        let env = self.ctx.raw();
+        if !js_net::is_object(env, protocol.raw()) {
+            return Err(errors::type_error(format!(
+                "setProtocol(): protocol must be an object, got {}",
+                js_net::type_name(env, protocol.raw())
+            )));
+        }
+        let p = JsProtocol::new(&self.ctx, protocol.raw(), Some(wrapper.raw())).map_err(js_net::throw)?;
+        *self.protocol.borrow_mut() = Rc::downgrade(&p);
+        self.t.set_protocol(p);
+        Ok(())
+    }
+
+    /// The JS protocol in use; null once the connection is lost (the core
+    /// forgot it) or when the protocol is not a JS one (streams).
+    #[napi(catch_unwind, ts_return_type = "object | null")]
+    pub fn get_protocol(&self, env: Env) -> Unknown<'static> {
+        let raw = env.raw();
+        let current = self.t.get_protocol();
+        let ours = self.protocol.borrow().upgrade();
+        let value = match ours {
+            Some(p) if std::ptr::addr_eq(Rc::as_ptr(&current), Rc::as_ptr(&p)) => p.object(),
+            _ => js_net::null(raw),
+        };
+        js_net::unknown(raw, value)
+    }
+}
+
+/// `get_extra_info(name)` as a JS value: an address (or null when the
+/// socket has none), a `NativeTransportSocket`, or `undefined` for names
+/// the transport does not know (the package applies the default).
+pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::napi_value {
+    match (name, t.get_extra_info(name)) {
+        (_, Some(ExtraInfo::Address(a))) => js_net::address_value(env, &a),
+        (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(env, s),
+        ("peername" | "sockname", None) => js_net::null(env),
+        _ => js_callback::undefined(env),
+    }
+}

@@ -1,0 +1,805 @@
+// Networking over the native loop: the loop methods createServer,
+// createUnixServer, createConnection and createUnixConnection; Server,
+// Transport and TransportSocket; asyncio's streams (startServer,
+// openConnection, ...); the platform's socket constants.
+//
+// The core (crates/evloop) does the work: this layer checks arguments
+// (messages name the call and the argument), maps native errors to the
+// package's classes, and turns completion callbacks into promises. Protocol
+// objects are plain objects the native side calls directly (every method
+// optional); see docs/net.md.
+
+import { inspect } from 'node:util';
+import * as native from '../native/index.js';
+import * as errors from './errors.js';
+import { getRunningLoop, SelectorEventLoop } from './loop.js';
+import { internal, typeName } from './internal.js';
+
+const { IncompleteReadError, LimitOverrunError, ValueError } = errors;
+
+/** Lets the package construct the classes below; users get them from calls. */
+const kToken = Symbol('evloop.net');
+
+// ---------------------------------------------------------------- constants
+
+const C = native.socketConstants();
+export const AF_UNSPEC = C.AF_UNSPEC;
+export const AF_INET = C.AF_INET;
+export const AF_INET6 = C.AF_INET6;
+export const AF_UNIX = C.AF_UNIX;
+export const SOCK_STREAM = C.SOCK_STREAM;
+export const SOCK_DGRAM = C.SOCK_DGRAM;
+export const SOL_SOCKET = C.SOL_SOCKET;
+export const SO_REUSEADDR = C.SO_REUSEADDR;
+export const SO_REUSEPORT = C.SO_REUSEPORT;
+export const SO_KEEPALIVE = C.SO_KEEPALIVE;
+export const SO_TYPE = C.SO_TYPE;
+export const SO_RCVBUF = C.SO_RCVBUF;
+export const SO_SNDBUF = C.SO_SNDBUF;
+export const IPPROTO_TCP = C.IPPROTO_TCP;
+export const TCP_NODELAY = C.TCP_NODELAY;
+export const IPPROTO_IPV6 = C.IPPROTO_IPV6;
+export const IPV6_V6ONLY = C.IPV6_V6ONLY;
+export const AI_PASSIVE = C.AI_PASSIVE;
+
+// ---------------------------------------------------------------- errors
+
+function errorClass(name) {
+  if (name === 'TypeError') return TypeError;
+  if (name === 'RangeError') return RangeError;
+  const cls = errors[name];
+  return typeof cls === 'function' && cls.prototype instanceof Error ? cls : undefined;
+}
+
+/**
+ * The package's error for a native code string ("ValueError",
+ * "ConnectionRefusedError|ECONNREFUSED|111|connect") and message.
+ */
+function makeError(code, message, extra) {
+  const [name, ecode, errno, syscall] = String(code).split('|');
+  if (name === 'IncompleteReadError') return new IncompleteReadError(extra.partial, extra.expected);
+  if (name === 'LimitOverrunError') return new LimitOverrunError(message, extra.consumed);
+  const cls = errorClass(name);
+  if (cls === undefined) return new Error(message);
+  if (ecode === undefined) return new cls(message);
+  return new cls(message, {
+    code: ecode || undefined,
+    errno: errno ? Number(errno) : undefined,
+    syscall: syscall || undefined,
+  });
+}
+
+/** Maps an error thrown by the native module; other values pass through. */
+function toError(e) {
+  if (e instanceof Error && typeof e.code === 'string' && !(e instanceof errors.OSError)) {
+    const mapped = makeError(e.code, e.message);
+    if (mapped.constructor !== Error) return mapped;
+  }
+  return e;
+}
+
+/** `fn()`, with native errors mapped. */
+function call(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw toError(e);
+  }
+}
+
+/**
+ * A promise settled by a native completion callback `done(ok, value)`;
+ * `start(done)` throwing rejects it. `wrap` converts a success value.
+ */
+function pending(start, wrap) {
+  return new Promise((resolve, reject) => {
+    try {
+      start((ok, value) => (ok ? resolve(wrap === undefined ? value : wrap(value)) : reject(value)));
+    } catch (e) {
+      reject(toError(e));
+    }
+  });
+}
+
+native.setNetHooks((nt) => new Transport(kToken, nt), makeError);
+
+// ---------------------------------------------------------------- arguments
+
+function optionsArg(call, opts, allowed) {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object') throw new TypeError(`${call}(): options must be an object, got ${typeName(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key)) throw new TypeError(`${call}(): unknown option '${key}'`);
+  }
+  return opts;
+}
+
+function functionArg(call, name, value) {
+  if (typeof value !== 'function') throw new TypeError(`${call}(): ${name} must be a function, got ${typeName(value)}`);
+  return value;
+}
+
+/** An integer option (null/undefined: absent). */
+function intArg(call, name, value, { min = -(2 ** 31), max = 2 ** 31 - 1 } = {}) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${call}(): ${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolArg(call, name, value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new TypeError(`${call}(): ${name} must be a boolean, got ${typeName(value)}`);
+  return value;
+}
+
+/** A file descriptor: a number, or an object with `fileno()`. */
+function sockArg(call, value) {
+  if (value === undefined || value === null) return undefined;
+  const fd = typeof value === 'object' && typeof value.fileno === 'function' ? value.fileno() : value;
+  return intArg(call, 'sock', fd, { min: 0 });
+}
+
+function portArg(call, port) {
+  if (port === undefined || port === null) return undefined;
+  if (typeof port !== 'number') throw new TypeError(`${call}(): port must be an integer, got ${typeName(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`${call}(): port must be an integer in 0..65535, got ${port}`);
+  }
+  return port;
+}
+
+function hostArg(call, host, { many }) {
+  if (host === undefined || host === null || typeof host === 'string') return host ?? undefined;
+  if (many && Array.isArray(host)) {
+    for (const h of host) {
+      if (typeof h !== 'string') throw new TypeError(`${call}(): host must be a string or an array of strings, got an element of type ${typeName(h)}`);
+    }
+    return host;
+  }
+  throw new TypeError(`${call}(): host must be a string${many ? ', an array of strings' : ''} or null, got ${typeName(host)}`);
+}
+
+function pathArg(call, path) {
+  if (path === undefined || path === null) return undefined;
+  if (typeof path === 'string') return path;
+  if (path instanceof URL && path.protocol === 'file:') return decodeURIComponent(path.pathname);
+  throw new TypeError(`${call}(): path must be a string, got ${typeName(path)}`);
+}
+
+/** asyncio's checks of `ssl` and its timeouts (TLS is not supported yet). */
+function checkSsl(opts, { serverHostname = false } = {}) {
+  const { ssl } = opts;
+  if (typeof ssl === 'boolean') throw new TypeError('ssl argument must be an SSLContext or None');
+  if (ssl !== undefined && ssl !== null) throw new ValueError('ssl is not supported by evloop yet');
+  if (opts.sslHandshakeTimeout !== undefined && opts.sslHandshakeTimeout !== null) {
+    throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
+  }
+  if (opts.sslShutdownTimeout !== undefined && opts.sslShutdownTimeout !== null) {
+    throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
+  }
+  if (serverHostname && opts.serverHostname !== undefined && opts.serverHostname !== null) {
+    throw new ValueError('server_hostname is only meaningful with ssl');
+  }
+}
+
+function limitArg(call, limit) {
+  if (limit === undefined || limit === null) return undefined;
+  if (typeof limit !== 'number' || Number.isNaN(limit)) throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
+  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
+  return Math.floor(limit);
+}
+
+const SSL_KEYS = ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
+const SERVER_KEYS = ['family', 'flags', 'sock', 'backlog', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', ...SSL_KEYS];
+const UNIX_SERVER_KEYS = ['sock', 'backlog', 'startServing', 'cleanupSocket', ...SSL_KEYS];
+const CONNECTION_KEYS = ['family', 'flags', 'sock', 'localAddr', 'serverHostname', ...SSL_KEYS];
+const UNIX_CONNECTION_KEYS = ['sock', 'serverHostname', ...SSL_KEYS];
+
+function serverOptions(call, opts, keys, limit = false) {
+  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
+  checkSsl(o);
+  return {
+    family: intArg(call, 'family', o.family),
+    flags: intArg(call, 'flags', o.flags),
+    sock: sockArg(call, o.sock),
+    backlog: intArg(call, 'backlog', o.backlog),
+    reuseAddress: boolArg(call, 'reuseAddress', o.reuseAddress),
+    reusePort: boolArg(call, 'reusePort', o.reusePort),
+    keepAlive: boolArg(call, 'keepAlive', o.keepAlive),
+    startServing: boolArg(call, 'startServing', o.startServing),
+    cleanupSocket: boolArg(call, 'cleanupSocket', o.cleanupSocket),
+    limit: limitArg(call, o.limit),
+  };
+}
+
+function connectionOptions(call, opts, keys, limit = false) {
+  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
+  checkSsl(o, { serverHostname: true });
+  let localHost;
+  let localPort;
+  if (o.localAddr !== undefined && o.localAddr !== null) {
+    if (!Array.isArray(o.localAddr) || typeof o.localAddr[0] !== 'string') {
+      throw new TypeError(`${call}(): localAddr must be [host, port], got ${typeName(o.localAddr)}`);
+    }
+    localHost = o.localAddr[0];
+    localPort = portArg(call, o.localAddr[1] ?? 0);
+  }
+  return {
+    family: intArg(call, 'family', o.family),
+    flags: intArg(call, 'flags', o.flags),
+    sock: sockArg(call, o.sock),
+    localHost,
+    localPort,
+    limit: limitArg(call, o.limit),
+  };
+}
+
+function nativeLoop(loop) {
+  return internal.nativeOf(loop);
+}
+
+/** The running loop, for the stream functions (asyncio uses get_running_loop()). */
+function runningLoop() {
+  return getRunningLoop();
+}
+
+// ---------------------------------------------------------------- TransportSocket
+
+/**
+ * A view of a socket the loop owns (asyncio's TransportSocket): options and
+ * addresses, no way to close, read, write or accept. `fileno()` is -1 once
+ * the owner closed it.
+ */
+export class TransportSocket {
+  #n;
+
+  constructor(token, n) {
+    if (token !== kToken) throw new TypeError('TransportSocket objects are made by the loop');
+    this.#n = n;
+  }
+
+  /** `AF_INET`, `AF_INET6` or `AF_UNIX`. */
+  get family() {
+    return this.#n.family;
+  }
+
+  /** `SOCK_STREAM`. */
+  get type() {
+    return this.#n.type;
+  }
+
+  /** `IPPROTO_TCP`, or 0 for a Unix socket. */
+  get proto() {
+    return this.#n.proto;
+  }
+
+  fileno() {
+    return this.#n.fileno();
+  }
+
+  getsockname() {
+    return call(() => this.#n.getsockname());
+  }
+
+  getpeername() {
+    return call(() => this.#n.getpeername());
+  }
+
+  getsockopt(level, option) {
+    intArg('getsockopt', 'level', level);
+    intArg('getsockopt', 'option', option);
+    return call(() => this.#n.getsockopt(level, option));
+  }
+
+  setsockopt(level, option, value) {
+    intArg('setsockopt', 'level', level);
+    intArg('setsockopt', 'option', option);
+    const v = typeof value === 'boolean' ? Number(value) : value;
+    intArg('setsockopt', 'value', v);
+    call(() => this.#n.setsockopt(level, option, v));
+  }
+
+  /** Only 0 is allowed: the loop's sockets never block. */
+  settimeout(timeout) {
+    if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
+      throw new TypeError(`settimeout(): timeout must be a number or null, got ${typeName(timeout)}`);
+    }
+    call(() => this.#n.settimeout(timeout ?? null));
+  }
+
+  /** Only `false` is allowed. */
+  setblocking(flag) {
+    call(() => this.#n.setblocking(Boolean(flag)));
+  }
+
+  /** Always 0. */
+  gettimeout() {
+    return this.#n.gettimeout();
+  }
+
+  toString() {
+    return this.#n.describe().replace('<TransportSocket', '<asyncio.TransportSocket');
+  }
+
+  [inspect.custom]() {
+    return this.toString();
+  }
+}
+
+// ---------------------------------------------------------------- Transport
+
+/**
+ * A connection's transport (asyncio's socket transport): writes are copied
+ * and flow-controlled, `close()` flushes first, `abort()` does not.
+ */
+export class Transport {
+  #n;
+
+  constructor(token, n) {
+    if (token !== kToken) throw new TypeError('Transport objects are made by the loop');
+    this.#n = n;
+  }
+
+  /** Sends `data` (a Uint8Array/Buffer, copied); a string is a TypeError. */
+  write(data) {
+    call(() => this.#n.write(data));
+  }
+
+  /** Sends each piece, in order. */
+  writelines(list) {
+    call(() => this.#n.writelines(Array.isArray(list) ? list : Array.from(list)));
+  }
+
+  /** Closes the write side once the buffer is flushed. */
+  writeEof() {
+    this.#n.writeEof();
+  }
+
+  canWriteEof() {
+    return this.#n.canWriteEof();
+  }
+
+  /** Flushes, then closes; `connectionLost(null)` follows. Idempotent. */
+  close() {
+    this.#n.close();
+  }
+
+  /** Closes now, dropping buffered data; `connectionLost(null)` follows. */
+  abort() {
+    this.#n.abort();
+  }
+
+  isClosing() {
+    return this.#n.isClosing();
+  }
+
+  /**
+   * `"peername"`, `"sockname"` (addresses as node:net gives them, or the
+   * path of a Unix socket), `"socket"` (a TransportSocket); `dflt` for
+   * other names.
+   */
+  getExtraInfo(name, dflt = undefined) {
+    const v = this.#n.getExtraInfo(String(name));
+    if (v === undefined) return dflt;
+    if (v instanceof native.NativeTransportSocket) return new TransportSocket(kToken, v);
+    return v;
+  }
+
+  pauseReading() {
+    this.#n.pauseReading();
+  }
+
+  resumeReading() {
+    this.#n.resumeReading();
+  }
+
+  isReading() {
+    return this.#n.isReading();
+  }
+
+  /** `setWriteBufferLimits(high?, low?)` or `setWriteBufferLimits({ high, low })`. */
+  setWriteBufferLimits(high = undefined, low = undefined) {
+    if (high !== null && typeof high === 'object') {
+      ({ high, low } = high);
+    }
+    const h = intArg('setWriteBufferLimits', 'high', high, { min: -(2 ** 52), max: 2 ** 52 });
+    const l = intArg('setWriteBufferLimits', 'low', low, { min: -(2 ** 52), max: 2 ** 52 });
+    call(() => this.#n.setWriteBufferLimits(h, l));
+  }
+
+  /** `[low, high]`. */
+  getWriteBufferLimits() {
+    return this.#n.getWriteBufferLimits();
+  }
+
+  getWriteBufferSize() {
+    return this.#n.getWriteBufferSize();
+  }
+
+  /** Makes `protocol` receive the connection's events from now on. */
+  setProtocol(protocol) {
+    if (protocol === null || typeof protocol !== 'object') {
+      throw new TypeError(`setProtocol(): protocol must be an object, got ${typeName(protocol)}`);
+    }
+    call(() => this.#n.setProtocol(protocol, this));
+  }
+
+  /** The protocol; null once the connection is lost. */
+  getProtocol() {
+    return this.#n.getProtocol();
+  }
+
+  toString() {
+    return `<Transport${this.#n.isClosing() ? ' closing' : ''}>`;
+  }
+}
+
+// ---------------------------------------------------------------- Server
+
+/** A listening server (asyncio.Server). */
+export class Server {
+  #n;
+  #loop;
+
+  constructor(token, n, loop) {
+    if (token !== kToken) throw new TypeError('Server objects are made by createServer()');
+    this.#n = n;
+    this.#loop = loop;
+  }
+
+  /** Stops listening now (accepted connections stay open). Idempotent. */
+  close() {
+    this.#n.close();
+  }
+
+  /** Closes every current connection gracefully (buffers flushed). */
+  closeClients() {
+    this.#n.closeClients();
+  }
+
+  /** Aborts every current connection (buffers dropped). */
+  abortClients() {
+    this.#n.abortClients();
+  }
+
+  getLoop() {
+    return this.#loop;
+  }
+
+  isServing() {
+    return this.#n.isServing();
+  }
+
+  /** Listens now; resolves one iteration later. RuntimeError once closed. */
+  startServing() {
+    return pending((done) => this.#n.startServing(done));
+  }
+
+  /**
+   * Serves until cancelled: rejects with CancelledError once the server was
+   * closed (by `close()`, or by cancelling) and `waitClosed()` completed.
+   * Cancel it with the returned promise's `cancel()`, or with `signal`.
+   * The promise never causes an unhandled rejection: await it to see it.
+   */
+  serveForever({ signal = undefined } = {}) {
+    let handle = null;
+    const p = pending((done) => {
+      handle = this.#n.serveForever(done);
+    });
+    p.catch(() => {});
+    p.cancel = () => (handle === null ? false : handle.cancel());
+    if (signal !== undefined && signal !== null) {
+      if (signal.aborted) p.cancel();
+      else signal.addEventListener('abort', () => p.cancel(), { once: true });
+    }
+    return p;
+  }
+
+  /** Resolves once the server is closed and the last connection is lost. */
+  waitClosed() {
+    return pending((done) => this.#n.waitClosed(done));
+  }
+
+  /** A new array of new TransportSocket views on every read; empty once closed. */
+  get sockets() {
+    return this.#n.sockets().map((s) => new TransportSocket(kToken, s));
+  }
+
+  /** `await using server = ...`: close, then waitClosed. */
+  async [Symbol.asyncDispose]() {
+    this.close();
+    await this.waitClosed();
+  }
+
+  toString() {
+    return this.#n.describe().replaceAll('<TransportSocket', '<asyncio.TransportSocket');
+  }
+
+  [inspect.custom]() {
+    return this.toString();
+  }
+}
+
+// ---------------------------------------------------------------- loop methods
+
+const LF = Uint8Array.of(10);
+
+const loopMethods = {
+  /**
+   * `createServer(protocolFactory, host?, port?, opts?)`: binds one socket
+   * per address of `host` (null/"" for all interfaces, or an array), and
+   * resolves to a Server, listening unless `startServing: false`.
+   */
+  createServer(protocolFactory, host = undefined, port = undefined, opts = undefined) {
+    return pending((done) => {
+      const c = 'createServer';
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const o = serverOptions(c, opts, SERVER_KEYS);
+      const h = hostArg(c, host, { many: true });
+      const p = portArg(c, port);
+      call(() => native.netCreateServer(nativeLoop(this), protocolFactory, h, p, o, done));
+    }, (n) => new Server(kToken, n, this));
+  },
+
+  /** `createUnixServer(protocolFactory, path, opts?)`. */
+  createUnixServer(protocolFactory, path = undefined, opts = undefined) {
+    return pending((done) => {
+      const c = 'createUnixServer';
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const o = serverOptions(c, opts, UNIX_SERVER_KEYS);
+      const p = pathArg(c, path);
+      call(() => native.netCreateUnixServer(nativeLoop(this), protocolFactory, p, o, done));
+    }, (n) => new Server(kToken, n, this));
+  },
+
+  /** `createConnection(protocolFactory, host, port, opts?)`: resolves to `[transport, protocol]`. */
+  createConnection(protocolFactory, host = undefined, port = undefined, opts = undefined) {
+    return pending((done) => {
+      const c = 'createConnection';
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const o = connectionOptions(c, opts, CONNECTION_KEYS);
+      const h = hostArg(c, host, { many: false });
+      const p = portArg(c, port);
+      call(() => native.netCreateConnection(nativeLoop(this), protocolFactory, h, p, o, done));
+    });
+  },
+
+  /** `createUnixConnection(protocolFactory, path, opts?)`: resolves to `[transport, protocol]`. */
+  createUnixConnection(protocolFactory, path = undefined, opts = undefined) {
+    return pending((done) => {
+      const c = 'createUnixConnection';
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const o = connectionOptions(c, opts, UNIX_CONNECTION_KEYS);
+      const p = pathArg(c, path);
+      call(() => native.netCreateUnixConnection(nativeLoop(this), protocolFactory, p, o, done));
+    });
+  },
+};
+
+for (const [name, fn] of Object.entries(loopMethods)) {
+  Object.defineProperty(SelectorEventLoop.prototype, name, { value: fn, writable: true, configurable: true });
+}
+
+// ---------------------------------------------------------------- streams
+
+/** The read half of a stream (asyncio.StreamReader). */
+export class StreamReader {
+  #n;
+
+  constructor(token, n) {
+    if (token !== kToken) throw new TypeError('StreamReader objects are made by openConnection() and startServer()');
+    this.#n = n;
+  }
+
+  /** Up to `n` bytes, waiting only if nothing is buffered; `-1` (default) reads until EOF. */
+  read(n = -1) {
+    return pending((done) => {
+      intArg('read', 'n', n, { min: -(2 ** 52), max: 2 ** 52 });
+      this.#n.read(n, done);
+    });
+  }
+
+  /** Up to and including `\n`; at EOF, the partial line (empty at the end). */
+  readline() {
+    return pending((done) => this.#n.readline(done));
+  }
+
+  /** Exactly `n` bytes; IncompleteReadError if EOF comes first. */
+  readexactly(n) {
+    return pending((done) => {
+      if (typeof n !== 'number') throw new TypeError(`readexactly(): n must be an integer, got ${typeName(n)}`);
+      intArg('readexactly', 'n', n, { min: -(2 ** 52), max: 2 ** 52 });
+      this.#n.readexactly(n, done);
+    });
+  }
+
+  /**
+   * Up to and including `separator` (a Uint8Array, or an array of them:
+   * the first match ends the chunk). IncompleteReadError at EOF,
+   * LimitOverrunError past the limit.
+   */
+  readuntil(separator = LF) {
+    return pending((done) => call(() => this.#n.readuntil(separator, done)));
+  }
+
+  /** Whether EOF was received and the buffer is empty. */
+  atEof() {
+    return this.#n.atEof();
+  }
+
+  /** The buffer limit (default 64 KiB). */
+  get limit() {
+    return this.#n.limit;
+  }
+
+  /** Lines until EOF (asyncio's `async for line in reader`). */
+  async *[Symbol.asyncIterator]() {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  toString() {
+    return this.#n.describe();
+  }
+
+  [inspect.custom]() {
+    return this.toString();
+  }
+}
+
+/** The write half of a stream (asyncio.StreamWriter). */
+export class StreamWriter {
+  #n;
+  #transport = null;
+
+  constructor(token, n) {
+    if (token !== kToken) throw new TypeError('StreamWriter objects are made by openConnection() and startServer()');
+    this.#n = n;
+  }
+
+  get transport() {
+    this.#transport ??= new Transport(kToken, this.#n.transport());
+    return this.#transport;
+  }
+
+  write(data) {
+    call(() => this.#n.write(data));
+  }
+
+  writelines(list) {
+    call(() => this.#n.writelines(Array.isArray(list) ? list : Array.from(list)));
+  }
+
+  writeEof() {
+    this.#n.writeEof();
+  }
+
+  canWriteEof() {
+    return this.#n.canWriteEof();
+  }
+
+  close() {
+    this.#n.close();
+  }
+
+  isClosing() {
+    return this.#n.isClosing();
+  }
+
+  /** Waits until the write buffer is down to its low-water mark (flow control). */
+  drain() {
+    return pending((done) => this.#n.drain(done));
+  }
+
+  /** Resolves once the connection is lost (rejects with its error, if any). */
+  waitClosed() {
+    return pending((done) => this.#n.waitClosed(done));
+  }
+
+  getExtraInfo(name, dflt = undefined) {
+    const v = this.#n.getExtraInfo(String(name));
+    if (v === undefined) return dflt;
+    if (v instanceof native.NativeTransportSocket) return new TransportSocket(kToken, v);
+    return v;
+  }
+
+  /** `await using writer = ...`: close, then wait until the connection is gone (errors ignored). */
+  async [Symbol.asyncDispose]() {
+    this.close();
+    await this.waitClosed().catch(() => {});
+  }
+
+  toString() {
+    return this.#n.describe();
+  }
+
+  [inspect.custom]() {
+    return this.toString();
+  }
+}
+
+function streamPair([r, w]) {
+  return [new StreamReader(kToken, r), new StreamWriter(kToken, w)];
+}
+
+/**
+ * The native per-connection callback of a stream server: wraps the
+ * reader and writer, runs `clientConnected`, and settles `done` when the
+ * promise it returns settles (a rejection is reported and closes the
+ * connection, as asyncio does for its task).
+ */
+function clientCallback(clientConnected) {
+  return (nr, nw, done) => {
+    let result;
+    try {
+      result = clientConnected(new StreamReader(kToken, nr), new StreamWriter(kToken, nw));
+    } catch (e) {
+      done.reject(e);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      Promise.resolve(result).then(() => done.resolve(), (e) => done.reject(e));
+    } else {
+      done.resolve();
+    }
+  };
+}
+
+/**
+ * `startServer(clientConnected, host?, port?, opts?)` on the running loop:
+ * `clientConnected(reader, writer)` runs for each connection (it may be
+ * async). Options: those of createServer, plus `limit`.
+ */
+export function startServer(clientConnected, host = undefined, port = undefined, opts = undefined) {
+  return pending((done) => {
+    const c = 'startServer';
+    const loop = runningLoop();
+    functionArg(c, 'clientConnected', clientConnected);
+    const o = serverOptions(c, opts, SERVER_KEYS, true);
+    const h = hostArg(c, host, { many: true });
+    const p = portArg(c, port);
+    call(() => native.netStartServer(nativeLoop(loop), clientCallback(clientConnected), h, p, o, (ok, v) => done(ok, ok ? new Server(kToken, v, loop) : v)));
+  });
+}
+
+/** `startUnixServer(clientConnected, path, opts?)` on the running loop. */
+export function startUnixServer(clientConnected, path = undefined, opts = undefined) {
+  return pending((done) => {
+    const c = 'startUnixServer';
+    const loop = runningLoop();
+    functionArg(c, 'clientConnected', clientConnected);
+    const o = serverOptions(c, opts, UNIX_SERVER_KEYS, true);
+    const p = pathArg(c, path);
+    call(() => native.netStartUnixServer(nativeLoop(loop), clientCallback(clientConnected), p, o, (ok, v) => done(ok, ok ? new Server(kToken, v, loop) : v)));
+  });
+}
+
+/** `openConnection(host, port, opts?)` on the running loop: `[reader, writer]`. */
+export function openConnection(host = undefined, port = undefined, opts = undefined) {
+  return pending((done) => {
+    const c = 'openConnection';
+    const loop = runningLoop();
+    const o = connectionOptions(c, opts, CONNECTION_KEYS, true);
+    const h = hostArg(c, host, { many: false });
+    const p = portArg(c, port);
+    call(() => native.netOpenConnection(nativeLoop(loop), h, p, o, done));
+  }, streamPair);
+}
+
+/** `openUnixConnection(path, opts?)` on the running loop: `[reader, writer]`. */
+export function openUnixConnection(path = undefined, opts = undefined) {
+  return pending((done) => {
+    const c = 'openUnixConnection';
+    const loop = runningLoop();
+    const o = connectionOptions(c, opts, UNIX_CONNECTION_KEYS, true);
+    const p = pathArg(c, path);
+    call(() => native.netOpenUnixConnection(nativeLoop(loop), p, o, done));
+  }, streamPair);
+}
+
