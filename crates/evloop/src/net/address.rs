@@ -12,6 +12,14 @@ pub enum Address {
     /// A Unix socket path (empty for an unnamed socket; a leading NUL for
     /// the Linux abstract namespace).
     Unix(String),
+    /// A host of a simulation (`crate::sim`) and a port: hosts reach each
+    /// other by name. Written `('name', port)`, as an IPv4 address would be.
+    Sim {
+        /// The host's name.
+        host: String,
+        /// The port.
+        port: u16,
+    },
 }
 
 impl Address {
@@ -20,6 +28,7 @@ impl Address {
         match self {
             Address::Inet(a) => Some(a.port()),
             Address::Unix(_) => None,
+            Address::Sim { port, .. } => Some(*port),
         }
     }
 }
@@ -33,6 +42,7 @@ impl fmt::Display for Address {
                 write!(f, "('{}', {}, {}, {})", a.ip(), a.port(), a.flowinfo(), a.scope_id())
             }
             Address::Unix(p) => write!(f, "'{}'", p.replace('\0', "\\x00")),
+            Address::Sim { host, port } => write!(f, "('{host}', {port})"),
         }
     }
 }
@@ -46,5 +56,6 @@ mod tests {
         assert_eq!(Address::Inet("127.0.0.1:8080".parse().unwrap()).to_string(), "('127.0.0.1', 8080)");
         assert_eq!(Address::Inet("[::1]:80".parse().unwrap()).to_string(), "('::1', 80, 0, 0)");
         assert_eq!(Address::Unix("/tmp/s".into()).to_string(), "'/tmp/s'");
+        assert_eq!(Address::Sim { host: "server".into(), port: 8080 }.to_string(), "('server', 8080)");
     }
 }
