@@ -13,6 +13,7 @@ import {
   FileNotFoundError,
   gaierror,
   OSError,
+  RuntimeError,
   SO_KEEPALIVE,
   SOL_SOCKET,
   ValueError,
@@ -379,6 +380,51 @@ describe.each(SELECTORS)('selector %s', (selector) => {
       expect(missing).toBeInstanceOf(FileNotFoundError);
       expect(missing.code).toBe('ENOENT');
     });
+  });
+});
+
+describe('loop state', () => {
+  it('a closed loop rejects creation calls with RuntimeError', async () => {
+    const loop = makeLoop('default');
+    loop.close();
+    await expect(loop.createServer(() => new Recorder(), '127.0.0.1', 0)).rejects.toThrow('Event loop is closed');
+    await expect(loop.createConnection(() => new Recorder(), '127.0.0.1', 1)).rejects.toThrow(RuntimeError);
+  });
+
+  it('works in a worker thread, and the worker exits cleanly with connections open', async () => {
+    const r = await runNode(`
+      import { Worker } from 'node:worker_threads';
+      const src = \`
+        import net from 'node:net';
+        import { parentPort } from 'node:worker_threads';
+        import { SelectorEventLoop } from 'evloop';
+        const loop = new SelectorEventLoop();
+        await loop.runUntilComplete(loop.createTask(async () => {
+          const srv = await loop.createServer(() => ({
+            connectionMade(t) { this.t = t; },
+            dataReceived(d) { this.t.write(d); if (String(d) === 'boom') throw new Error('kept'); },
+          }), '127.0.0.1', 0);
+          const port = srv.sockets[0].getsockname().port;
+          const got = await new Promise((resolve) => {
+            const c = net.connect(port, '127.0.0.1', () => c.write('hi'));
+            c.unref();
+            c.on('data', (d) => { resolve(String(d)); c.write('boom'); });
+          });
+          loop.setExceptionHandler(() => {});
+          const idle = net.connect(port, '127.0.0.1');
+          await new Promise((r) => idle.on('connect', r));
+          idle.unref();
+          parentPort.postMessage(got);
+        }));
+      \`;
+      const w = new Worker(src, { eval: true, type: 'module' });
+      w.on('message', (m) => console.log('worker said', m));
+      w.on('error', (e) => { console.log('worker error', e); process.exitCode = 1; });
+      w.on('exit', (code) => console.log('worker exit', code));
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('worker said hi');
+    expect(r.stdout).toContain('worker exit 0');
   });
 });
 

@@ -134,8 +134,9 @@ describe.each(SELECTORS)('selector %s', (selector) => {
       expect(e2).toBeInstanceOf(ValueError);
       expect((await r.readline()).toString()).toBe('ok\n');
       w.close();
-      srv.close();
       await expect(openConnection('127.0.0.1', portOf(srv), { limit: 0 })).rejects.toThrow('Limit cannot be <= 0');
+      await expect(startServer(() => {}, '127.0.0.1', 0, { limit: -1 })).rejects.toThrow(ValueError);
+      srv.close();
     });
   });
 

@@ -245,9 +245,15 @@ pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown) -> 
 
 /// The env is going away: forget the hooks without touching it again.
 unsafe extern "C" fn on_env_cleanup(_arg: *mut c_void) {
-    let hooks = HOOKS.try_with(|h| h.borrow_mut().take()).ok().flatten();
-    if let Some(hooks) = hooks {
-        hooks.env.mark_dead();
+    let result = std::panic::catch_unwind(|| {
+        let hooks = HOOKS.try_with(|h| h.borrow_mut().take()).ok().flatten();
+        if let Some(hooks) = hooks {
+            hooks.env.mark_dead();
+        }
+        js_thrown::forget_all();
+    });
+    if result.is_err() {
+        eprintln!("evloop: internal error in the networking env cleanup hook");
     }
 }
 

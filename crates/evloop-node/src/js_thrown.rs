@@ -90,3 +90,11 @@ pub fn original(env: sys::napi_env, err: &evloop::Error) -> Option<sys::napi_val
     unsafe { sys::napi_get_element(env, holder, 0, &mut value) };
     Some(value)
 }
+
+/// The env is going away: forget the table without deleting its references
+/// through the dying env (errors dropped later find no entry).
+pub fn forget_all() {
+    if let Ok(table) = THROWN.try_with(|t| std::mem::take(&mut *t.borrow_mut())) {
+        std::mem::forget(table);
+    }
+}

@@ -1,0 +1,96 @@
+// The networking examples run as documented: `pnpm -s example echo-server
+// HOST:PORT [--selector NAME]` prints the bound address first, echoes, and
+// ends on SIGTERM; so does the streams chat. (The runner is spawned as
+// `node examples/run.mjs ...`, which is what the "example" script runs.)
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readAll } from './net-helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const running: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts an example; resolves with the child and its first output line. */
+function start(name: string, args: string[]): Promise<{ child: ChildProcess; first: string }> {
+  const child = spawn(process.execPath, ['examples/run.mjs', name, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ child, first: out.slice(0, nl) });
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.on('exit', (code) => reject(new Error(`example exited (${code}) before printing: ${err}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.on('exit', (code) => resolve(code));
+  });
+}
+
+function portOf(first: string): number {
+  const m = /^(?:\[[^\]]+\]|[^:]+):(\d+)$/.exec(first);
+  if (m === null) throw new Error(`not an address: ${first}`);
+  return Number(m[1]);
+}
+
+describe('examples', () => {
+  it.each(['default', 'poll', 'select'])('echo-server (%s) prints its address, echoes, ends on SIGTERM', async (selector) => {
+    const { child, first } = await start('echo-server', ['127.0.0.1:0', '--selector', selector]);
+    expect(first).toMatch(/^127\.0\.0\.1:\d+$/);
+    const payload = Buffer.alloc(256 * 1024, 'abc');
+    const c = net.connect(portOf(first), '127.0.0.1', () => c.end(payload));
+    expect((await readAll(c)).equals(payload)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  }, 30_000);
+
+  it('streams-chat relays lines between clients', async () => {
+    const { child, first } = await start('streams-chat', ['127.0.0.1:0']);
+    const port = portOf(first);
+    const lines = (s: net.Socket) => {
+      const got: string[] = [];
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          got.push(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+      return got;
+    };
+    const wait = async (cond: () => boolean) => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(cond()).toBe(true);
+    };
+    const a = net.connect(port, '127.0.0.1');
+    const aLines = lines(a);
+    await wait(() => aLines.length === 1);
+    const b = net.connect(port, '127.0.0.1');
+    const bLines = lines(b);
+    await wait(() => bLines.length === 1 && aLines.length === 2);
+    expect(aLines[1]).toMatch(/^\* 127\.0\.0\.1:\d+ joined$/);
+    a.write('hello from a\n');
+    await wait(() => bLines.length === 2);
+    expect(bLines[1]).toMatch(/^127\.0\.0\.1:\d+: hello from a$/);
+    a.end();
+    await wait(() => bLines.length === 3);
+    expect(bLines[2]).toMatch(/left$/);
+    b.destroy();
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  }, 30_000);
+});
