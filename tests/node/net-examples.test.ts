@@ -46,6 +46,16 @@ function portOf(first: string): number {
 }
 
 describe('examples', () => {
+  it('policy-select makes every new loop a select-based SelectorEventLoop', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, ['examples/run.mjs', 'policy-select'], { cwd: repoRoot }).toString();
+    expect(out.trim().split('\n')).toEqual([
+      'newEventLoop() uses select',
+      'run() uses select',
+      'echoed: hello through select(2)',
+    ]);
+  });
+
   it.each(['default', 'poll', 'select'])('echo-server (%s) prints its address, echoes, ends on SIGTERM', async (selector) => {
     const { child, first } = await start('echo-server', ['127.0.0.1:0', '--selector', selector]);
     expect(first).toMatch(/^127\.0\.0\.1:\d+$/);
