@@ -44,6 +44,61 @@ pub(crate) const ENFILE: i32 = 23;
 pub(crate) const ENOBUFS: i32 = 105;
 pub(crate) const ENOMEM: i32 = 12;
 pub(crate) const ECONNRESET: i32 = 104;
+// Used by the simulated network (`crate::sim`), which reports Linux numbers
+// on every target.
+pub(crate) const EBADF: i32 = 9;
+pub(crate) const EPIPE: i32 = 32;
+pub(crate) const EAFNOSUPPORT: i32 = 97;
+pub(crate) const EADDRINUSE: i32 = 98;
+pub(crate) const EADDRNOTAVAIL: i32 = 99;
+pub(crate) const ENOTCONN: i32 = 107;
+pub(crate) const ETIMEDOUT: i32 = 110;
+pub(crate) const ECONNREFUSED: i32 = 111;
+/// `EAI_NONAME` (Linux): a name that does not resolve (`code` "ENOTFOUND").
+pub(crate) const EAI_NONAME: i32 = -2;
+
+/// Linux's `strerror` text for the errors of [`NAMES`]. Targets whose std
+/// has no OS error texts (wasm32-unknown-unknown says "operation
+/// successful" for every number) use it, so the simulation's messages read
+/// as on Linux everywhere.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn strerror(errno: i32) -> Option<&'static str> {
+    Some(match errno {
+        1 => "Operation not permitted",
+        2 => "No such file or directory",
+        4 => "Interrupted system call",
+        9 => "Bad file descriptor",
+        11 => "Resource temporarily unavailable",
+        12 => "Cannot allocate memory",
+        13 => "Permission denied",
+        17 => "File exists",
+        20 => "Not a directory",
+        21 => "Is a directory",
+        22 => "Invalid argument",
+        23 => "Too many open files in system",
+        24 => "Too many open files",
+        32 => "Broken pipe",
+        38 => "Function not implemented",
+        88 => "Socket operation on non-socket",
+        95 => "Operation not supported",
+        97 => "Address family not supported by protocol",
+        98 => "Address already in use",
+        99 => "Cannot assign requested address",
+        100 => "Network is down",
+        101 => "Network is unreachable",
+        103 => "Software caused connection abort",
+        104 => "Connection reset by peer",
+        105 => "No buffer space available",
+        106 => "Transport endpoint is already connected",
+        107 => "Transport endpoint is not connected",
+        110 => "Connection timed out",
+        111 => "Connection refused",
+        113 => "No route to host",
+        114 => "Operation already in progress",
+        115 => "Operation now in progress",
+        _ => return None,
+    })
+}
 
 /// The symbolic name of `errno`, if it is one the loop knows.
 pub fn name(errno: i32) -> Option<&'static str> {
@@ -100,6 +155,18 @@ mod tests {
                 _ => *n,
             };
             assert_eq!(*n, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_name_has_linux_text() {
+        for (n, name) in super::NAMES {
+            assert!(super::strerror(*n).is_some(), "{name}");
+        }
+        #[cfg(target_os = "linux")]
+        for (n, _) in super::NAMES {
+            let os = std::io::Error::from_raw_os_error(*n).to_string();
+            assert!(os.starts_with(super::strerror(*n).unwrap()), "{os}");
         }
     }
 }

@@ -67,7 +67,7 @@ impl Error {
     pub fn os(syscall: &'static str, err: io::Error) -> Error {
         let errno = err.raw_os_error().unwrap_or(0);
         let message = match crate::errno::name(errno) {
-            Some(_) => format!("[Errno {errno}] {}", strip_os_suffix(&err.to_string())),
+            Some(_) => format!("[Errno {errno}] {}", os_text(&err)),
             None => err.to_string(),
         };
         Error::Os(OsError { errno, syscall, message })
@@ -135,6 +135,17 @@ impl Error {
             Error::LimitOverrun { message, .. } => message.clone(),
         }
     }
+}
+
+/// The text of an OS error without io::Error's " (os error N)" suffix. On
+/// wasm, std knows no OS texts; the errors there come from the simulated
+/// network, which uses Linux numbers, so Linux's texts are used.
+fn os_text(err: &io::Error) -> String {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(text) = err.raw_os_error().and_then(crate::errno::strerror) {
+        return text.to_string();
+    }
+    strip_os_suffix(&err.to_string()).to_string()
 }
 
 /// `io::Error`'s Display appends " (os error N)"; Python puts the number first.

@@ -42,6 +42,7 @@ mod remote;
 mod runner;
 mod server;
 pub mod selector;
+pub mod sim;
 mod streams;
 mod task;
 mod timer_heap;

@@ -18,7 +18,7 @@ mod run;
 mod run_once;
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +60,17 @@ pub(crate) enum Ready {
 pub(crate) struct IoHandles {
     reader: Option<Handle>,
     writer: Option<Handle>,
+}
+
+/// Observers a driver installs on a loop it runs step by step (the
+/// simulation, `crate::sim`): it must learn when work is scheduled from
+/// outside the loop's own iteration (another host's callback, a test between
+/// two steps) without polling every loop, and it traces each callback run.
+pub(crate) struct LoopHooks {
+    /// Called after `call_soon`/`call_at` queued something.
+    pub(crate) scheduled: Box<dyn Fn()>,
+    /// Called with the callback's label right before it runs.
+    pub(crate) running: Box<dyn Fn(&str)>,
 }
 
 /// Numbers that tests and tools read to check the loop's bookkeeping.
@@ -106,6 +117,9 @@ pub(crate) struct Inner {
     executor: RefCell<executor::ExecutorState>,
     iterations: Cell<u64>,
     last_select_timeout: Cell<Option<f64>>,
+    /// Set once by a step-by-step driver (the simulation); empty otherwise,
+    /// which costs one branch per `call_soon`.
+    pub(crate) hooks: OnceCell<LoopHooks>,
 }
 
 /// An asyncio event loop. Clone it freely: clones are the same loop.
@@ -176,6 +190,7 @@ impl EventLoop {
             executor: RefCell::new(Default::default()),
             iterations: Cell::new(0),
             last_select_timeout: Cell::new(None),
+            hooks: OnceCell::new(),
         });
         LOOPS.with(|l| l.borrow_mut().insert(id, Rc::downgrade(&inner)));
         EventLoop { inner }
@@ -183,6 +198,17 @@ impl EventLoop {
 
     pub(crate) fn by_id(id: u64) -> Option<EventLoop> {
         LOOPS.with(|l| l.borrow().get(&id).and_then(Weak::upgrade)).map(|inner| EventLoop { inner })
+    }
+
+    /// Installs the driver's hooks (once; later calls are ignored).
+    pub(crate) fn set_hooks(&self, hooks: LoopHooks) {
+        let _ = self.inner.hooks.set(hooks);
+    }
+
+    fn notify_scheduled(&self) {
+        if let Some(hooks) = self.inner.hooks.get() {
+            (hooks.scheduled)();
+        }
     }
 
     pub(crate) fn network(&self) -> Rc<dyn Network> {
@@ -232,6 +258,7 @@ impl EventLoop {
         self.check_closed()?;
         let handle = Handle::once(f, label);
         self.inner.ready.borrow_mut().push_back(Ready::Local(handle.clone()));
+        self.notify_scheduled();
         Ok(handle)
     }
 
@@ -289,7 +316,9 @@ impl EventLoop {
             return Err(Error::Type("when cannot be None".into()));
         }
         self.check_closed()?;
-        Ok(self.inner.timers.borrow_mut().push(when, f, label))
+        let timer = self.inner.timers.borrow_mut().push(when, f, label);
+        self.notify_scheduled();
+        Ok(timer)
     }
 
     /// Turns debug mode on or off (slow-callback warnings).

@@ -118,6 +118,21 @@ impl EventLoop {
         self.compute_timeout()
     }
 
+    /// When the loop next has something to do, on its own clock, for
+    /// drivers that jump time from event to event (the simulation): `now`
+    /// when an iteration would not wait, else the earliest timer's deadline
+    /// (unclamped, a cancelled timer's included), `None` when only I/O can
+    /// wake it or the loop is closed.
+    pub(crate) fn next_wake(&self) -> Option<f64> {
+        if self.inner.closed.get() {
+            return None;
+        }
+        match self.compute_timeout()? {
+            t if t <= 0.0 => Some(self.time()),
+            _ => self.inner.timers.borrow().next_when(),
+        }
+    }
+
     /// An fd that is readable whenever the selector has events, so another
     /// loop can watch this one (`None` for poll/select and virtual time).
     pub fn selector_fd(&self) -> Option<i32> {

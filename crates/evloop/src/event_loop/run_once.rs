@@ -107,11 +107,17 @@ impl EventLoop {
             match entry {
                 Ready::Local(handle) => {
                     if !handle.cancelled() {
+                        if let Some(hooks) = self.inner.hooks.get() {
+                            (hooks.running)(handle.label());
+                        }
                         self.run_handle(&handle);
                     }
                 }
                 Ready::Remote(handle) => {
                     if let Some(f) = handle.take() {
+                        if let Some(hooks) = self.inner.hooks.get() {
+                            (hooks.running)("call_soon_threadsafe callback");
+                        }
                         let started = self.inner.debug.get().then(Instant::now);
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
                         self.after_callback(result, || "call_soon_threadsafe callback".to_string(), started);
