@@ -1,7 +1,8 @@
-// The wasm SimLoop in Chromium ("evloop/sim" resolves to the browser entry: async init).
+// "evloop/sim" in Chromium (the browser entry: async init): the SimLoop and the Simulation.
 import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
+import { simulationCases } from '../shared/sim-simulation.cases.js';
 
 describe('evloop/sim in Chromium', () => {
   it('runs in Chromium', () => {
@@ -9,3 +10,4 @@ describe('evloop/sim in Chromium', () => {
   });
   simLoopCases(sim);
 });
+describe('Simulation in Chromium', () => simulationCases(sim));

@@ -1,11 +1,27 @@
-//! wasm-bindgen bindings for evloop: the virtual-time loop for browsers and Node.
+//! wasm-bindgen bindings for evloop: the deterministic simulation
+//! (`evloop::sim`) and the single virtual-time loop `SimLoop`, for browsers
+//! and Node.
 //!
-//! Bindings forward and convert; the scheduling lives in the core crate.
+//! Bindings forward and convert; the scheduling lives in the core crate,
+//! the JS API (argument checks, the driver, futures) in
+//! `packages/evloop/sim/`. No exported path unwraps: a JS exception in a
+//! callback is caught and reported, and core errors become the package's
+//! error classes (`setHooks`).
 use wasm_bindgen::prelude::*;
 
 mod callback;
+mod convert;
+mod ctx;
 mod handle;
+mod host_loop;
+mod protocol;
+mod server;
 mod sim_loop;
+mod simulation;
+mod socket;
+mod streams;
+mod thrown;
+mod transport;
 
 pub use handle::{SimHandle, SimTimerHandle};
 pub use sim_loop::SimLoop;

@@ -3,4 +3,4 @@ import init from './pkg/evloop_wasm.js';
 
 await init({ module_or_path: new URL('./pkg/evloop_wasm_bg.wasm', import.meta.url) });
 
-export * from './pkg/evloop_wasm.js';
+export * from './index.js';

@@ -311,6 +311,56 @@ impl Simulation {
         fut.result()
     }
 
+    /// Queues the hosts' programs if the simulation has not started yet
+    /// (the first `step`, `run_for` or `run_until_complete` does it). For
+    /// drivers that step one event at a time (the wasm binding).
+    pub fn start(&self) {
+        self.core.start();
+    }
+
+    /// When the next event is due, `None` when nothing is left. With
+    /// [`advance_to`](Self::advance_to), a driver that steps one event at a
+    /// time does what [`run_for`](Self::run_for) does, with its own work
+    /// between two steps (the wasm binding lets promise continuations run).
+    ///
+    /// ```
+    /// # use evloop::sim::{SimOptions, Simulation};
+    /// let sim = Simulation::new(SimOptions::default())?;
+    /// sim.host("a")?.call_later(2.0, || {})?;
+    /// sim.start();
+    /// let end = sim.now() + 5.0;
+    /// while sim.next_event_time().is_some_and(|t| t <= end) {
+    ///     sim.step()?; // ... and the driver's own work between two events
+    /// }
+    /// sim.advance_to(end)?;
+    /// assert_eq!(sim.now(), 5.0);
+    /// assert!(sim.advance_to(1.0).is_ok()); // never backwards
+    /// assert_eq!(sim.now(), 5.0);
+    /// # Ok::<(), evloop::Error>(())
+    /// ```
+    pub fn next_event_time(&self) -> Option<f64> {
+        self.core.next().map(|(t, _)| t)
+    }
+
+    /// Sets the clock to `t` (never backwards) without running anything:
+    /// the end of [`run_for`](Self::run_for).
+    ///
+    /// # Errors
+    /// `ValueError` when an event is due before `t` (it would run late) or
+    /// `t` is NaN.
+    pub fn advance_to(&self, t: f64) -> Result<()> {
+        if t.is_nan() {
+            return Err(Error::Value("advance_to() needs a time, got NaN".into()));
+        }
+        if let Some((next, _)) = self.core.next() {
+            if next < t {
+                return Err(Error::Value(format!("advance_to({t}): an event is due at {next}")));
+            }
+        }
+        self.core.clock.set(t.max(self.now()));
+        Ok(())
+    }
+
     /// Events run so far (host iterations and network events).
     pub fn events(&self) -> u64 {
         self.core.events.get()

@@ -1,0 +1,142 @@
+//! The native side of the package's `Transport` in a simulation: forwards
+//! to the core's transport.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use evloop::{ExtraInfo, Transport};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{self, throw};
+use crate::ctx::Ctx;
+use crate::protocol::JsProtocol;
+use crate::socket::SimTransportSocket;
+
+/// A connection's transport (the package's `Transport` wraps it).
+#[wasm_bindgen(js_name = NativeTransport)]
+pub struct SimTransport {
+    t: Transport,
+    ctx: Ctx,
+    /// The JS protocol last installed through this object (weak: the core
+    /// holds it until `connection_lost`).
+    protocol: RefCell<Weak<JsProtocol>>,
+}
+
+impl SimTransport {
+    pub(crate) fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> SimTransport {
+        SimTransport { t, ctx, protocol: RefCell::new(protocol) }
+    }
+}
+
+#[wasm_bindgen(js_class = NativeTransport)]
+impl SimTransport {
+    /// `write(data)`: bytes are copied.
+    pub fn write(&self, data: &[u8]) -> Result<(), JsValue> {
+        self.t.write(data).map_err(throw)
+    }
+
+    /// `writelines(list)`: each piece in order (the package passes Uint8Arrays).
+    pub fn writelines(&self, list: js_sys::Array) -> Result<(), JsValue> {
+        let pieces = crate::convert::byte_pieces(&list)?;
+        self.t.writelines(pieces.iter().map(Vec::as_slice)).map_err(throw)
+    }
+
+    #[wasm_bindgen(js_name = writeEof)]
+    pub fn write_eof(&self) {
+        self.t.write_eof();
+    }
+
+    #[wasm_bindgen(js_name = canWriteEof)]
+    pub fn can_write_eof(&self) -> bool {
+        self.t.can_write_eof()
+    }
+
+    pub fn close(&self) {
+        self.t.close();
+    }
+
+    pub fn abort(&self) {
+        self.t.abort();
+    }
+
+    #[wasm_bindgen(js_name = isClosing)]
+    pub fn is_closing(&self) -> bool {
+        self.t.is_closing()
+    }
+
+    /// `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
+    /// NativeTransportSocket); `undefined` for other names.
+    #[wasm_bindgen(js_name = getExtraInfo)]
+    pub fn get_extra_info(&self, name: &str) -> JsValue {
+        extra_info_value(&self.t, name)
+    }
+
+    #[wasm_bindgen(js_name = pauseReading)]
+    pub fn pause_reading(&self) {
+        self.t.pause_reading();
+    }
+
+    #[wasm_bindgen(js_name = resumeReading)]
+    pub fn resume_reading(&self) {
+        self.t.resume_reading();
+    }
+
+    #[wasm_bindgen(js_name = isReading)]
+    pub fn is_reading(&self) -> bool {
+        self.t.is_reading()
+    }
+
+    /// `setWriteBufferLimits(high?, low?)` (integers, checked by the package).
+    #[wasm_bindgen(js_name = setWriteBufferLimits)]
+    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> Result<(), JsValue> {
+        self.t.set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64)).map_err(throw)
+    }
+
+    /// `[low, high]`.
+    #[wasm_bindgen(js_name = getWriteBufferLimits)]
+    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
+        let (low, high) = self.t.get_write_buffer_limits();
+        vec![low as f64, high as f64]
+    }
+
+    #[wasm_bindgen(js_name = getWriteBufferSize)]
+    pub fn get_write_buffer_size(&self) -> f64 {
+        self.t.get_write_buffer_size() as f64
+    }
+
+    /// Installs the JS protocol `protocol`; `wrapper` is the package's `Transport`.
+    #[wasm_bindgen(js_name = setProtocol)]
+    pub fn set_protocol(&self, protocol: JsValue, wrapper: JsValue) -> Result<(), JsValue> {
+        let p = JsProtocol::new(&self.ctx, protocol, Some(wrapper)).map_err(throw)?;
+        *self.protocol.borrow_mut() = Rc::downgrade(&p);
+        self.t.set_protocol(p);
+        Ok(())
+    }
+
+    /// The JS protocol in use; null once the connection is lost, or when
+    /// the protocol is not a JS one (streams).
+    #[wasm_bindgen(js_name = getProtocol)]
+    pub fn get_protocol(&self) -> JsValue {
+        let current = self.t.get_protocol();
+        let ours = self.protocol.borrow().upgrade();
+        match ours {
+            Some(p) if std::ptr::addr_eq(Rc::as_ptr(&current), Rc::as_ptr(&p)) => p.object(),
+            _ => JsValue::NULL,
+        }
+    }
+
+    /// asyncio's repr.
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.t)
+    }
+}
+
+/// `get_extra_info(name)` as a JS value.
+pub(crate) fn extra_info_value(t: &Transport, name: &str) -> JsValue {
+    match (name, t.get_extra_info(name)) {
+        (_, Some(ExtraInfo::Address(a))) => convert::address_value(&a),
+        (_, Some(ExtraInfo::Socket(s))) => SimTransportSocket::new(s).into(),
+        ("peername" | "sockname", None) => JsValue::NULL,
+        _ => JsValue::UNDEFINED,
+    }
+}

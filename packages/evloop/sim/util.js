@@ -1,0 +1,93 @@
+// Helpers shared by the modules of "evloop/sim"; not exported by the package.
+// Browser-safe: no Node modules.
+
+import { KeyboardInterrupt, SystemExit } from '../src/errors.js';
+
+/** `typeof value` in words for messages (`null`, `array`, a class name for objects). */
+export function typeName(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  const t = typeof value;
+  if (t !== 'object') return t;
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== 'Object' ? name : 'object';
+}
+
+/** A short repr of a value for messages (strings quoted, as Python's repr). */
+export function repr(value) {
+  if (typeof value === 'string') {
+    const s = value.length > 60 ? `${value.slice(0, 60)}...` : value;
+    return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  }
+  if (typeof value === 'function') return `[Function: ${value.name || '(anonymous)'}]`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 5).map((v) => (v !== null && typeof v === 'object' ? typeName(v) : repr(v)));
+    if (value.length > 5) items.push(`... ${value.length - 5} more items`);
+    return `[ ${items.join(', ')} ]`;
+  }
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value.toString === 'function' && value.toString !== Object.prototype.toString) {
+    try {
+      return String(value.toString());
+    } catch {
+      /* fall through */
+    }
+  }
+  return typeName(value);
+}
+
+/** The analogues of SystemExit and KeyboardInterrupt end the run instead of being reported. */
+export function isFatal(exc) {
+  return exc instanceof SystemExit || exc instanceof KeyboardInterrupt;
+}
+
+/** Whether `value` can be awaited (has a `then` method). */
+export function isThenable(value) {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+}
+
+/** An async function or async generator function (asyncio's "coroutine function"). */
+export function isCoroutineFunction(fn) {
+  if (typeof fn !== 'function') return false;
+  const name = fn.constructor?.name;
+  return name === 'AsyncFunction' || name === 'AsyncGeneratorFunction';
+}
+
+/** `name(arg, ...)` for reports, as asyncio formats a callback and its arguments. */
+export function formatCallback(func, args) {
+  if (typeof func !== 'function') return '<unknown>()';
+  const name = func.name || '<anonymous>';
+  const list = Array.isArray(args) ? args.map((a) => repr(a)).join(', ') : '';
+  return `${name}(${list})`;
+}
+
+/**
+ * Work done for a simulation by JavaScript: every call that schedules
+ * something (a callback, a write, a completed future, a fault) bumps it.
+ * The driver lets promise continuations run after a step until a number
+ * of microtask turns in a row did none (api.js, `#settle`).
+ */
+export const activity = { count: 0 };
+
+export function touch() {
+  activity.count += 1;
+}
+
+/**
+ * Accessors into private state, filled in by the classes' static blocks,
+ * so the modules reach each other's internals without making them public.
+ */
+export const internal = {
+  /** The pending tasks of a host. */
+  tasksOf: /** @type {(host: object) => Set<object> | undefined} */ (null),
+  /** Ends the host's current iteration with a fatal error. */
+  raiseFatal: /** @type {(host: object, exc: unknown) => void} */ (null),
+  /** The native loop of a host's current life. */
+  nativeOf: /** @type {(host: object) => any} */ (null),
+  /** The running host (getRunningLoop), or null. */
+  runningHost: /** @type {() => object | null} */ (null),
+  /** Whether a value is a host of a simulation. */
+  isHost: /** @type {(value: unknown) => boolean} */ (null),
+};
