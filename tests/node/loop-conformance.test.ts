@@ -21,7 +21,7 @@ import {
   type ExceptionContext,
   type EventLoop,
 } from 'evloop';
-import { makeLoop, runOnce, SELECTORS } from './loop-helpers.js';
+import { LOOPS, makeLoop, mechanismOf, newLoop as loopOf, runOnce } from './loop-helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -37,7 +37,7 @@ function captureStderr(): string[] {
   return lines;
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   const newLoop = () => makeLoop(selector);
 
   it('L-01 runs callSoon callbacks FIFO with their arguments', async () => {
@@ -565,10 +565,10 @@ describe.each(SELECTORS)('selector %s', (selector) => {
         await sleep(0.001);
         return 'main result';
       },
-      { loopFactory: () => new SelectorEventLoop({ selector }) },
+      { loopFactory: () => loopOf(selector) },
     );
     expect(result).toBe('main result');
-    expect(used!.selector).toBe(new SelectorEventLoop({ selector }).selector);
+    expect(used!.selector).toBe(mechanismOf(selector));
     expect(used!.isClosed()).toBe(true);
     expect(pending!.cancelled()).toBe(true);
     await expect(pending!).rejects.toBeInstanceOf(CancelledError);
@@ -579,7 +579,7 @@ describe.each(SELECTORS)('selector %s', (selector) => {
     await expect(
       run(async () => {
         throw boom;
-      }, { loopFactory: () => new SelectorEventLoop({ selector }) }),
+      }, { loopFactory: () => loopOf(selector) }),
     ).rejects.toBe(boom);
     const loop = newLoop();
     let inner: unknown;
@@ -593,7 +593,7 @@ describe.each(SELECTORS)('selector %s', (selector) => {
   });
 
   it('L-40 Runner: several runs on one loop, then closed', async () => {
-    const runner = new Runner({ loopFactory: () => new SelectorEventLoop({ selector }), debug: true });
+    const runner = new Runner({ loopFactory: () => loopOf(selector), debug: true });
     const loop = runner.getLoop();
     expect(loop.getDebug()).toBe(true);
     expect(await runner.run(async (l) => l === loop)).toBe(true);

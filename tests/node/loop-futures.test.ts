@@ -11,9 +11,9 @@ import {
   sleep,
   Task,
 } from 'evloop';
-import { makeLoop, runOnce, SELECTORS } from './loop-helpers.js';
+import { LOOPS, makeLoop, runOnce } from './loop-helpers.js';
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   const newLoop = () => makeLoop(selector);
 
   it('a future starts pending; result() and exception() say so', () => {

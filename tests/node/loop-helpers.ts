@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, vi } from 'vitest';
-import { newEventLoop, SelectorEventLoop, type EventLoop, type SelectorName } from 'evloop';
+import { newEventLoop, ProactorEventLoop, SelectorEventLoop, type EventLoop, type SelectorName } from 'evloop';
 
 const created: EventLoop[] = [];
 
@@ -12,12 +12,33 @@ const created: EventLoop[] = [];
 export const SELECTORS: SelectorName[] =
   process.platform === 'linux' ? ['default', 'epoll', 'poll', 'select'] : ['default', 'kqueue', 'poll', 'select'];
 
+/** A selector, or "proactor" for a ProactorEventLoop (io_uring). */
+export type LoopKind = SelectorName | 'proactor';
+
+/** Every loop the shared suites run on: each selector, and the proactor on Linux. */
+export const LOOPS: LoopKind[] = process.platform === 'linux' ? [...SELECTORS, 'proactor'] : SELECTORS;
+
+/**
+ * A new loop of `kind` (typed as the common loop type: a ProactorEventLoop
+ * has SelectorEventLoop's API, `selector` aside).
+ */
+export function newLoop(kind: LoopKind): EventLoop {
+  return kind === 'proactor' ? (new ProactorEventLoop() as unknown as EventLoop) : new SelectorEventLoop({ selector: kind });
+}
+
+/** What `loop.selector` reports for a loop of `kind`. */
+export function mechanismOf(kind: LoopKind): string {
+  if (kind === 'proactor') return 'io_uring';
+  if (kind === 'default') return process.platform === 'linux' ? 'epoll' : 'kqueue';
+  return kind;
+}
+
 /**
  * A new loop that is stopped and closed after the test, whatever happens:
- * the policy's loop, or a SelectorEventLoop on `selector`.
+ * the policy's loop, or a loop of `kind`.
  */
-export function makeLoop(selector?: SelectorName): EventLoop {
-  const loop = selector === undefined ? newEventLoop() : new SelectorEventLoop({ selector });
+export function makeLoop(kind?: LoopKind): EventLoop {
+  const loop = kind === undefined ? newEventLoop() : newLoop(kind);
   created.push(loop);
   return loop;
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeError, ValueError } from 'evloop';
-import { makeLoop, runNode, SELECTORS } from './loop-helpers.js';
+import { LOOPS, makeLoop, runNode } from './loop-helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -43,7 +43,7 @@ function readAll(fd: number): string {
   }
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('L-37 addWriter fires; removeWriter is true once, then false', async () => {
     const loop = makeLoop(selector);
     const { w } = fifo();

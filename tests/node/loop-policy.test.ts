@@ -60,9 +60,27 @@ describe('loop classes', () => {
     expect(make('poll')).toThrow(TypeError);
   });
 
-  it('ProactorEventLoop is Windows only', () => {
+  it.runIf(process.platform === 'linux')('ProactorEventLoop is a loop on io_uring, not a SelectorEventLoop', async () => {
+    const loop = new ProactorEventLoop();
+    expect(loop.selector).toBe('io_uring');
+    expect(loop).toBeInstanceOf(AbstractEventLoop);
+    expect(loop).not.toBeInstanceOf(SelectorEventLoop);
+    expect(String(loop)).toBe('<ProactorEventLoop selector=io_uring running=false closed=false debug=false>');
+    loop.close();
+    // As a loopFactory, and through a policy.
+    expect(await run(async (l) => (l as unknown as ProactorEventLoop).selector, { loopFactory: () => new ProactorEventLoop() })).toBe('io_uring');
+    class ProactorPolicy extends DefaultEventLoopPolicy {
+      newEventLoop() {
+        return new ProactorEventLoop();
+      }
+    }
+    setEventLoopPolicy(new ProactorPolicy());
+    const seen = await run(async () => (getEventLoop() as unknown as ProactorEventLoop).selector);
+    expect(seen).toBe('io_uring');
+  });
+
+  it.runIf(process.platform !== 'linux')('ProactorEventLoop needs io_uring (Linux)', () => {
     expect(() => new ProactorEventLoop()).toThrow(NotImplementedError);
-    expect(() => new ProactorEventLoop()).toThrow(/only available on Windows/);
   });
 });
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { LoopRemote, RuntimeError, SystemExit, type ExceptionContext } from 'evloop';
-import { makeLoop, runOnce, SELECTORS } from './loop-helpers.js';
+import { LOOPS, makeLoop, runOnce } from './loop-helpers.js';
 
 const workerUrl = new URL('./fixtures/remote-worker.mjs', import.meta.url);
 
@@ -13,7 +13,7 @@ function startWorker(workerData: Record<string, unknown>): Worker {
   return new Worker(workerUrl, { workerData });
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('L-26 a worker\'s stop() ends a loop waiting on a long timer', async () => {
     const loop = makeLoop(selector);
     const seen: unknown[] = [];

@@ -18,13 +18,13 @@ import {
   SOL_SOCKET,
   ValueError,
 } from 'evloop';
-import { connect, connectUnix, inLoop, makeLoop, portOf, recorders, runNode, SELECTORS, until, Recorder } from './net-helpers.js';
+import { connect, connectUnix, inLoop, makeLoop, portOf, recorders, runNode, LOOPS, until, Recorder } from './net-helpers.js';
 
 function tmpPath(name: string): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'evloop-net-')), name);
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('C-01: host/port and sock together are a ValueError', async () => {
     const loop = makeLoop(selector);
     await inLoop(loop, async () => {

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SELECTORS } from './net-helpers.js';
+import { LOOPS } from './net-helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,11 +25,11 @@ function runGcChild(source: string): Promise<{ code: number | null; stdout: stri
 
 const program = (selector: string) => `
 import net from 'node:net';
-import { SelectorEventLoop } from 'evloop';
+import { ProactorEventLoop, SelectorEventLoop } from 'evloop';
 
 const SERVER_CONNECTIONS = 200;
 const CLIENT_CONNECTIONS = 50;
-const loop = new SelectorEventLoop({ selector: ${JSON.stringify(selector)} });
+const loop = ${selector === 'proactor' ? 'new ProactorEventLoop()' : `new SelectorEventLoop({ selector: ${JSON.stringify(selector)} })`};
 loop.setExceptionHandler(() => {}); // every 10th protocol throws on purpose
 const counts = { protocols: 0, transports: 0, made: 0, lost: 0 };
 const registry = new FinalizationRegistry((kind) => { counts[kind] += 1; });
@@ -85,7 +85,7 @@ console.log(JSON.stringify({ ...counts, loopClosed: loop.isClosed() }));
 loop.close();
 `;
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('protocols and transports are collected after connectionLost', async () => {
     const r = await runGcChild(program(selector));
     expect(r.stderr).toBe('');

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { vi } from 'vitest';
 import { sleep, type EventLoop, type Protocol, type Transport } from 'evloop';
 
-export { makeLoop, runNode, SELECTORS } from './loop-helpers.js';
+export { LOOPS, makeLoop, newLoop, runNode, SELECTORS, type LoopKind } from './loop-helpers.js';
 
 /** Runs `main()` as a task of `loop` (so the loop is running) until it completes. */
 export function inLoop<T>(loop: EventLoop, main: () => Promise<T>): Promise<T> {

@@ -22,7 +22,7 @@ import {
   makeLoop,
   portOf,
   recorders,
-  SELECTORS,
+  LOOPS,
   until,
   Recorder,
 } from './net-helpers.js';
@@ -37,7 +37,7 @@ function track<T>(p: Promise<T>): { done: boolean; value?: T; error?: unknown } 
   return s;
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('S-02: TransportSocket is a safe view', async () => {
     const loop = makeLoop(selector);
     await inLoop(loop, async () => {

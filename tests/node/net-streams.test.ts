@@ -20,7 +20,7 @@ import {
   ValueError,
   type Server,
 } from 'evloop';
-import { captureHandler, connect, inLoop, makeLoop, portOf, readAll, SELECTORS, until } from './net-helpers.js';
+import { captureHandler, connect, inLoop, makeLoop, portOf, readAll, LOOPS, until } from './net-helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -36,7 +36,7 @@ async function echoServer(): Promise<Server> {
   }, '127.0.0.1', 0);
 }
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('echo through startServer and openConnection', async () => {
     const loop = makeLoop(selector);
     await inLoop(loop, async () => {

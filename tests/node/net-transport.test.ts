@@ -22,12 +22,12 @@ import {
   portOf,
   readAll,
   recorders,
-  SELECTORS,
+  LOOPS,
   until,
   Recorder,
 } from './net-helpers.js';
 
-describe.each(SELECTORS)('selector %s', (selector) => {
+describe.each(LOOPS)('loop %s', (selector) => {
   it('T-01: callback sequence; connectionLost exactly once', async () => {
     const loop = makeLoop(selector);
     await inLoop(loop, async () => {

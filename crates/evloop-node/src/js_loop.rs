@@ -44,9 +44,13 @@ impl JsEventLoop {
         ts_args_type = "selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function }"
     )]
     pub fn new(env: Env, selector: String, owner: Unknown, hooks: Unknown) -> napi::Result<Self, ErrCode> {
-        let kind = SelectorKind::from_name(&selector).ok_or_else(|| {
-            errors::value_error(format!("SelectorEventLoop(): unknown selector '{selector}'"))
-        })?;
+        // "proactor": asyncio's ProactorEventLoop, on io_uring.
+        let kind = match selector.as_str() {
+            "proactor" => None,
+            name => Some(SelectorKind::from_name(name).ok_or_else(|| {
+                errors::value_error(format!("SelectorEventLoop(): unknown selector '{selector}'"))
+            })?),
+        };
         let js_env = JsEnv::new(env.raw());
         let owner = JsRef::weak(&js_env, owner.raw())
             .ok_or_else(|| errors::type_error("NativeEventLoop(): owner must be an object"))?;
@@ -56,7 +60,11 @@ impl JsEventLoop {
             context: hook(&js_env, hooks, c"context")?,
             remote_call: hook(&js_env, hooks, c"remoteCall")?,
         };
-        let lp = EventLoop::with_selector(kind).map_err(errors::from_core)?;
+        let lp = match kind {
+            Some(kind) => EventLoop::with_selector(kind),
+            None => EventLoop::proactor(),
+        }
+        .map_err(errors::from_core)?;
         let driver = Driver::new(&js_env, lp.clone(), owner, hooks)?;
         Ok(JsEventLoop {
             lp,
@@ -544,3 +552,4 @@ impl JsTimerHandle {
         self.inner.when()
     }
 }
+

@@ -38,6 +38,8 @@ mod future;
 mod handle;
 pub mod net;
 mod policy;
+#[cfg(target_os = "linux")]
+mod proactor;
 mod remote;
 mod runner;
 mod server;
@@ -73,6 +75,22 @@ pub use streams::{
 /// `KeyboardInterrupt`. Bindings call [`EventLoop::raise_fatal`] instead.
 #[derive(Debug)]
 pub struct Fatal(pub Error);
+
+#[cfg(not(target_os = "linux"))]
+impl EventLoop {
+    /// `ProactorEventLoop` is built on io_uring, which only Linux has:
+    /// elsewhere constructing one fails (nothing falls back to a selector).
+    ///
+    /// # Errors
+    /// Always: `OSError(ENOSYS)` saying why.
+    pub fn proactor() -> Result<EventLoop> {
+        Err(Error::os_with_message(
+            "io_uring_setup",
+            38,
+            "[Errno 38] io_uring is not available: ProactorEventLoop needs Linux's io_uring",
+        ))
+    }
+}
 
 /// The crate version.
 pub fn version() -> &'static str {

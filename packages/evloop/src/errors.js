@@ -2,6 +2,8 @@
 // (`err.name === "RuntimeError"`), and the mapping from the native module's
 // errors to them. The native module throws plain Errors whose `code` names
 // the class, or "<Class>|<CODE>|<errno>|<syscall>" for OS errors.
+// "evloop/sim" (sim/index.js) re-exports this module in browsers too: keep it
+// free of imports (no Node modules, no native addon).
 
 function named(cls, name) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
@@ -27,7 +29,11 @@ export const KeyboardInterrupt = named(class KeyboardInterrupt extends Error {},
 /** A failed system call: `code` ("EADDRINUSE"), positive `errno`, `syscall` ("bind"). */
 export const OSError = named(
   class OSError extends Error {
-    constructor(message, { code, errno, syscall, cause } = {}) {
+    constructor(message, options = undefined) {
+      if (options !== undefined && options !== null && typeof options !== 'object') {
+        throw new TypeError(`OSError(): options must be an object, got ${typeof options}`);
+      }
+      const { code, errno, syscall, cause } = options ?? {};
       super(message, cause === undefined ? undefined : { cause });
       this.code = code;
       this.errno = errno;
@@ -86,6 +92,9 @@ Object.assign(classes, { FileNotFoundError, FileExistsError, PermissionError, In
 export const IncompleteReadError = named(
   class IncompleteReadError extends Error {
     constructor(partial, expected) {
+      if (!ArrayBuffer.isView(partial)) {
+        throw new TypeError(`IncompleteReadError(): partial must be a Uint8Array, got ${partial === null ? 'null' : typeof partial}`);
+      }
       const exp = expected === null || expected === undefined ? 'undefined' : String(expected);
       super(`${partial.length} bytes read on a total of ${exp} expected bytes`);
       this.partial = partial;

@@ -313,6 +313,8 @@ export function allTasks(loop = undefined) {
  * seconds (asyncio.sleep); `sleep(0)` resumes after one iteration.
  */
 export function sleep(delay, value = undefined) {
+  if (typeof delay !== 'number') throw new TypeError(`sleep(): delay must be a number, got ${typeName(delay)}`);
+  if (Number.isNaN(delay)) throw new RangeError('sleep(): delay must not be NaN');
   const loop = getRunningLoop();
   const fut = loop.createFuture();
   const handle = loop.callLater(delay, () => {

@@ -154,8 +154,20 @@ export declare class SelectorEventLoop extends AbstractEventLoop {
 export declare const EventLoop: typeof SelectorEventLoop;
 export type EventLoop = SelectorEventLoop;
 
-/** Windows only, as in asyncio: constructing it on this platform throws NotImplementedError. */
-export declare const ProactorEventLoop: new () => EventLoop;
+declare const ProactorEventLoopBase: new () => Omit<SelectorEventLoop, 'selector'>;
+
+/**
+ * asyncio's ProactorEventLoop, on Linux's io_uring (docs/proactor.md):
+ * accepting, receiving, sending and connecting are operations submitted to
+ * the kernel whose completions run the callbacks; the rest of the API is
+ * SelectorEventLoop's (addReader/addWriter included). Where io_uring is not
+ * available it throws: an OSError saying why (NotImplementedError off Linux).
+ */
+export declare class ProactorEventLoop extends ProactorEventLoopBase {
+  constructor();
+  /** Always "io_uring". */
+  readonly selector: 'io_uring';
+}
 
 /** asyncio's Future: a result set later. Awaitable (thenable). */
 export declare class Future<T = unknown> implements PromiseLike<T> {

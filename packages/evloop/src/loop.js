@@ -145,12 +145,15 @@ function guard(loop, fn) {
   }
 }
 
+/** Passed by the loop classes to the shared base class; nothing else can. */
+const kBackend = Symbol('evloop.backend');
+
 /**
- * asyncio's SelectorEventLoop: a loop over a readiness selector, driven
- * from Node's libuv loop. `selector` is "default" (epoll on Linux, kqueue on
- * macOS), "epoll"/"kqueue", "poll" or "select".
+ * What every native loop class shares (asyncio's BaseEventLoop): the
+ * native loop, its handler, tasks and the runForever promise. Not exported:
+ * `SelectorEventLoop` and `ProactorEventLoop` are the classes to use.
  */
-export class SelectorEventLoop extends AbstractEventLoop {
+export class BaseEventLoop extends AbstractEventLoop {
   #native;
   #handler = null;
   #debug = false;
@@ -198,16 +201,14 @@ export class SelectorEventLoop extends AbstractEventLoop {
     };
   }
 
-  /**
-   * @param {{ selector?: "default" | "epoll" | "kqueue" | "poll" | "select" }} [options]
-   */
-  constructor(options = undefined) {
+  /** @param {symbol} token @param {string} backend a selector name, or "proactor" */
+  constructor(token, backend) {
     super();
-    const selector = selectorOption(options);
-    this.#native = call(() => new NativeEventLoop(selector, this, hooks));
+    if (token !== kBackend) throw new TypeError('BaseEventLoop is abstract: use SelectorEventLoop or ProactorEventLoop');
+    this.#native = call(() => new NativeEventLoop(backend, this, hooks));
   }
 
-  /** The selector in use: "epoll", "kqueue", "poll" or "select". */
+  /** The mechanism in use: "epoll", "kqueue", "poll", "select" or "io_uring". */
   get selector() {
     return this.#native.selector;
   }
@@ -566,14 +567,36 @@ export class SelectorEventLoop extends AbstractEventLoop {
   }
 }
 
+/**
+ * asyncio's SelectorEventLoop: a loop over a readiness selector, driven
+ * from Node's libuv loop. `selector` is "default" (epoll on Linux, kqueue on
+ * macOS), "epoll"/"kqueue", "poll" or "select".
+ */
+export class SelectorEventLoop extends BaseEventLoop {
+  /**
+   * @param {{ selector?: "default" | "epoll" | "kqueue" | "poll" | "select" }} [options]
+   */
+  constructor(options = undefined) {
+    super(kBackend, selectorOption(options));
+  }
+}
+
 /** The platform's default loop class: SelectorEventLoop (asyncio.EventLoop on Unix). */
 export const EventLoop = SelectorEventLoop;
 
-/** Windows only, as in asyncio: constructing it here throws NotImplementedError. */
-export class ProactorEventLoop extends AbstractEventLoop {
+/**
+ * asyncio's ProactorEventLoop, on Linux's io_uring (docs/proactor.md):
+ * accepting, receiving, sending and connecting are operations submitted to
+ * the kernel whose completions run the callbacks. Where io_uring is not
+ * available (another OS, an old kernel, a seccomp filter), constructing it
+ * throws an OSError that says why; nothing falls back to a selector.
+ */
+export class ProactorEventLoop extends BaseEventLoop {
   constructor() {
-    super();
-    throw new NotImplementedError(`ProactorEventLoop is only available on Windows (this is ${process.platform})`);
+    if (process.platform !== 'linux') {
+      throw new NotImplementedError(`ProactorEventLoop needs io_uring, which only Linux has (this is ${process.platform})`);
+    }
+    super(kBackend, 'proactor');
   }
 }
 

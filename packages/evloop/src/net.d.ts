@@ -132,7 +132,7 @@ export declare class Server {
   close(): void;
   closeClients(): void;
   abortClients(): void;
-  getLoop(): import('./index.js').SelectorEventLoop;
+  getLoop(): import('./index.js').SelectorEventLoop | import('./index.js').ProactorEventLoop;
   /** Listens now; RuntimeError once closed. */
   startServing(): Promise<void>;
   /**

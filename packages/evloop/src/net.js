@@ -12,7 +12,7 @@
 import { inspect } from 'node:util';
 import * as native from '../native/index.js';
 import * as errors from './errors.js';
-import { getRunningLoop, SelectorEventLoop } from './loop.js';
+import { BaseEventLoop, getRunningLoop } from './loop.js';
 import { internal, typeName } from './internal.js';
 
 const { IncompleteReadError, LimitOverrunError, ValueError } = errors;
@@ -129,6 +129,23 @@ function intArg(call, name, value, { min = -(2 ** 31), max = 2 ** 31 - 1 } = {})
   return value;
 }
 
+/** An integer argument that must be given (null/undefined: TypeError). */
+function requiredIntArg(call, name, value, range = undefined) {
+  if (value === undefined || value === null) {
+    throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
+  }
+  return intArg(call, name, value, range);
+}
+
+/** An iterable of bytes-like objects, as an array (the items are checked natively). */
+function listArg(call, name, list) {
+  if (Array.isArray(list)) return list;
+  if (list === null || list === undefined || typeof list[Symbol.iterator] !== 'function' || typeof list === 'string') {
+    throw new TypeError(`${call}(): ${name} must be an iterable of bytes-like objects, got ${typeName(list)}`);
+  }
+  return Array.from(list);
+}
+
 function boolArg(call, name, value) {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') throw new TypeError(`${call}(): ${name} must be a boolean, got ${typeName(value)}`);
@@ -187,8 +204,10 @@ function checkSsl(opts, { serverHostname = false } = {}) {
 
 function limitArg(call, limit) {
   if (limit === undefined || limit === null) return undefined;
-  if (typeof limit !== 'number' || Number.isNaN(limit)) throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
+  if (typeof limit !== 'number') throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
+  if (Number.isNaN(limit)) throw new RangeError(`${call}(): limit must not be NaN`);
   if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
+  if (!Number.isFinite(limit)) throw new RangeError(`${call}(): limit must be finite, got ${limit}`);
   return Math.floor(limit);
 }
 
@@ -289,16 +308,16 @@ export class TransportSocket {
   }
 
   getsockopt(level, option) {
-    intArg('getsockopt', 'level', level);
-    intArg('getsockopt', 'option', option);
+    requiredIntArg('getsockopt', 'level', level);
+    requiredIntArg('getsockopt', 'option', option);
     return call(() => this.#n.getsockopt(level, option));
   }
 
   setsockopt(level, option, value) {
-    intArg('setsockopt', 'level', level);
-    intArg('setsockopt', 'option', option);
+    requiredIntArg('setsockopt', 'level', level);
+    requiredIntArg('setsockopt', 'option', option);
     const v = typeof value === 'boolean' ? Number(value) : value;
-    intArg('setsockopt', 'value', v);
+    requiredIntArg('setsockopt', 'value', v);
     call(() => this.#n.setsockopt(level, option, v));
   }
 
@@ -350,7 +369,7 @@ export class Transport {
 
   /** Sends each piece, in order. */
   writelines(list) {
-    call(() => this.#n.writelines(Array.isArray(list) ? list : Array.from(list)));
+    call(() => this.#n.writelines(listArg('writelines', 'list', list)));
   }
 
   /** Closes the write side once the buffer is flushed. */
@@ -402,7 +421,7 @@ export class Transport {
 
   /** `setWriteBufferLimits(high?, low?)` or `setWriteBufferLimits({ high, low })`. */
   setWriteBufferLimits(high = undefined, low = undefined) {
-    if (high !== null && typeof high === 'object') {
+    if (high !== null && typeof high === 'object' && !Array.isArray(high)) {
       ({ high, low } = high);
     }
     const h = intArg('setWriteBufferLimits', 'high', high, { min: -(2 ** 52), max: 2 ** 52 });
@@ -484,14 +503,19 @@ export class Server {
    * Cancel it with the returned promise's `cancel()`, or with `signal`.
    * The promise never causes an unhandled rejection: await it to see it.
    */
-  serveForever({ signal = undefined } = {}) {
+  serveForever(options = undefined) {
     let handle = null;
+    let signal;
     const p = pending((done) => {
+      ({ signal } = optionsArg('serveForever', options, ['signal']));
+      if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
+        throw new TypeError(`serveForever(): signal must be an AbortSignal, got ${typeName(signal)}`);
+      }
       handle = this.#n.serveForever(done);
     });
     p.catch(() => {});
     p.cancel = () => (handle === null ? false : handle.cancel());
-    if (signal !== undefined && signal !== null) {
+    if (signal instanceof AbortSignal) {
       if (signal.aborted) p.cancel();
       else signal.addEventListener('abort', () => p.cancel(), { once: true });
     }
@@ -580,7 +604,7 @@ const loopMethods = {
 };
 
 for (const [name, fn] of Object.entries(loopMethods)) {
-  Object.defineProperty(SelectorEventLoop.prototype, name, { value: fn, writable: true, configurable: true });
+  Object.defineProperty(BaseEventLoop.prototype, name, { value: fn, writable: true, configurable: true });
 }
 
 // ---------------------------------------------------------------- streams
@@ -597,7 +621,7 @@ export class StreamReader {
   /** Up to `n` bytes, waiting only if nothing is buffered; `-1` (default) reads until EOF. */
   read(n = -1) {
     return pending((done) => {
-      intArg('read', 'n', n, { min: -(2 ** 52), max: 2 ** 52 });
+      requiredIntArg('read', 'n', n, { min: -(2 ** 52), max: 2 ** 52 });
       this.#n.read(n, done);
     });
   }
@@ -673,7 +697,7 @@ export class StreamWriter {
   }
 
   writelines(list) {
-    call(() => this.#n.writelines(Array.isArray(list) ? list : Array.from(list)));
+    call(() => this.#n.writelines(listArg('writelines', 'list', list)));
   }
 
   writeEof() {

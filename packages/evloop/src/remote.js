@@ -9,7 +9,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { NativeLoopRemote, ThreadsafeHandle } from '../native/index.js';
 import { fromNative, RuntimeError } from './errors.js';
-import { formatCallback, isFatal, internal } from './internal.js';
+import { formatCallback, isFatal, internal, typeName } from './internal.js';
 
 const kOwn = Symbol('evloop.LoopRemote');
 
@@ -30,7 +30,10 @@ export class LoopRemote {
   /** The remote of a token made by `loop.createRemote()` (from any thread). */
   static fromToken(token) {
     if (typeof token !== 'number') {
-      throw new TypeError(`LoopRemote.fromToken(): token must be a number, got ${typeof token}`);
+      throw new TypeError(`LoopRemote.fromToken(): token must be a number, got ${typeName(token)}`);
+    }
+    if (!Number.isSafeInteger(token) || token <= 0) {
+      throw new RangeError(`LoopRemote.fromToken(): token must be a positive integer, got ${token}`);
     }
     try {
       return new LoopRemote(kOwn, NativeLoopRemote.fromToken(token), null, null);
@@ -69,7 +72,13 @@ export class LoopRemote {
    * whose `cancel()` is safe from any thread.
    */
   callSoonThreadsafe(...args) {
-    const bytes = serialize(args);
+    let bytes;
+    try {
+      bytes = serialize(args);
+    } catch (e) {
+      // A function, a symbol, a native object: what structured clone cannot copy.
+      throw new TypeError(`LoopRemote.callSoonThreadsafe(): arguments must be structured-cloneable: ${e.message}`);
+    }
     try {
       return this.#native.send(bytes);
     } catch (e) {

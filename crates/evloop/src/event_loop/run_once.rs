@@ -4,6 +4,7 @@
 //! timers that became due; and only the callbacks present when the batch
 //! starts run in it.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use super::{EventLoop, Ready};
@@ -72,7 +73,8 @@ impl EventLoop {
 
     /// Queues the reader/writer handles of the fds the selector reported.
     /// A cancelled handle is not run; its registration is removed instead
-    /// (a stale readiness event never runs a callback twice).
+    /// (a stale readiness event never runs a callback twice). Then the
+    /// callbacks of completed operations (proactor), in completion order.
     fn process_events(&self) {
         let events = std::mem::take(&mut *self.inner.events.borrow_mut());
         for ev in &events {
@@ -89,6 +91,17 @@ impl EventLoop {
             }
         }
         *self.inner.events.borrow_mut() = events;
+        // A completion back end's finished operations are I/O events too.
+        let mut completions = Vec::new();
+        if let Some(selector) = self.inner.selector.borrow_mut().as_mut() {
+            selector.take_completions(&mut completions);
+        }
+        if !completions.is_empty() {
+            let mut ready = self.inner.ready.borrow_mut();
+            for c in completions {
+                ready.push_back(Ready::Local(Handle::once(c.callback, Cow::Borrowed(c.label))));
+            }
+        }
     }
 
     /// Moves timers due before `now + resolution` to the ready queue.

@@ -32,6 +32,12 @@ pub(crate) trait Network {
     fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>>;
     /// Takes over a caller's connected socket.
     fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>>;
+    /// The ring of a proactor loop, whose servers, transports and connects
+    /// submit operations instead of waiting for readiness.
+    #[cfg(target_os = "linux")]
+    fn proactor(&self) -> Option<std::rc::Rc<crate::proactor::Ring>> {
+        None
+    }
 }
 
 /// The network of a loop that has none (virtual time without a simulation).

@@ -120,6 +120,20 @@ pub trait Selector {
     fn wake_fd(&self) -> Option<Fd> {
         None
     }
+    /// Completion back ends (the proactor): moves the callbacks of the
+    /// operations that completed during the last `select` to `out`, in
+    /// completion order. The loop queues them with the reader/writer
+    /// callbacks of the same `select`: completions are its I/O events.
+    fn take_completions(&mut self, _out: &mut Vec<Completion>) {}
+}
+
+/// The callback of a completed operation, with the label that names it in
+/// reports (`Exception in callback <label>`).
+pub struct Completion {
+    /// Names the callback.
+    pub label: &'static str,
+    /// Runs in the loop's ready batch, like any other callback.
+    pub callback: Box<dyn FnOnce()>,
 }
 
 /// Which selector a `SelectorEventLoop` is built on.

@@ -18,11 +18,49 @@ use crate::transport::{call_protocol, Transport};
 /// (asyncio's `ACCEPT_RETRY_DELAY`), so a full process does not spin.
 const ACCEPT_RETRY_DELAY: f64 = 1.0;
 
-/// Registers the accept handler for one listening fd.
+/// How a server learns of new connections: the seam between the shared
+/// [`Server`] and the loop's back end. A selector loop waits for the
+/// listening fd to be readable and accepts ([`SelectorAccept`]); a proactor
+/// submits accept operations (`crate::proactor::accept`). Both hand what
+/// they got to [`accepted`] and [`accept_error`], so the bookkeeping, the
+/// iteration a protocol is made in and the EMFILE back-off are one code.
+pub(crate) trait AcceptDriver {
+    /// Starts accepting on the listening socket `fd`.
+    fn start(&self, server: &Server, fd: Fd) -> crate::error::Result<()>;
+    /// Stops accepting on `fd`; the server closes it right after, and a
+    /// connection attempted from then on must be refused.
+    fn stop(&self, server: &Server, fd: Fd);
+}
+
+/// The accept driver of a loop.
+pub(crate) fn driver_for(lp: &crate::EventLoop) -> std::rc::Rc<dyn AcceptDriver> {
+    #[cfg(target_os = "linux")]
+    if let Some(ring) = lp.ring() {
+        return std::rc::Rc::new(crate::proactor::accept::ProactorAccept::new(ring));
+    }
+    let _ = lp;
+    std::rc::Rc::new(SelectorAccept)
+}
+
+/// Accepting on readiness: a reader on the listening fd accepts up to
+/// `backlog` connections per readiness.
+pub(crate) struct SelectorAccept;
+
+impl AcceptDriver for SelectorAccept {
+    fn start(&self, server: &Server, fd: Fd) -> crate::error::Result<()> {
+        let s = server.clone();
+        server.0.lp.add_io_unchecked(fd, Interest::READ, server.label(), Box::new(move || accept_ready(&s, fd)))?;
+        Ok(())
+    }
+
+    fn stop(&self, server: &Server, fd: Fd) {
+        server.0.lp.remove_io(fd, Interest::READ);
+    }
+}
+
+/// Starts the server's driver on one listening fd.
 pub(crate) fn start_accepting(server: &Server, fd: Fd) {
-    let s = server.clone();
-    let result = server.0.lp.add_io_unchecked(fd, Interest::READ, server.label(), Box::new(move || accept_ready(&s, fd)));
-    if let Err(e) = result {
+    if let Err(e) = server.0.driver.start(server, fd) {
         server.0.lp.call_exception_handler(
             ExceptionContext::new("Failed to start accepting").with_exception(e.to_string()),
         );
@@ -33,49 +71,68 @@ fn accept_ready(server: &Server, fd: Fd) {
     // asyncio accepts `backlog` times per readiness, so `backlog=0` would
     // never accept; at least one accept per readiness keeps such a server usable.
     for _ in 0..server.backlog().max(1) {
-        let accepted = {
+        let accepted_now = {
             let listeners = server.0.listeners.borrow();
             let Some(l) = listeners.as_ref().and_then(|ls| ls.iter().find(|l| l.fd() == fd)) else { return };
             l.accept()
         };
-        match accepted {
-            Ok((conn, peer)) => {
-                let s = server.clone();
-                // As asyncio's accept task: the protocol is made next iteration.
-                let _ = server.0.lp.call_soon_labelled(Cow::Borrowed("Server._accept_connection2"), move || {
-                    accept_connection(&s, conn, peer)
-                });
-            }
+        match accepted_now {
+            Ok((conn, peer)) => accepted(server, conn, peer),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 server.0.lp.note_drained(fd, Interest::READ);
                 return;
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => return,
-            Err(e) if matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM)) => {
-                let socket = server.sockets().into_iter().find(|s| s.fileno() == fd);
-                server.0.lp.call_exception_handler(
-                    ExceptionContext::new("socket.accept() out of system resource")
-                        .with_exception(Error::os("accept", e).to_string())
-                        .with("socket", format!("{socket:?}")),
-                );
-                server.0.lp.remove_io(fd, Interest::READ);
-                let s = server.clone();
-                let _ = server.0.lp.call_later_labelled(ACCEPT_RETRY_DELAY, Cow::Borrowed("Server._start_serving"), move || {
-                    if s.is_serving() && s.listening_fd_open(fd) {
-                        start_accepting(&s, fd);
-                    }
-                });
-                return;
-            }
             Err(e) => {
-                server.0.lp.call_exception_handler(
-                    ExceptionContext::new("Exception in callback Server._accept_connection")
-                        .with_exception(Error::os("accept", e).to_string()),
-                );
+                accept_error(server, fd, e);
                 return;
             }
         }
     }
+}
+
+/// A connection was accepted: as asyncio's accept task, its protocol and
+/// transport are made in the next iteration.
+pub(crate) fn accepted(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<Address>) {
+    let s = server.clone();
+    let _ = server.0.lp.call_soon_labelled(Cow::Borrowed("Server._accept_connection2"), move || {
+        accept_connection(&s, conn, peer)
+    });
+}
+
+/// An accept on `fd` failed (not a transient `EAGAIN`/`EINTR`/
+/// `ECONNABORTED`). Out of fds or memory: reported as `socket.accept() out
+/// of system resource`, accepting on `fd` stops and resumes after
+/// `ACCEPT_RETRY_DELAY` while the server serves; returns `true`. Other
+/// errors are reported; returns `false` (the driver goes on).
+pub(crate) fn accept_error(server: &Server, fd: Fd, e: io::Error) -> bool {
+    if matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM)) {
+        let socket = server.sockets().into_iter().find(|s| s.fileno() == fd);
+        server.0.lp.call_exception_handler(
+            ExceptionContext::new("socket.accept() out of system resource")
+                .with_exception(Error::os("accept", e).to_string())
+                .with("socket", format!("{socket:?}")),
+        );
+        server.0.driver.stop(server, fd);
+        retry_later(server, fd);
+        return true;
+    }
+    server.0.lp.call_exception_handler(
+        ExceptionContext::new("Exception in callback Server._accept_connection")
+            .with_exception(Error::os("accept", e).to_string()),
+    );
+    false
+}
+
+/// Starts accepting on `fd` again after `ACCEPT_RETRY_DELAY`, if the
+/// server still serves on it.
+pub(crate) fn retry_later(server: &Server, fd: Fd) {
+    let s = server.clone();
+    let _ = server.0.lp.call_later_labelled(ACCEPT_RETRY_DELAY, Cow::Borrowed("Server._start_serving"), move || {
+        if s.is_serving() && s.listening_fd_open(fd) {
+            start_accepting(&s, fd);
+        }
+    });
 }
 
 /// Builds the transport of an accepted connection. A server closed since

@@ -17,7 +17,7 @@
 //!
 //! See `docs/server.md` for the decisions where CPython is buggy.
 
-mod accept;
+pub(crate) mod accept;
 mod create;
 
 use std::borrow::Cow;
@@ -51,6 +51,8 @@ pub(crate) struct ServerInner {
     serving_forever: RefCell<Option<Future<()>>>,
     factory: ProtocolFactory,
     backlog: i32,
+    /// Readiness or completions: how connections are accepted.
+    driver: Rc<dyn accept::AcceptDriver>,
 }
 
 /// A listening server. Clones are the same server.
@@ -68,6 +70,7 @@ impl Server {
             serving_forever: RefCell::new(None),
             factory,
             backlog,
+            driver: accept::driver_for(lp),
         }))
     }
 
@@ -135,7 +138,7 @@ impl Server {
     pub fn close(&self) {
         let Some(listeners) = self.0.listeners.borrow_mut().take() else { return };
         for l in &listeners {
-            self.0.lp.remove_io(l.fd(), crate::selector::Interest::READ);
+            self.0.driver.stop(self, l.fd());
         }
         drop(listeners);
         self.0.serving.set(false);

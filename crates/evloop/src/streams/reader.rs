@@ -233,7 +233,7 @@ impl StreamReader {
         }
         self.0.buffer.borrow_mut().extend(data);
         self.wakeup_waiter();
-        if self.0.paused.get() || self.0.buffer.borrow().len() <= 2 * self.0.limit {
+        if self.0.paused.get() || self.0.buffer.borrow().len() <= self.0.limit.saturating_mul(2) {
             return;
         }
         if let Some(t) = self.transport() {

@@ -60,6 +60,10 @@ pub(crate) struct TransportInner {
     paused: Cell<bool>,
     /// `pause_writing()` was called and `resume_writing()` not yet.
     protocol_paused: Cell<bool>,
+    /// On a proactor loop: the operations in flight (reads and writes are
+    /// submitted instead of waiting for readiness).
+    #[cfg(target_os = "linux")]
+    pub(crate) proactor: Option<crate::proactor::transport::ProactorIo>,
 }
 
 /// A connection's transport. Clones are the same transport.
@@ -105,6 +109,8 @@ impl Transport {
             eof: Cell::new(false),
             paused: Cell::new(false),
             protocol_paused: Cell::new(false),
+            #[cfg(target_os = "linux")]
+            proactor: lp.ring().map(crate::proactor::transport::ProactorIo::new),
         });
         let transport = Transport(inner);
         if let Some(server) = &server {
@@ -215,9 +221,13 @@ impl Transport {
         self.start_reading();
     }
 
-    fn start_reading(&self) {
+    pub(crate) fn start_reading(&self) {
         if !self.is_reading() {
             return;
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            return io.start_reading(self);
         }
         // The registration holds the transport, as asyncio's reader handle
         // does; removing it (close, pause) lets an abandoned transport go.
@@ -307,7 +317,7 @@ impl Transport {
         }
     }
 
-    fn read_ready_eof(&self, protocol: &Rc<dyn Protocol>) {
+    pub(crate) fn read_ready_eof(&self, protocol: &Rc<dyn Protocol>) {
         match call_protocol(|| protocol.eof_received()) {
             Err(e) => self.fatal_error(e, "Fatal error: protocol.eof_received() call failed."),
             // Half-open: stop reading, keep writing possible.
@@ -340,7 +350,7 @@ impl Transport {
             return Ok(());
         }
         let mut rest = data;
-        if self.0.buffer.borrow().is_empty() {
+        if self.get_write_buffer_size() == 0 {
             let sent = {
                 let sock = self.0.sock.borrow();
                 match sock.as_ref().map(|s| s.send(data)) {
@@ -358,9 +368,11 @@ impl Transport {
             if rest.is_empty() {
                 return Ok(());
             }
+            self.0.buffer.borrow_mut().push(rest);
             self.start_writing();
+        } else {
+            self.0.buffer.borrow_mut().push(rest);
         }
-        self.0.buffer.borrow_mut().push(rest);
         self.maybe_pause_protocol();
         Ok(())
     }
@@ -376,7 +388,7 @@ impl Transport {
         if self.0.conn_lost.get() > 0 {
             return Ok(());
         }
-        let was_empty = self.0.buffer.borrow().is_empty();
+        let was_empty = self.get_write_buffer_size() == 0;
         {
             let mut buffer = self.0.buffer.borrow_mut();
             for piece in pieces {
@@ -394,6 +406,10 @@ impl Transport {
     }
 
     fn start_writing(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            return io.flush(self);
+        }
         let t = self.clone();
         let result = self.0.lp.add_io_unchecked(
             self.0.fd,
@@ -427,16 +443,22 @@ impl Transport {
             }
             Ok(n) => {
                 self.0.buffer.borrow_mut().consume(n);
-                // May append to the buffer.
-                self.maybe_resume_protocol();
-                if self.0.buffer.borrow().is_empty() {
-                    self.0.lp.remove_io(self.0.fd, Interest::WRITE);
-                    if self.0.closing.get() {
-                        self.call_connection_lost(None);
-                    } else if self.0.eof.get() {
-                        self.shutdown_write();
-                    }
-                }
+                self.sent();
+            }
+        }
+    }
+
+    /// After a successful send: resume the protocol at the low mark; once
+    /// everything is out, finish a pending close or `write_eof()`.
+    pub(crate) fn sent(&self) {
+        // May append to the buffer.
+        self.maybe_resume_protocol();
+        if self.get_write_buffer_size() == 0 {
+            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+            if self.0.closing.get() {
+                self.call_connection_lost(None);
+            } else if self.0.eof.get() {
+                self.shutdown_write();
             }
         }
     }
@@ -455,7 +477,7 @@ impl Transport {
             return;
         }
         self.0.eof.set(true);
-        if self.0.buffer.borrow().is_empty() {
+        if self.get_write_buffer_size() == 0 {
             self.shutdown_write();
         }
     }
@@ -465,8 +487,13 @@ impl Transport {
         true
     }
 
-    /// Bytes waiting to be sent.
+    /// Bytes waiting to be sent (on a proactor, including those of the
+    /// send in flight, as asyncio's proactor counts them).
     pub fn get_write_buffer_size(&self) -> usize {
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            return self.0.buffer.borrow().len() + io.sending();
+        }
         self.0.buffer.borrow().len()
     }
 
@@ -488,7 +515,7 @@ impl Transport {
     }
 
     fn maybe_pause_protocol(&self) {
-        if self.0.buffer.borrow().len() <= self.0.limits.get().high || self.0.protocol_paused.get() {
+        if self.get_write_buffer_size() <= self.0.limits.get().high || self.0.protocol_paused.get() {
             return;
         }
         self.0.protocol_paused.set(true);
@@ -499,7 +526,7 @@ impl Transport {
     }
 
     fn maybe_resume_protocol(&self) {
-        if !self.0.protocol_paused.get() || self.0.buffer.borrow().len() > self.0.limits.get().low {
+        if !self.0.protocol_paused.get() || self.get_write_buffer_size() > self.0.limits.get().low {
             return;
         }
         self.0.protocol_paused.set(false);
@@ -524,7 +551,11 @@ impl Transport {
         }
         self.0.closing.set(true);
         self.0.lp.remove_io(self.0.fd, Interest::READ);
-        if self.0.buffer.borrow().is_empty() {
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            io.stop_reading();
+        }
+        if self.get_write_buffer_size() == 0 {
             self.0.conn_lost.set(self.0.conn_lost.get() + 1);
             self.0.lp.remove_io(self.0.fd, Interest::WRITE);
             self.schedule_connection_lost(None);
@@ -544,6 +575,10 @@ impl Transport {
         if !self.0.buffer.borrow().is_empty() {
             self.0.buffer.borrow_mut().clear();
             self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            io.cancel_all();
         }
         if !self.0.closing.get() {
             self.0.closing.set(true);
@@ -567,7 +602,7 @@ impl Transport {
 
     /// Reports an error the protocol caused (not OS errors, which go to
     /// `connection_lost` only) and closes the connection with it.
-    fn fatal_error(&self, exc: Error, message: &str) {
+    pub(crate) fn fatal_error(&self, exc: Error, message: &str) {
         if !matches!(exc, Error::Os(_)) {
             self.report(exc.clone(), message);
         }
@@ -607,7 +642,18 @@ impl Transport {
         // Forget the protocol, as asyncio does: a protocol that holds its
         // transport would otherwise keep both alive forever.
         *self.0.protocol.borrow_mut() = Rc::new(Released);
+        // Lost, also after close() flushed a buffer: later writes are
+        // dropped rather than buffered for an fd that is closed (and may be
+        // reused by another socket).
+        if self.0.conn_lost.get() == 0 {
+            self.0.conn_lost.set(1);
+        }
         self.0.lp.release_fd(self.0.fd);
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            // Before the fd closes: the kernel lets go of it.
+            io.cancel_all();
+        }
         let sock = self.0.sock.borrow_mut().take();
         drop(sock);
         let server = self.0.server.borrow_mut().take();
@@ -648,6 +694,10 @@ impl Drop for TransportInner {
         }
         if self.sock.get_mut().is_some() {
             self.lp.release_fd(self.fd);
+            #[cfg(target_os = "linux")]
+            if let Some(io) = &self.proactor {
+                io.cancel_all();
+            }
         }
     }
 }
@@ -656,6 +706,18 @@ impl fmt::Debug for Transport {
     /// `<_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let closed = self.0.sock.borrow().is_none();
+        #[cfg(target_os = "linux")]
+        if let Some(io) = &self.0.proactor {
+            write!(f, "<_ProactorSocketTransport")?;
+            if closed {
+                return write!(f, " closed>");
+            }
+            if self.0.closing.get() {
+                write!(f, " closing")?;
+            }
+            let (reading, writing) = io.describe();
+            return write!(f, " fd={} read={reading} write=<{writing}, bufsize={}>>", self.0.fd, self.get_write_buffer_size());
+        }
         write!(f, "<_SelectorSocketTransport")?;
         if closed {
             return write!(f, " closed>");
@@ -667,5 +729,26 @@ impl fmt::Debug for Transport {
         let reading = if self.0.lp.io_handle(self.0.fd, Interest::READ).is_some() { "polling" } else { "idle" };
         let writing = if self.0.lp.io_handle(self.0.fd, Interest::WRITE).is_some() { "polling" } else { "idle" };
         write!(f, " read={reading} write=<{writing}, bufsize={}>>", self.0.buffer.borrow().len())
+    }
+}
+
+/// What the proactor's I/O reads and changes.
+impl Transport {
+    pub(crate) fn conn_lost(&self) -> bool {
+        self.0.conn_lost.get() > 0
+    }
+    pub(crate) fn fd(&self) -> Fd {
+        self.0.fd
+    }
+    /// Hands a completed send's unsent rest back, ahead of what is buffered.
+    pub(crate) fn unsent(&self, chunks: Vec<Vec<u8>>) {
+        self.0.buffer.borrow_mut().push_front(chunks);
+    }
+    /// Takes the oldest buffered chunks for one send operation.
+    pub(crate) fn take_chunks(&self) -> Vec<Vec<u8>> {
+        self.0.buffer.borrow_mut().take_front()
+    }
+    pub(crate) fn clear_buffer(&self) {
+        self.0.buffer.borrow_mut().clear();
     }
 }

@@ -54,6 +54,36 @@ impl WriteBuffer {
             .collect()
     }
 
+    /// Takes up to `MAX_IOVECS` chunks off the front (the unsent part of
+    /// the first), for a send whose memory must not move.
+    pub(crate) fn take_front(&mut self) -> Vec<Vec<u8>> {
+        let n = self.chunks.len().min(MAX_IOVECS);
+        let mut out: Vec<Vec<u8>> = self.chunks.drain(..n).collect();
+        if self.offset > 0 {
+            if let Some(first) = out.first_mut() {
+                first.drain(..self.offset);
+            }
+            self.offset = 0;
+        }
+        self.size -= out.iter().map(Vec::len).sum::<usize>();
+        out
+    }
+
+    /// Puts chunks back at the front (a send's unsent rest).
+    pub(crate) fn push_front(&mut self, chunks: Vec<Vec<u8>>) {
+        for c in chunks.into_iter().rev().filter(|c| !c.is_empty()) {
+            if self.offset > 0 {
+                // Only the first chunk can be partly sent; settle it first.
+                if let Some(first) = self.chunks.front_mut() {
+                    first.drain(..self.offset);
+                }
+                self.offset = 0;
+            }
+            self.size += c.len();
+            self.chunks.push_front(c);
+        }
+    }
+
     /// Drops `n` sent bytes from the front.
     pub(crate) fn consume(&mut self, mut n: usize) {
         self.size -= n;
@@ -91,7 +121,8 @@ impl Limits {
     /// # Errors
     /// `ValueError('high (10) must be >= low (20) must be >= 0')`.
     pub(crate) fn new(high: Option<i64>, low: Option<i64>) -> Result<Limits> {
-        let high = high.unwrap_or_else(|| low.map_or(DEFAULT_HIGH as i64, |l| 4 * l));
+        // Python's ints do not overflow; a `low` near i64::MAX saturates.
+        let high = high.unwrap_or_else(|| low.map_or(DEFAULT_HIGH as i64, |l| l.saturating_mul(4)));
         let low = low.unwrap_or(high / 4);
         if !(high >= low && low >= 0) {
             return Err(Error::Value(format!("high ({high}) must be >= low ({low}) must be >= 0")));

@@ -30,6 +30,10 @@ macro_rules! on_every_selector {
                 fn select() {
                     body(evloop::EventLoop::with_selector(evloop::SelectorKind::Select).unwrap())
                 }
+                #[test]
+                fn proactor() {
+                    body(evloop::EventLoop::proactor().unwrap())
+                }
             }
         )*
     };

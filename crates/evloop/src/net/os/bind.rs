@@ -84,7 +84,7 @@ fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> Result<Option<Socket>> {
 }
 
 /// Takes ownership of a caller's socket fd, checking it is a stream socket.
-fn adopt_socket(fd: RawFd, expect_unix: bool) -> Result<Socket> {
+pub(super) fn adopt_socket(fd: RawFd, expect_unix: bool) -> Result<Socket> {
     if fd < 0 {
         return Err(Error::Value(format!("sock: invalid file descriptor {fd}")));
     }

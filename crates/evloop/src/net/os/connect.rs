@@ -2,7 +2,7 @@
 //! error texts.
 
 use std::borrow::Cow;
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
@@ -40,6 +40,11 @@ async fn connect(lp: &EventLoop, sock: &Socket, addr: &SockAddr, shown: &Address
     let failed = |errno: i32| {
         Error::os_with_message("connect", errno, format!("[Errno {errno}] Connect call failed {shown}"))
     };
+    #[cfg(target_os = "linux")]
+    if let Some(ring) = lp.ring() {
+        // A proactor submits the connect and waits for its completion.
+        return crate::proactor::connect::connect(lp, &ring, sock, addr).await?.map_err(failed);
+    }
     match sock.connect(addr) {
         Ok(()) => return Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -148,6 +153,7 @@ pub(crate) async fn connect_unix(lp: &EventLoop, path: String) -> Result<Box<dyn
 
 /// A caller's connected socket (owned from now on).
 pub(crate) fn adopt_stream(fd: RawFd) -> Result<Box<dyn StreamSocket>> {
-    // SAFETY: the caller hands the connected socket over (API contract).
-    stream(unsafe { Socket::from_raw_fd(fd) })
+    // Checked before it is owned, as the server's `sock` is: an fd that is
+    // not a stream socket (stdin, a file) is refused and left open.
+    stream(super::bind::adopt_socket(fd, false)?)
 }

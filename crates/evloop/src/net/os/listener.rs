@@ -56,12 +56,7 @@ impl ListenSocket for OsListener {
 
     fn accept(&self) -> io::Result<(Box<dyn StreamSocket>, Option<Address>)> {
         let (conn, addr) = self.sock.accept()?;
-        let peer = from_sockaddr(&addr);
-        if matches!(peer, Some(Address::Inet(_))) {
-            // asyncio sets TCP_NODELAY on every accepted TCP socket.
-            let _ = conn.set_tcp_nodelay(true);
-        }
-        Ok((Box::new(OsStream::new(conn)?), peer))
+        wrap_accepted(conn, &addr)
     }
 }
 
@@ -76,4 +71,17 @@ impl Drop for OsListener {
             }
         }
     }
+}
+
+/// An accepted connection as a transport's socket (also for the proactor's
+/// accept operations): TCP_NODELAY on TCP, as asyncio sets it.
+pub(crate) fn wrap_accepted(
+    conn: socket2::Socket,
+    addr: &socket2::SockAddr,
+) -> io::Result<(Box<dyn StreamSocket>, Option<Address>)> {
+    let peer = from_sockaddr(addr);
+    if matches!(peer, Some(Address::Inet(_))) {
+        let _ = conn.set_tcp_nodelay(true);
+    }
+    Ok((Box::new(OsStream::new(conn)?), peer))
 }

@@ -1,8 +1,8 @@
 //! OS sockets: the network of a `SelectorEventLoop`.
 
 mod bind;
-mod connect;
-mod listener;
+pub(crate) mod connect;
+pub(crate) mod listener;
 pub(crate) mod resolve;
 mod stream;
 mod view;

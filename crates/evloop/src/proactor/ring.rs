@@ -1,0 +1,703 @@
+//! The io_uring instance of one proactor loop: operations in flight and the
+//! memory the kernel uses for them, the wake-up eventfd other threads write,
+//! and the eventfd the kernel signals on every completion (for Node's libuv).
+//!
+//! Memory safety rests on one rule: everything the kernel reads or writes
+//! for an operation (buffers, socket addresses, iovecs, msghdrs) lives in
+//! that operation's [`OpBufs`], which stay in the table until the kernel
+//! posted the operation's completion. Cancelling an operation only asks the
+//! kernel; its buffers are freed when the completion (`-ECANCELED` or a
+//! result) arrives. Closing the ring cancels everything and waits for it.
+//!
+//! A second rule keeps fds right: an operation names an fd number, which the
+//! kernel resolves when the entry is *submitted*. Code that closes an fd
+//! first calls [`Ring::cancel_fd`], which submits what is queued (so no
+//! queued entry can reach a reused number) and cancels what is in flight.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
+
+use crate::error::{Error, Result};
+use crate::selector::{Completion, Event, Fd, Interest, Wake};
+
+/// Submission queue size; the completion queue is twice as large, and the
+/// kernel keeps overflowing completions (IORING_FEAT_NODROP) until reaped.
+const ENTRIES: u32 = 1024;
+
+/// `user_data` of the poll on the wake-up eventfd.
+const WAKE_TOKEN: u64 = u64::MAX;
+/// `user_data` of cancel requests, whose own completions are ignored.
+const CANCEL_TOKEN: u64 = u64::MAX - 1;
+
+/// What the kernel uses for one operation, owned until its completion.
+#[derive(Default)]
+pub(crate) struct OpBufs {
+    /// The receive buffer: empty, with the capacity the kernel may fill;
+    /// its length is set to what the kernel wrote when the read completes.
+    pub(crate) data: Vec<u8>,
+    /// Bytes a receive asks for (0: not a receive).
+    recv_len: usize,
+    /// The chunks of a vectored send.
+    pub(crate) chunks: Vec<Vec<u8>>,
+    iov: Vec<libc::iovec>,
+    msg: Option<Box<libc::msghdr>>,
+    /// A socket address: the peer of an accept, the target of a connect.
+    pub(crate) addr: Option<Box<(libc::sockaddr_storage, libc::socklen_t)>>,
+}
+
+/// The result of a completed operation and its memory, handed back.
+pub(crate) struct Done {
+    /// The kernel's result: a count or an fd (`>= 0`), or `-errno`.
+    pub(crate) res: i32,
+    pub(crate) bufs: OpBufs,
+}
+
+impl Done {
+    /// `res` as a count, or the OS error.
+    pub(crate) fn result(&self) -> io::Result<usize> {
+        if self.res < 0 {
+            Err(io::Error::from_raw_os_error(-self.res))
+        } else {
+            Ok(self.res as usize)
+        }
+    }
+}
+
+type OnDone = Box<dyn FnOnce(Done)>;
+
+struct Op {
+    fd: Fd,
+    /// Boxed so the addresses handed to the kernel never move.
+    bufs: Box<OpBufs>,
+    /// `None` once cancelled: the completion only frees the memory.
+    on_done: Option<OnDone>,
+    label: &'static str,
+}
+
+/// A readiness registration (`add_reader`/`add_writer`): a one-shot
+/// `IORING_OP_POLL_ADD` re-armed at each `select`, which makes it
+/// level-triggered as asyncio's selectors are.
+struct PollReg {
+    interest: Interest,
+    /// The poll in flight, if any.
+    token: Option<u64>,
+}
+
+struct State {
+    /// `None` once closed.
+    uring: Option<IoUring>,
+    ops: HashMap<u64, Op>,
+    next_token: u64,
+    /// Callbacks of operations that completed, for the loop to run.
+    done: Vec<Completion>,
+    /// Readiness registrations and their in-flight polls (by token).
+    polls: HashMap<Fd, PollReg>,
+    poll_tokens: HashMap<u64, Fd>,
+    /// Readiness found by the last reap.
+    events: Vec<Event>,
+    wake_armed: bool,
+}
+
+/// Wakes a `select` blocked in `io_uring_enter` from any thread.
+pub(crate) struct EventFdWake(OwnedFd);
+
+impl Wake for EventFdWake {
+    fn wake(&self) -> io::Result<()> {
+        write_eventfd(self.0.as_raw_fd())
+    }
+}
+
+/// One io_uring and its bookkeeping. Shared (`Rc`) by the loop's selector
+/// slot, its network, its servers and its transports.
+pub(crate) struct Ring {
+    state: RefCell<State>,
+    wake: Arc<EventFdWake>,
+    /// Registered with IORING_REGISTER_EVENTFD: readable whenever a
+    /// completion was posted since the last `select`.
+    notify: OwnedFd,
+    /// Operations submitted since the ring was created (for tests and stats).
+    submitted: Cell<u64>,
+}
+
+/// The opcodes the proactor submits; a kernel without one is refused.
+const NEEDED: [(u8, &str); 8] = [
+    (opcode::Accept::CODE, "IORING_OP_ACCEPT"),
+    (opcode::Recv::CODE, "IORING_OP_RECV"),
+    (opcode::Send::CODE, "IORING_OP_SEND"),
+    (opcode::SendMsg::CODE, "IORING_OP_SENDMSG"),
+    (opcode::Connect::CODE, "IORING_OP_CONNECT"),
+    (opcode::PollAdd::CODE, "IORING_OP_POLL_ADD"),
+    (opcode::AsyncCancel::CODE, "IORING_OP_ASYNC_CANCEL"),
+    (opcode::Read::CODE, "IORING_OP_READ"),
+];
+
+fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the result is checked and owned below.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn write_eventfd(fd: RawFd) -> io::Result<()> {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a local to our own eventfd.
+    let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        // A saturated counter already wakes.
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+fn drain_eventfd(fd: RawFd) {
+    let mut v: u64 = 0;
+    // SAFETY: reads 8 bytes into a local; non-blocking.
+    unsafe { libc::read(fd, (&mut v as *mut u64).cast(), 8) };
+}
+
+/// Why io_uring cannot be used here, in words a user can act on: an
+/// `OSError` with the errno of the failure.
+fn unavailable(what: &str, e: io::Error) -> Error {
+    let errno = e.raw_os_error().unwrap_or(libc::ENOSYS);
+    let hint = match errno {
+        libc::ENOSYS => "; the kernel has no io_uring (Linux 5.19 or later built with CONFIG_IO_URING is needed), or a seccomp filter (container runtime, sandbox) refuses it",
+        libc::EPERM => "; io_uring is disabled for this process (sysctl kernel.io_uring_disabled, or a seccomp or LSM policy)",
+        libc::ENOMEM => "; the kernel refused the ring's memory (RLIMIT_MEMLOCK on kernels before 5.12)",
+        _ => "",
+    };
+    let text = Error::os("io_uring_setup", e).message();
+    Error::os_with_message("io_uring_setup", errno, format!("{text}: io_uring is not available: {what} failed{hint}"))
+}
+
+/// A kernel whose io_uring lacks something the proactor needs.
+fn lacking(what: String) -> Error {
+    Error::os_with_message(
+        "io_uring_setup",
+        libc::ENOSYS,
+        format!("[Errno {}] io_uring is not available: the kernel's io_uring lacks {what} (Linux 5.19 or later is needed)", libc::ENOSYS),
+    )
+}
+
+impl Ring {
+    /// Sets up a ring and checks that it has everything the proactor uses.
+    ///
+    /// # Errors
+    /// Says why io_uring cannot be used (setup refused, an opcode or the
+    /// timed wait missing); nothing falls back to a selector.
+    pub(crate) fn new() -> Result<Ring> {
+        let uring = IoUring::builder().build(ENTRIES).map_err(|e| unavailable("io_uring_setup()", e))?;
+        if !uring.params().is_feature_ext_arg() || !uring.params().is_feature_nodrop() {
+            return Err(lacking("IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP".into()));
+        }
+        let mut probe = Probe::new();
+        uring.submitter().register_probe(&mut probe).map_err(|e| unavailable("IORING_REGISTER_PROBE", e))?;
+        let missing: Vec<&str> = NEEDED.iter().filter(|(c, _)| !probe.is_supported(*c)).map(|(_, n)| *n).collect();
+        if !missing.is_empty() {
+            return Err(lacking(missing.join(", ")));
+        }
+        let notify = eventfd().map_err(|e| Error::os("eventfd", e))?;
+        uring.submitter().register_eventfd(notify.as_raw_fd()).map_err(|e| unavailable("IORING_REGISTER_EVENTFD", e))?;
+        let ring = Ring {
+            state: RefCell::new(State {
+                uring: Some(uring),
+                ops: HashMap::new(),
+                next_token: 1,
+                done: Vec::new(),
+                polls: HashMap::new(),
+                poll_tokens: HashMap::new(),
+                events: Vec::new(),
+                wake_armed: false,
+            }),
+            wake: Arc::new(EventFdWake(eventfd().map_err(|e| Error::os("eventfd", e))?)),
+            notify,
+            submitted: Cell::new(0),
+        };
+        // Armed from the start: a loop driven from outside (Node) may wait
+        // before its first `select`, and other threads must wake it then.
+        ring.arm_wake().map_err(|e| Error::os("io_uring_enter", e))?;
+        Ok(ring)
+    }
+
+    /// Keeps a poll on the wake-up eventfd in the kernel.
+    fn arm_wake(&self) -> io::Result<()> {
+        let mut st = self.state.borrow_mut();
+        if st.wake_armed || st.uring.is_none() {
+            return Ok(());
+        }
+        let e = opcode::PollAdd::new(types::Fd(self.wake.0.as_raw_fd()), libc::POLLIN as u32)
+            .build()
+            .user_data(WAKE_TOKEN);
+        push(&mut st, &e)?;
+        st.wake_armed = true;
+        flush(&st)?;
+        Ok(())
+    }
+
+    pub(crate) fn waker(&self) -> Arc<dyn Wake> {
+        self.wake.clone()
+    }
+
+    pub(crate) fn notify_fd(&self) -> Fd {
+        self.notify.as_raw_fd()
+    }
+
+    /// Operations in flight (their memory is held until they complete).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.state.borrow().ops.len()
+    }
+
+    /// Queues an operation. `build` gets the operation's memory at its final
+    /// address and returns the entry; `on_done` runs in the loop's ready
+    /// batch once the kernel completed it (not if it was cancelled first).
+    ///
+    /// # Errors
+    /// `EBADF` once the ring is closed; a failed flush of a full queue.
+    pub(crate) fn submit(
+        &self,
+        fd: Fd,
+        bufs: OpBufs,
+        label: &'static str,
+        build: impl FnOnce(&mut OpBufs) -> squeue::Entry,
+        on_done: impl FnOnce(Done) + 'static,
+    ) -> io::Result<u64> {
+        let mut st = self.state.borrow_mut();
+        if st.uring.is_none() {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        let token = st.next_token;
+        st.next_token += 1;
+        let mut bufs = Box::new(bufs);
+        let entry = build(&mut bufs).user_data(token);
+        push(&mut st, &entry)?;
+        st.ops.insert(token, Op { fd, bufs, on_done: Some(Box::new(on_done)), label });
+        self.submitted.set(self.submitted.get() + 1);
+        Ok(token)
+    }
+
+    /// Asks the kernel to cancel `token`; its callback will not run. The
+    /// memory stays until the kernel confirms.
+    pub(crate) fn cancel(&self, token: u64) {
+        let mut st = self.state.borrow_mut();
+        let callback = match st.ops.get_mut(&token) {
+            Some(op) => op.on_done.take(),
+            None => return,
+        };
+        let _ = push(&mut st, &opcode::AsyncCancel::new(token).build().user_data(CANCEL_TOKEN));
+        let _ = flush(&st);
+        drop(st);
+        drop(callback);
+    }
+
+    /// Before `fd` is closed: submits what is queued (entries resolve their
+    /// fd at submission), cancels every operation on it and submits that.
+    pub(crate) fn cancel_fd(&self, fd: Fd) {
+        let mut st = self.state.borrow_mut();
+        if st.uring.is_none() {
+            return;
+        }
+        let tokens: Vec<u64> = st.ops.iter().filter(|(_, op)| op.fd == fd && op.on_done.is_some()).map(|(t, _)| *t).collect();
+        let mut callbacks = Vec::new();
+        for t in tokens {
+            callbacks.extend(st.ops.get_mut(&t).and_then(|op| op.on_done.take()));
+            let _ = push(&mut st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
+        }
+        if let Some(reg) = st.polls.remove(&fd) {
+            if let Some(t) = reg.token {
+                st.poll_tokens.remove(&t);
+                let _ = push(&mut st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
+            }
+        }
+        let _ = flush(&st);
+        drop(st);
+        // Callbacks may hold transports whose drop calls back in.
+        drop(callbacks);
+    }
+
+    // ----- readiness (add_reader / add_writer) -----
+
+    pub(crate) fn poll_register(&self, fd: Fd, interest: Interest) -> io::Result<()> {
+        let mut st = self.state.borrow_mut();
+        if st.polls.contains_key(&fd) {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{fd} is already registered")));
+        }
+        if fd < 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid file descriptor: {fd}")));
+        }
+        // Fail now, as epoll_ctl does, rather than at the next select.
+        // SAFETY: F_GETFD only inspects the descriptor table.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        st.polls.insert(fd, PollReg { interest, token: None });
+        Ok(())
+    }
+
+    pub(crate) fn poll_modify(&self, fd: Fd, interest: Interest) -> io::Result<()> {
+        let mut st = self.state.borrow_mut();
+        let old = match st.polls.get_mut(&fd) {
+            Some(reg) => {
+                reg.interest = interest;
+                reg.token.take()
+            }
+            None => {
+                st.polls.insert(fd, PollReg { interest, token: None });
+                None
+            }
+        };
+        if let Some(t) = old {
+            st.poll_tokens.remove(&t);
+            let _ = push(&mut st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn poll_unregister(&self, fd: Fd) -> io::Result<()> {
+        let mut st = self.state.borrow_mut();
+        let Some(reg) = st.polls.remove(&fd) else {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{fd} is not registered")));
+        };
+        if let Some(t) = reg.token {
+            st.poll_tokens.remove(&t);
+            let _ = push(&mut st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
+        }
+        Ok(())
+    }
+
+    // ----- waiting -----
+
+    /// Whether `select` has something to do without waiting: entries not
+    /// yet submitted, completions posted but not reaped, or reaped but not
+    /// taken.
+    pub(crate) fn has_pending(&self) -> bool {
+        let mut st = self.state.borrow_mut();
+        let st = &mut *st;
+        if !st.done.is_empty() || !st.events.is_empty() {
+            return true;
+        }
+        // A readiness registration without a poll in the kernel: the next
+        // `select` arms it (level-triggered re-checks, as mio's selector).
+        if st.polls.values().any(|r| r.token.is_none()) {
+            return true;
+        }
+        match st.uring.as_mut() {
+            Some(u) => !u.submission().is_empty() || !u.completion().is_empty(),
+            None => false,
+        }
+    }
+
+    /// Submits what is queued, waits up to `timeout` for a completion (none:
+    /// forever; 0: not at all), and reaps every posted completion.
+    pub(crate) fn select(&self, timeout: Option<f64>, events: &mut Vec<Event>) -> io::Result<()> {
+        {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            if st.uring.is_none() {
+                return Err(io::Error::from_raw_os_error(libc::EBADF));
+            }
+            arm_polls(st)?;
+            let ready = !st.done.is_empty() || !st.events.is_empty();
+            let uring = st.uring.as_ref().expect("checked above");
+            let timeout = if ready { Some(0.0) } else { timeout };
+            let result = match timeout {
+                Some(t) if t <= 0.0 => uring.submit(),
+                Some(t) => {
+                    // Rounded up to the millisecond, as epoll's timeout: the
+                    // loop never wakes before a deadline and spins.
+                    let ms = (t.min(86_400.0 * 365.0) * 1000.0).ceil();
+                    let ts = types::Timespec::from(Duration::from_millis(ms as u64));
+                    uring.submitter().submit_with_args(1, &types::SubmitArgs::new().timespec(&ts))
+                }
+                None => uring.submit_and_wait(1),
+            };
+            match result {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // Reset the libuv notification before reaping: a completion posted
+        // after this read signals it again.
+        drain_eventfd(self.notify.as_raw_fd());
+        let freed = self.reap();
+        drop(freed);
+        // Re-armed at once: between two iterations the loop may wait outside
+        // `select` (Node's libuv).
+        self.arm_wake()?;
+        events.append(&mut self.state.borrow_mut().events);
+        Ok(())
+    }
+
+    /// Moves posted completions to `done` (callbacks) and `events`
+    /// (readiness); returns the memory and callbacks to drop outside the borrow.
+    fn reap(&self) -> Vec<Op> {
+        let mut freed = Vec::new();
+        let mut st = self.state.borrow_mut();
+        let st = &mut *st;
+        let Some(uring) = st.uring.as_mut() else { return freed };
+        let cqes: Vec<cqueue::Entry> = uring.completion().collect();
+        for cqe in cqes {
+            let (token, res) = (cqe.user_data(), cqe.result());
+            match token {
+                CANCEL_TOKEN => {}
+                WAKE_TOKEN => {
+                    drain_eventfd(self.wake.0.as_raw_fd());
+                    st.wake_armed = false;
+                }
+                _ => {
+                    if let Some(fd) = st.poll_tokens.remove(&token) {
+                        if let Some(reg) = st.polls.get_mut(&fd) {
+                            reg.token = None;
+                            if res >= 0 {
+                                let ready = poll_readiness(res as u32).intersect(reg.interest);
+                                if !ready.is_empty() {
+                                    st.events.push(Event { fd, ready });
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(mut op) = st.ops.remove(&token) else { continue };
+                    match op.on_done.take() {
+                        Some(f) => {
+                            let mut bufs = std::mem::take(&mut *op.bufs);
+                            if bufs.recv_len > 0 && res > 0 {
+                                let n = (res as usize).min(bufs.recv_len);
+                                // SAFETY: the kernel wrote `n` bytes at the
+                                // start of this buffer, within its capacity.
+                                unsafe { bufs.data.set_len(n) };
+                            }
+                            st.done.push(Completion { label: op.label, callback: Box::new(move || f(Done { res, bufs })) });
+                        }
+                        None => freed.push(op),
+                    }
+                }
+            }
+        }
+        freed
+    }
+
+    pub(crate) fn take_completions(&self, out: &mut Vec<Completion>) {
+        out.append(&mut self.state.borrow_mut().done);
+    }
+
+    /// Closes the ring: cancels every operation, waits (a bounded time) for
+    /// the kernel to let go of their memory, then releases it. Idempotent.
+    pub(crate) fn close(&self) {
+        let mut callbacks: Vec<OnDone> = Vec::new();
+        {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            if st.uring.is_none() {
+                return;
+            }
+            let tokens: Vec<u64> = st.ops.keys().copied().chain(st.poll_tokens.keys().copied()).collect();
+            for t in tokens {
+                if let Some(op) = st.ops.get_mut(&t) {
+                    callbacks.extend(op.on_done.take());
+                }
+                let _ = push(st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
+            }
+            if st.wake_armed {
+                let _ = push(st, &opcode::AsyncCancel::new(WAKE_TOKEN).build().user_data(CANCEL_TOKEN));
+            }
+            let _ = flush(st);
+        }
+        // Completed callbacks that never ran hold transports and loops.
+        let done = std::mem::take(&mut self.state.borrow_mut().done);
+        drop(done);
+        drop(callbacks);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let freed = self.reap();
+            drop(freed);
+            let (pending, wake) = {
+                let st = self.state.borrow();
+                (st.ops.len() + st.poll_tokens.len(), st.wake_armed)
+            };
+            if (pending == 0 && !wake) || Instant::now() >= deadline {
+                break;
+            }
+            let st = self.state.borrow();
+            let uring = st.uring.as_ref().expect("open");
+            let ts = types::Timespec::from(Duration::from_millis(10));
+            let _ = uring.submitter().submit_with_args(1, &types::SubmitArgs::new().timespec(&ts));
+        }
+        let mut st = self.state.borrow_mut();
+        let late = std::mem::take(&mut st.ops);
+        if !late.is_empty() {
+            // The kernel may still use this memory: leak it rather than free it.
+            log::error!(target: "evloop", "io_uring: {} operations did not complete on close; leaking their buffers", late.len());
+            std::mem::forget(late);
+        }
+        st.polls.clear();
+        st.poll_tokens.clear();
+        st.events.clear();
+        let done = std::mem::take(&mut st.done);
+        let uring = st.uring.take();
+        drop(st);
+        drop(done);
+        drop(uring);
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Arms a poll for every readiness registration without one in flight.
+fn arm_polls(st: &mut State) -> io::Result<()> {
+    let idle: Vec<(Fd, Interest)> =
+        st.polls.iter().filter(|(_, r)| r.token.is_none()).map(|(fd, r)| (*fd, r.interest)).collect();
+    for (fd, interest) in idle {
+        let token = st.next_token;
+        st.next_token += 1;
+        let mut mask = 0u32;
+        if interest.contains(Interest::READ) {
+            mask |= libc::POLLIN as u32;
+        }
+        if interest.contains(Interest::WRITE) {
+            mask |= libc::POLLOUT as u32;
+        }
+        push(st, &opcode::PollAdd::new(types::Fd(fd), mask).build().user_data(token))?;
+        st.poll_tokens.insert(token, fd);
+        if let Some(reg) = st.polls.get_mut(&fd) {
+            reg.token = Some(token);
+        }
+    }
+    Ok(())
+}
+
+/// asyncio's `PollSelector` rule: errors and hang-ups reach both directions.
+fn poll_readiness(revents: u32) -> Interest {
+    let mut r = Interest::NONE;
+    if revents & !(libc::POLLOUT as u32) != 0 {
+        r = r.union(Interest::READ);
+    }
+    if revents & !(libc::POLLIN as u32) != 0 {
+        r = r.union(Interest::WRITE);
+    }
+    r
+}
+
+/// Pushes an entry, submitting first if the queue is full.
+fn push(st: &mut State, entry: &squeue::Entry) -> io::Result<()> {
+    let uring = st.uring.as_mut().ok_or_else(|| io::Error::from_raw_os_error(libc::EBADF))?;
+    for _ in 0..2 {
+        // SAFETY: every pointer in the entry refers to memory owned by the
+        // operation's `OpBufs` (or to nothing), kept until its completion.
+        if unsafe { uring.submission().push(entry) }.is_ok() {
+            return Ok(());
+        }
+        uring.submit()?;
+    }
+    Err(io::Error::new(io::ErrorKind::WouldBlock, "io_uring submission queue full"))
+}
+
+fn flush(st: &State) -> io::Result<usize> {
+    match st.uring.as_ref() {
+        Some(u) => u.submit(),
+        None => Ok(0),
+    }
+}
+
+// ----- entries for the operations the proactor submits -----
+
+impl OpBufs {
+    /// A receive buffer of `len` bytes (not zeroed: only what the kernel
+    /// wrote is ever read).
+    pub(crate) fn recv(len: usize, mut reuse: Vec<u8>) -> OpBufs {
+        reuse.clear();
+        reuse.reserve_exact(len);
+        OpBufs { data: reuse, recv_len: len, ..Default::default() }
+    }
+
+    /// Room for a peer address.
+    pub(crate) fn with_addr() -> OpBufs {
+        // SAFETY: sockaddr_storage is plain data; all zeroes is valid.
+        let storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        OpBufs { addr: Some(Box::new((storage, len))), ..Default::default() }
+    }
+
+    /// A copy of `addr` to connect to.
+    pub(crate) fn connect_to(addr: &socket2::SockAddr) -> OpBufs {
+        // SAFETY: sockaddr_storage is plain data.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let len = addr.len();
+        // SAFETY: `addr` holds `len` valid bytes, at most a sockaddr_storage.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                addr.as_ptr().cast::<u8>(),
+                (&mut storage as *mut libc::sockaddr_storage).cast::<u8>(),
+                len as usize,
+            )
+        };
+        OpBufs { addr: Some(Box::new((storage, len))), ..Default::default() }
+    }
+
+    /// Chunks to send.
+    pub(crate) fn send(chunks: Vec<Vec<u8>>) -> OpBufs {
+        OpBufs { chunks, ..Default::default() }
+    }
+
+    pub(crate) fn accept_entry(&mut self, fd: Fd) -> squeue::Entry {
+        let addr = self.addr.as_mut().expect("with_addr");
+        opcode::Accept::new(types::Fd(fd), (&mut addr.0 as *mut libc::sockaddr_storage).cast(), &mut addr.1)
+            .flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+            .build()
+    }
+
+    pub(crate) fn connect_entry(&mut self, fd: Fd) -> squeue::Entry {
+        let addr = self.addr.as_ref().expect("connect_to");
+        opcode::Connect::new(types::Fd(fd), (&addr.0 as *const libc::sockaddr_storage).cast(), addr.1).build()
+    }
+
+    pub(crate) fn recv_entry(&mut self, fd: Fd) -> squeue::Entry {
+        opcode::Recv::new(types::Fd(fd), self.data.as_mut_ptr(), self.recv_len as u32).build()
+    }
+
+    /// One `send` for one chunk, a `sendmsg` gathering several.
+    pub(crate) fn send_entry(&mut self, fd: Fd) -> squeue::Entry {
+        if self.chunks.len() == 1 {
+            let c = &self.chunks[0];
+            return opcode::Send::new(types::Fd(fd), c.as_ptr(), c.len() as u32).flags(libc::MSG_NOSIGNAL).build();
+        }
+        self.iov = self
+            .chunks
+            .iter()
+            .map(|c| libc::iovec { iov_base: c.as_ptr() as *mut libc::c_void, iov_len: c.len() })
+            .collect();
+        // SAFETY: msghdr is plain data; all zeroes is a valid empty header.
+        let mut msg: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+        msg.msg_iov = self.iov.as_mut_ptr();
+        msg.msg_iovlen = self.iov.len() as _;
+        let entry = opcode::SendMsg::new(types::Fd(fd), &*msg as *const libc::msghdr).flags(libc::MSG_NOSIGNAL as u32).build();
+        self.msg = Some(msg);
+        entry
+    }
+
+    /// The peer address an accept filled in.
+    pub(crate) fn sockaddr(&self) -> Option<socket2::SockAddr> {
+        let (storage, len) = **self.addr.as_ref()?;
+        let mut out = socket2::SockAddrStorage::zeroed();
+        // SAFETY: the kernel wrote a valid address of `len` bytes; both are
+        // sockaddr_storage-sized plain data.
+        unsafe { *out.view_as::<libc::sockaddr_storage>() = storage };
+        // SAFETY: as above.
+        Some(unsafe { socket2::SockAddr::new(out, len) })
+    }
+}
