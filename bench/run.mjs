@@ -299,10 +299,14 @@ function serverList(python) {
       cmd: [release('examples', 'echo_server'), addr, '--selector', sel], needs: release('examples', 'echo_server'),
     });
   }
-  for (const sel of ['default', 'poll', 'select']) {
+  list.push({
+    id: 'evloop-rust-proactor', label: 'evloop Rust (proactor, io_uring)', group: 'evloop', part: 'evloop-rust',
+    cmd: [release('examples', 'echo_server'), addr, '--proactor'], needs: release('examples', 'echo_server'),
+  });
+  for (const sel of ['default', 'poll', 'select', 'proactor']) {
     list.push({
-      id: `evloop-node-${sel}`, label: `evloop Node (${sel})`, group: 'evloop', part: 'evloop-node',
-      cmd: ['pnpm', '-s', 'example', 'echo-server', addr, '--selector', sel],
+      id: `evloop-node-${sel}`, label: `evloop Node (${sel === 'proactor' ? 'proactor, io_uring' : sel})`, group: 'evloop', part: 'evloop-node',
+      cmd: ['pnpm', '-s', 'example', 'echo-server', addr, ...(sel === 'proactor' ? ['--proactor'] : ['--selector', sel])],
       needs: path.join(root, 'examples', 'echo-server.ts'), startTimeout: 90,
     });
   }

@@ -1,13 +1,14 @@
 // An echo server on evloop's protocols and transports, as one would write
 // it with asyncio's create_server.
 //
-//   pnpm -s example echo-server HOST:PORT [--selector NAME]
+//   pnpm -s example echo-server HOST:PORT [--selector NAME | --proactor]
 //
 // Prints the bound address (HOST:PORT, [HOST]:PORT for IPv6) as its first
 // line, echoes every byte, and runs until killed (SIGINT/SIGTERM close it).
 // Port 0 picks a free port. NAME: default, epoll, poll or select.
 import {
   CancelledError,
+  ProactorEventLoop,
   SelectorEventLoop,
   type Protocol,
   type SelectorName,
@@ -44,24 +45,25 @@ class Echo implements Protocol {
   }
 }
 
-function parseArgs(argv: string[]): { host: string; port: number; selector: SelectorName } {
-  let selector: SelectorName = 'default';
+function parseArgs(argv: string[]): { host: string; port: number; selector: SelectorName | 'proactor' } {
+  let selector: SelectorName | 'proactor' = 'default';
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--selector') selector = argv[++i] as SelectorName;
+    if (argv[i] === '--proactor') selector = 'proactor';
+    else if (argv[i] === '--selector') selector = argv[++i] as SelectorName;
     else if (argv[i].startsWith('--selector=')) selector = argv[i].slice('--selector='.length) as SelectorName;
     else rest.push(argv[i]);
   }
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(rest[0] ?? '');
   if (m === null || rest.length !== 1) {
-    console.error('usage: pnpm -s example echo-server HOST:PORT [--selector default|epoll|poll|select]');
+    console.error('usage: pnpm -s example echo-server HOST:PORT [--selector default|epoll|poll|select | --proactor]');
     process.exit(2);
   }
   return { host: m[1] ?? m[2], port: Number(m[3]), selector };
 }
 
 const { host, port, selector } = parseArgs(process.argv.slice(2));
-const loop = new SelectorEventLoop({ selector });
+const loop = selector === 'proactor' ? new ProactorEventLoop() : new SelectorEventLoop({ selector });
 
 await loop.runUntilComplete(
   loop.createTask(async () => {

@@ -1,7 +1,7 @@
 //! A TCP echo server on the evloop crate alone.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- 127.0.0.1:0 [--selector epoll|poll|select]
+//! cargo run --release --example echo_server -- 127.0.0.1:0 [--selector epoll|poll|select | --proactor]
 //! ```
 //! Prints the bound address (`127.0.0.1:PORT`) as its first line, echoes
 //! every byte back, and runs until killed. The benchmarks drive it.
@@ -40,8 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut addr = "127.0.0.1:0".to_string();
     let mut selector = SelectorKind::Default;
+    let mut proactor = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--proactor" => proactor = true,
             "--selector" => {
                 let name = args.next().ok_or("--selector needs a name")?;
                 selector = SelectorKind::from_name(&name).ok_or(format!("unknown selector {name:?}"))?;
@@ -53,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let port: u16 = port.parse()?;
 
-    let lp = EventLoop::with_selector(selector)?;
+    let lp = if proactor { EventLoop::proactor()? } else { EventLoop::with_selector(selector)? };
     let create = lp.create_server(|| Rc::new(Echo::default()) as Rc<dyn Protocol>, Some(host.as_str().into()), Some(port), ServerOptions::default());
     let task = lp.create_task(create)?;
     let server = lp.run_until_complete(&task)??;
