@@ -26,12 +26,11 @@ use evloop::{Error, EventLoop, Protocol, ServerOptions, Transport};
 
 const MAX_STEPS: usize = 48;
 
-/// The "nothing hangs silently" check. It found a case the simulation does
-/// not handle yet (a reset lost behind a partition leaves the other side
-/// open for good: crates/evloop/tests/hardening_sim.rs, ignored, and
-/// docs/reliability.md, "Open"); it is off so that the other checks keep
-/// running. Turn it on to work on that case.
-const CHECK_SILENT_HANGS: bool = false;
+/// The "nothing hangs silently" check. It found a reset lost behind a
+/// partition that left the other side open for good; the simulation now
+/// answers segments for an ended connection with a reset
+/// (crates/evloop/tests/hardening_sim.rs).
+const CHECK_SILENT_HANGS: bool = true;
 const PORT: u16 = 7;
 
 /// Runs one input; panics on any violation.

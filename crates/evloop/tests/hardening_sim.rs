@@ -1,7 +1,7 @@
 //! Hardening (docs/reliability.md): fault schedules in the simulation. The
 //! fuzz target `sim_faults` (fuzz/src/sim_faults.rs) found the case below;
-//! it stays here, ignored, until the simulation handles it (it is listed in
-//! docs/reliability.md under "Open").
+//! it stays here as a regression test: the peer that ended the connection now
+//! answers later segments with a reset.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -51,7 +51,6 @@ impl Protocol for Client {
 /// out ("Nothing hangs silently"); a real TCP peer would answer the write
 /// with a reset.
 #[test]
-#[ignore = "open: the simulation drops writes to a connection its peer closed (docs/reliability.md)"]
 fn writes_after_the_peer_timed_out_behind_a_partition_end_the_connection() {
     let sim = Simulation::new(SimOptions { seed: 7, latency: (0.01, 0.01), stream_timeout: 10.0, ..Default::default() }).unwrap();
     sim.host_with_program("server", |lp| {

@@ -398,7 +398,11 @@ impl World {
             match msg.kind {
                 MsgKind::Syn => connecting,
                 MsgKind::SynAck => connecting && sender.alive(),
-                MsgKind::Data { .. } | MsgKind::Fin { .. } => !c.aborted && sender.state != SideState::Crashed,
+                // A sender that has not heard of the end keeps re-sending:
+                // the peer answers with a reset once a segment gets through.
+                MsgKind::Data { .. } | MsgKind::Fin { .. } => {
+                    sender.state != SideState::Crashed && (!c.aborted || (sender.alive() && sender.error.is_none()))
+                }
                 MsgKind::Rst { .. } => c.state != ConnState::Failed && target.alive() && target.error.is_none(),
             }
         })
@@ -660,10 +664,17 @@ impl World {
             let pipe = &mut c.pipes[dir];
             pipe.in_flight = pipe.in_flight.saturating_sub(b.len());
         }
+        let recv = 1 - dir;
         if c.aborted {
+            // A segment for a connection this side already ended (it timed
+            // out, or was reset, behind a partition): answer with a reset,
+            // as TCP does, so the sender does not wait forever.
+            let sender = &c.sides[dir];
+            if sender.alive() && sender.error.is_none() {
+                self.send_on(id, recv, MsgKind::Rst { errno: ECONNRESET });
+            }
             return;
         }
-        let recv = 1 - dir;
         match c.sides[recv].state {
             SideState::Closed => {
                 if matches!(payload, Payload::Data(_)) {
@@ -697,7 +708,13 @@ impl World {
                 // A connect gives up at its own timeout.
                 MsgKind::Syn => {}
                 MsgKind::Data { .. } | MsgKind::Fin { .. } => return self.time_out(msg.conn, msg.dir),
-                MsgKind::SynAck | MsgKind::Rst { .. } => return,
+                MsgKind::SynAck => return,
+                // A reset keeps being re-sent (at the 1 s cap) while its
+                // target is alive and has not heard of the end: otherwise a
+                // peer whose own data all got through would wait forever
+                // once a partition heals. `retry_live` stops it as soon as
+                // the target knows, closes, or crashes.
+                MsgKind::Rst { .. } => {}
             }
         }
         msg.attempt += 1;
