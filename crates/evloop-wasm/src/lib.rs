@@ -17,6 +17,7 @@ mod host_loop;
 mod protocol;
 mod server;
 mod sim_loop;
+mod sim_power;
 mod simulation;
 mod socket;
 mod streams;

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use evloop::sim::{LinkOptions, SimOptions, Simulation};
+use evloop::sim::{Buggify, Decisions, LinkOptions, SimOptions, Simulation};
 use evloop::Error;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -22,21 +22,26 @@ type ProgramSlot = Rc<RefCell<Option<Function>>>;
 /// The core simulation.
 #[wasm_bindgen]
 pub struct SimulationCore {
-    sim: Simulation,
+    pub(crate) sim: Simulation,
     programs: RefCell<Vec<ProgramSlot>>,
     /// A step is running (a host callback cannot run the simulation).
     stepping: Cell<bool>,
+    /// Told `(name, newLoop)` when a scheduled fault restarted a host.
+    pub(crate) on_restart: RefCell<Option<Function>>,
 }
 
-fn life(sim: &Simulation, name: &str, lp: evloop::EventLoop) -> HostLoop {
+pub(crate) fn life(sim: &Simulation, name: &str, lp: evloop::EventLoop) -> HostLoop {
     let _ = sim;
     HostLoop::new(Ctx::new(lp, Rc::from(name)))
 }
 
 #[wasm_bindgen]
 impl SimulationCore {
-    /// The package normalizes the options (`seed` an integer, `latency` a pair).
+    /// The package normalizes the options (`seed` an integer, `latency` a
+    /// pair, `replay` flattened: stream names, their lengths, all values;
+    /// `buggify` 0 none, 1 all, 2 only `buggify_names`).
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         seed: f64,
         latency_min: f64,
@@ -45,6 +50,11 @@ impl SimulationCore {
         connect_timeout: f64,
         stream_timeout: f64,
         trace: bool,
+        replay_names: Option<Vec<String>>,
+        replay_lengths: Option<Vec<u32>>,
+        replay_values: Option<Vec<f64>>,
+        buggify_mode: u8,
+        buggify_names: Vec<String>,
     ) -> Result<SimulationCore, JsValue> {
         if !(seed.is_finite() && seed.fract() == 0.0 && seed.abs() <= 9_007_199_254_740_991.0) {
             return Err(throw(Error::Value(format!("seed must be a safe integer, got {seed}"))));
@@ -58,9 +68,20 @@ impl SimulationCore {
             connect_timeout,
             stream_timeout,
             trace,
+            replay: replay_of(replay_names, replay_lengths, replay_values)?,
+            buggify: match buggify_mode {
+                0 => Buggify::Off,
+                1 => Buggify::All,
+                _ => Buggify::Only(buggify_names.into_iter().collect()),
+            },
         })
         .map_err(throw)?;
-        Ok(SimulationCore { sim, programs: RefCell::new(Vec::new()), stepping: Cell::new(false) })
+        Ok(SimulationCore {
+            sim,
+            programs: RefCell::new(Vec::new()),
+            stepping: Cell::new(false),
+            on_restart: RefCell::new(None),
+        })
     }
 
     /// Adds a host; `program` (the package's starter, called with no
@@ -134,6 +155,7 @@ impl SimulationCore {
         self.stepping.set(true);
         let result = self.sim.step();
         self.stepping.set(false);
+        self.report_restarts()?;
         result.map_err(throw)
     }
 
@@ -225,6 +247,7 @@ impl SimulationCore {
     /// closed (its callbacks dropped), which releases the JS objects they
     /// hold. Nothing runs afterwards.
     pub fn close(&self) {
+        self.on_restart.borrow_mut().take();
         for slot in self.programs.borrow_mut().drain(..) {
             slot.borrow_mut().take();
         }
@@ -239,6 +262,22 @@ impl SimulationCore {
             }
         }
     }
+}
+
+/// The replay record from its flattened form.
+fn replay_of(names: Option<Vec<String>>, lengths: Option<Vec<u32>>, values: Option<Vec<f64>>) -> Result<Option<Decisions>, JsValue> {
+    let (Some(names), Some(lengths), Some(values)) = (names, lengths, values) else { return Ok(None) };
+    let mut d = Decisions::default();
+    let mut at = 0usize;
+    for (name, len) in names.into_iter().zip(lengths) {
+        let end = at + len as usize;
+        let Some(v) = values.get(at..end) else {
+            return Err(throw(Error::Value("replay: lengths do not match the values".into())));
+        };
+        d.streams.insert(name, v.to_vec());
+        at = end;
+    }
+    Ok(Some(d))
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -123,6 +123,14 @@ impl TimerHeap {
         }
     }
 
+    /// The timers not cancelled, as `(when, label)` in the order they
+    /// will run (`(when, seq)`): for inspection, the heap is unchanged.
+    pub(crate) fn live(&self) -> Vec<(f64, String)> {
+        let mut live: Vec<&Entry> = self.heap.iter().filter(|e| !e.timer.cancelled()).collect();
+        live.sort_by(|a, b| b.cmp(a));
+        live.into_iter().map(|e| (e.when, e.timer.handle().label().to_string())).collect()
+    }
+
     /// Empties the heap without running anything (`close()`); the timers
     /// are returned so the caller can drop them outside any borrow.
     pub(crate) fn drain(&mut self) -> Vec<TimerHandle> {

@@ -11,6 +11,7 @@
 import { CancelledError, NotImplementedError, RuntimeError, ValueError } from '../src/errors.js';
 import { Future, Task, sleepOn } from './futures.js';
 import { hostNetMethods, makeError, wrapTransport } from './net.js';
+import { buggifyArgs, buggifyOption, faultArgs, replayOption } from './power.js';
 import { clearRunningHost, jsEntries, runningHostName, setHooks, SimulationCore } from './pkg/evloop_wasm.js';
 import {
   activity,
@@ -186,6 +187,16 @@ export class Host {
   /** The next number in [0, 1) of the host's own random stream (from the seed and the name only). */
   random() {
     return this.#core.random(this.#name);
+  }
+
+  /**
+   * Fault point `name`: true with probability `p` when the simulation
+   * enables it (option `buggify`), always false otherwise. A true is
+   * recorded as a `buggify` trace record of this host.
+   */
+  buggify(name, p = 0.25) {
+    buggifyArgs('buggify', name, p);
+    return this.#core.buggify(name, p, this.#name);
   }
 
   /** Whether the host is crashed (and not restarted). */
@@ -429,7 +440,7 @@ for (const [name, fn] of Object.entries(hostNetMethods)) {
 
 // ---------------------------------------------------------------- Simulation
 
-const SIM_KEYS = ['seed', 'latency', 'loss', 'connectTimeout', 'streamTimeout', 'trace', 'microtaskTurns'];
+const SIM_KEYS = ['seed', 'latency', 'loss', 'connectTimeout', 'streamTimeout', 'trace', 'microtaskTurns', 'replay', 'buggify'];
 
 /** Default microtask turns without activity after a step before the next event. */
 const MICROTASK_TURNS = 32;
@@ -447,7 +458,8 @@ export class Simulation {
 
   /**
    * @param {{ seed?: number, latency?: number | [number, number], loss?: number,
-   *   connectTimeout?: number, streamTimeout?: number, trace?: boolean, microtaskTurns?: number }} [options]
+   *   connectTimeout?: number, streamTimeout?: number, trace?: boolean, microtaskTurns?: number,
+   *   replay?: Record<string, number[]>, buggify?: boolean | string[] }} [options]
    */
   constructor(options = undefined) {
     const c = 'Simulation';
@@ -465,9 +477,20 @@ export class Simulation {
     if (!Number.isInteger(turns) || turns < 1) {
       throw new RangeError(`${c}(): microtaskTurns must be an integer >= 1, got ${repr(turns)}`);
     }
+    const replay = replayOption(c, o.replay);
+    const [buggifyMode, buggifyNames] = buggifyOption(c, o.buggify);
     installHooks();
-    this.#core = new SimulationCore(seed, lo, hi, loss, connectTimeout, streamTimeout, trace);
+    this.#core = new SimulationCore(
+      seed, lo, hi, loss, connectTimeout, streamTimeout, trace,
+      replay?.names, replay?.lengths, replay?.values, buggifyMode, buggifyNames,
+    );
     this.#turns = turns;
+    // A scheduled restart happens inside a step: the host object moves to
+    // the new life before its program runs there.
+    this.#core.setRestartHook((name, life) => {
+      const host = this.#hosts.get(name);
+      if (host !== undefined) Host.setLife(host, life);
+    });
   }
 
   /**
@@ -651,7 +674,65 @@ export class Simulation {
     this.#core.setClockSkew(checkName('setClockSkew', name), seconds);
   }
 
+  /**
+   * Applies `fault` at virtual time `at` (>= now) as an event of the
+   * simulation, recorded as the usual `fault` trace record. `fault` has the
+   * shape of a trace fault record: `{ fault: 'partition', a, b, oneWay? }`,
+   * `{ fault: 'heal', a?, b? }`, `{ fault: 'hold' | 'release', a, b }`,
+   * `{ fault: 'link', a, b, latency?, loss?, oneWay? }`,
+   * `{ fault: 'crash' | 'restart' | 'pause' | 'resume', host }`,
+   * `{ fault: 'skew', host, seconds }` (an `at` key is ignored). Host names
+   * are looked up when it applies.
+   */
+  schedule(at, fault) {
+    this.#checkOpen();
+    numberArg('schedule', 'at', at);
+    if (!Number.isFinite(at) || at < this.#core.now()) {
+      throw new ValueError(`schedule(): at must be a finite time >= now (${this.#core.now()}), got ${at}`);
+    }
+    const f = faultArgs('schedule', fault);
+    touch();
+    this.#core.schedule(at, f.fault, f.a, f.b, f.host, f.seconds, f.latencyMin, f.latencyMax, f.loss, f.oneWay);
+  }
+
+  /**
+   * Fault point `name`: true with probability `p` when the simulation
+   * enables it (option `buggify`), drawing from stream `buggify:<name>`;
+   * always false otherwise (no draw). A true is recorded as a `buggify`
+   * trace record of the running host (`""` outside any).
+   */
+  buggify(name, p = 0.25) {
+    buggifyArgs('buggify', name, p);
+    const host = driving === this ? runningHostName() : undefined;
+    return this.#core.buggify(name, p, host ?? undefined);
+  }
+
   // -------------------------------------------------------- observation
+
+  /** Every random decision so far: `{ [stream]: number[] }` (`host:<name>`, `link:<src>><dst>`, `buggify:<point>`). */
+  decisions() {
+    return JSON.parse(this.#core.decisionsJson());
+  }
+
+  /** In a replay, the first draw the record did not cover: `{ stream, index, event }`, or null. */
+  divergence() {
+    const json = this.#core.divergenceJson();
+    return json === undefined ? null : JSON.parse(json);
+  }
+
+  /** The options the simulation was made with, but the seed and the replay record (plain JSON). */
+  options() {
+    return { ...JSON.parse(this.#core.optionsJson()), microtaskTurns: this.#turns };
+  }
+
+  /**
+   * What host `name` is about to do: `{ ready, timers }`, the labels of its
+   * ready callbacks in run order and its timers `{ when, label }` in run
+   * order, cancelled ones left out (a crashed host: both empty).
+   */
+  hostState(name) {
+    return JSON.parse(this.#core.hostStateJson(checkName('hostState', name)));
+  }
 
   /** The trace: JSON-serialisable records `{ t, host, kind, ...fields }`, in order (from index `from`). */
   trace(from = 0) {

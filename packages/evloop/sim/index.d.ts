@@ -45,6 +45,58 @@ export interface SimulationOptions {
    * wait for promise continuations after a step (default 32).
    */
   microtaskTurns?: number;
+  /**
+   * Replay these decisions (`sim.decisions()` of an earlier run): every
+   * random stream serves its recorded values in order instead of drawing;
+   * `seed` then only seeds what the record does not cover (see `divergence()`).
+   */
+  replay?: Decisions;
+  /** Which fault points `buggify()` enables: true (all), an array of names, or false (none, the default). */
+  buggify?: boolean | string[];
+}
+
+/**
+ * Every random decision of a run, by stream (`host:<name>`,
+ * `link:<src>><dst>`, `buggify:<point>`): the numbers in [0, 1) it drew, in order.
+ */
+export type Decisions = Record<string, number[]>;
+
+/** Where a replay first needed a decision its record did not have. */
+export interface Divergence {
+  stream: string;
+  /** The index of the missing value in that stream. */
+  index: number;
+  /** `sim.events()` at the miss. */
+  event: number;
+}
+
+/** The options a simulation was made with, but the seed and the replay record. */
+export interface SimulationOptionsJson {
+  latency: [number, number];
+  loss: number;
+  connectTimeout: number;
+  streamTimeout: number;
+  trace: boolean;
+  buggify: boolean | string[];
+  microtaskTurns: number;
+}
+
+/** A fault as a value, for `sim.schedule(at, fault)` (the shape of a trace fault record; an `at` key is ignored). */
+export type Fault = { at?: number } & (
+  | { fault: 'partition'; a: HostGroup; b: HostGroup; oneWay?: boolean }
+  | { fault: 'heal'; a?: HostGroup; b?: HostGroup }
+  | { fault: 'hold' | 'release'; a: string; b: string }
+  | { fault: 'link'; a: string; b: string; latency?: number | [number, number]; loss?: number; oneWay?: boolean }
+  | { fault: 'crash' | 'restart' | 'pause' | 'resume'; host: string }
+  | { fault: 'skew'; host: string; seconds: number }
+);
+
+/** What a host is about to do (`sim.hostState(name)`). */
+export interface HostState {
+  /** Labels of the ready callbacks, in run order (cancelled ones left out). */
+  ready: string[];
+  /** Timers not cancelled, in run order (by `when`, ties in scheduling order). */
+  timers: { when: number; label: string }[];
 }
 
 /** A record of the trace: `t` (virtual seconds), `host`, `kind`, and the kind's fields. */
@@ -52,8 +104,8 @@ export interface TraceRecord {
   t: number;
   /** The host it happened on; `""` for a fault between groups of hosts. */
   host: string;
-  kind: 'call' | 'send' | 'deliver' | 'drop' | 'connect' | 'accept' | 'close' | 'fault';
-  /** `call`: the callback's label (its function name, `program`, `Task.__step`, ...). */
+  kind: 'call' | 'send' | 'deliver' | 'drop' | 'connect' | 'accept' | 'close' | 'fault' | 'buggify';
+  /** `call`: the callback's label (its function name, `program`, `Task.__step`, ...); `buggify`: the point. */
   name?: string;
   /** `drop`: `loss`, `partition` or `crash`. */
   cause?: 'loss' | 'partition' | 'crash';
@@ -132,6 +184,21 @@ export declare class Simulation {
   pause(name: string): void;
   resume(name: string): void;
   setClockSkew(name: string, seconds: number): void;
+  /** Applies `fault` at virtual time `at` (>= now), as an event of the simulation. */
+  schedule(at: number, fault: Fault): void;
+  /**
+   * Fault point `name`: true with probability `p` (default 0.25) when the
+   * option `buggify` enables it, always false otherwise (no draw).
+   */
+  buggify(name: string, p?: number): boolean;
+  /** Every random decision so far, by stream. */
+  decisions(): Decisions;
+  /** In a replay, the first draw the record did not cover; null otherwise. */
+  divergence(): Divergence | null;
+  /** The options but the seed and the replay record (what a trace file stores). */
+  options(): SimulationOptionsJson;
+  /** The ready queue and timers of host `name` (a crashed host: both empty). */
+  hostState(name: string): HostState;
   /** The records, in order (from index `from`). */
   trace(from?: number): TraceRecord[];
   stats(): SimulationStats;
@@ -177,6 +244,8 @@ export declare class Host {
   wallTime(): number;
   /** The next number in [0, 1) of the host's own random stream. */
   random(): number;
+  /** `sim.buggify(name, p)` recorded on this host. */
+  buggify(name: string, p?: number): boolean;
   isCrashed(): boolean;
   /** The simulation's virtual clock. */
   time(): number;
@@ -457,3 +526,6 @@ export declare class SimLoop {
 
 /** The version of the evloop core the wasm module was built from. */
 export declare function coreVersion(): string;
+
+// The browser-safe tools (docs/simulation.md, "Tools"); sweep is in "evloop/sim/tools" (Node).
+export * from './tools/index.js';

@@ -31,3 +31,5 @@ export {
   Transport,
   TransportSocket,
 } from './net.js';
+// The browser-safe tools (docs/simulation.md, "Tools"); sweep is in "evloop/sim/tools" (Node).
+export * from './tools/index.js';

@@ -138,6 +138,8 @@ export declare class SelectorEventLoop extends AbstractEventLoop {
   defaultExceptionHandler(context: ExceptionContext): void;
   setDebug(enabled: boolean): void;
   getDebug(): boolean;
+  /** A simulation's fault point (`evloop/sim`): always false on a real loop (the arguments are checked). */
+  buggify(name: string, p?: number): boolean;
   /** In debug mode, callbacks taking at least this many seconds are reported (default 0.1). */
   slowCallbackDuration: number;
   /** Calls `callback(...args)` whenever `fd` is readable, until `removeReader(fd)`. */

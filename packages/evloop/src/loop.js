@@ -507,6 +507,18 @@ export class BaseEventLoop extends AbstractEventLoop {
     return this.#debug;
   }
 
+  /**
+   * A simulation's fault point (`evloop/sim`'s `sim.buggify`): always false
+   * on a real loop, after checking the arguments as the simulation does.
+   */
+  buggify(name, p = 0.25) {
+    if (typeof name !== 'string') throw new TypeError(`buggify(): name must be a string, got ${typeName(name)}`);
+    if (name === '') throw new ValueError('buggify(): name must not be empty');
+    if (typeof p !== 'number') throw new TypeError(`buggify(): p must be a number, got ${typeName(p)}`);
+    if (!(p >= 0 && p <= 1)) throw new ValueError(`buggify(): p must be a probability in [0, 1], got ${p}`);
+    return false;
+  }
+
   /** In debug mode, callbacks taking at least this many seconds are reported (default 0.1). */
   get slowCallbackDuration() {
     return this.#native.slowCallbackDuration;

@@ -13,6 +13,7 @@
 
 mod exceptions;
 mod executor;
+mod inspect;
 mod io;
 mod run;
 mod run_once;

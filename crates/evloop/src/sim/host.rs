@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use super::rng::Rng;
+use super::decisions::Stream;
 use super::selector::HostIo;
 use super::ConnId;
 use crate::clock::Clock;
@@ -93,8 +93,8 @@ pub(crate) struct HostState {
     pub(crate) paused: bool,
     /// Offset of `wall_time()`, seconds.
     pub(crate) skew: f64,
-    /// The host's own random stream (`Simulation::random`).
-    pub(crate) rng: Rng,
+    /// The host's own random stream (`Simulation::random`), `host:<name>`.
+    pub(crate) rng: Stream,
     /// Incremented by each restart; sockets of an earlier life are dead.
     pub(crate) life: u32,
     /// Set while the host is on the dirty list.

@@ -21,9 +21,14 @@
 //! described in `docs/simulation.md`; it maps one to one onto API.md's
 //! `Simulation` of `evloop/sim`.
 
+mod buggify;
+mod decisions;
+mod fault;
 mod host;
+mod inspect;
 mod network;
 pub mod rng;
+mod schedule;
 mod selector;
 mod socket;
 mod trace;
@@ -31,7 +36,7 @@ mod trace;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
@@ -40,11 +45,17 @@ use crate::event_loop::LoopHooks;
 use crate::future::Future;
 use crate::EventLoop;
 use host::{HostState, SimClock, EPHEMERAL_FIRST};
+use decisions::{Ledger, Stream};
 use network::World;
+use schedule::FaultQueue;
 use selector::{Dirty, DirtyList, HostIo, SimSelector, SimWaker};
 use socket::SimNetwork;
 
+pub use buggify::Buggify;
+pub use decisions::{Decisions, Divergence};
+pub use fault::Fault;
 pub use host::Program;
+pub use inspect::HostSnapshot;
 pub use trace::{trace_to_json, DropStats, SimStats, TraceRecord, TraceValue, FAULTS};
 
 pub(crate) type HostId = usize;
@@ -68,6 +79,12 @@ pub struct SimOptions {
     pub stream_timeout: f64,
     /// Record the trace (on by default; `stats()` are always kept).
     pub trace: bool,
+    /// Replay these decisions ([`Simulation::decisions`] of an earlier
+    /// run): each stream serves its recorded values instead of drawing,
+    /// then falls back to the seeded one ([`Simulation::divergence`]).
+    pub replay: Option<Decisions>,
+    /// Which fault points [`Simulation::buggify`] enables (default none).
+    pub buggify: Buggify,
 }
 
 impl Default for SimOptions {
@@ -79,12 +96,14 @@ impl Default for SimOptions {
             connect_timeout: 10.0,
             stream_timeout: 30.0,
             trace: true,
+            replay: None,
+            buggify: Buggify::Off,
         }
     }
 }
 
 /// Per-link settings for [`Simulation::set_link`]; `None` keeps the current value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkOptions {
     /// `(min, max)` latency in seconds.
     pub latency: Option<(f64, f64)>,
@@ -140,6 +159,8 @@ impl Ord for OrdF64 {
 enum Next {
     Network,
     Host(HostId),
+    /// A scheduled fault.
+    Fault,
 }
 
 pub(crate) struct Core {
@@ -155,7 +176,13 @@ pub(crate) struct Core {
     /// The loop of a host that crashed during its own iteration, closed
     /// once the iteration has stopped.
     crashed_running: RefCell<Option<EventLoop>>,
-    events: Cell<u64>,
+    /// Random streams' replay record and first miss; counts the events.
+    ledger: Rc<Ledger>,
+    faults: RefCell<FaultQueue>,
+    /// The buggify points' streams, made on first use.
+    buggify: RefCell<HashMap<Rc<str>, Stream>>,
+    /// Hosts restarted by scheduled faults (`take_restarted`).
+    restarted: RefCell<Vec<HostId>>,
 }
 
 /// A deterministic simulation of hosts on a network. Clones are the same
@@ -169,16 +196,20 @@ impl Simulation {
     /// A simulation at virtual time 0 with no hosts.
     ///
     /// # Errors
-    /// `ValueError` for a bad latency, loss or timeout.
+    /// `ValueError` for a bad latency, loss, timeout or replay value.
     pub fn new(opts: SimOptions) -> Result<Simulation> {
         check_latency(opts.latency)?;
         check_loss(opts.loss)?;
         if !(opts.connect_timeout > 0.0 && opts.stream_timeout > 0.0) {
             return Err(Error::Value("connect_timeout and stream_timeout must be positive".into()));
         }
+        if let Some(r) = &opts.replay {
+            r.check().map_err(Error::Value)?;
+        }
+        let ledger = Ledger::new(opts.replay.as_ref());
         let clock = SimClock::default();
         let trace = Rc::new(RefCell::new(trace::Trace { enabled: opts.trace, records: Vec::new() }));
-        let world = World::new(opts, clock.clone(), trace.clone());
+        let world = World::new(opts, clock.clone(), trace.clone(), ledger.clone());
         let core = Rc::new_cyclic(|me| Core {
             me: me.clone(),
             world: RefCell::new(world),
@@ -189,7 +220,10 @@ impl Simulation {
             queue: RefCell::new(BinaryHeap::new()),
             running: Cell::new(None),
             crashed_running: RefCell::new(None),
-            events: Cell::new(0),
+            ledger,
+            faults: RefCell::new(FaultQueue::default()),
+            buggify: RefCell::new(HashMap::new()),
+            restarted: RefCell::new(Vec::new()),
         });
         Ok(Simulation { core })
     }
@@ -363,7 +397,7 @@ impl Simulation {
 
     /// Events run so far (host iterations and network events).
     pub fn events(&self) -> u64 {
-        self.core.events.get()
+        self.core.ledger.events.get()
     }
 
     // ----- observation -----
@@ -387,166 +421,6 @@ impl Simulation {
     pub fn stats(&self) -> SimStats {
         self.core.world.borrow().stats.clone()
     }
-
-    // ----- faults -----
-
-    /// Separates the groups: messages from `a` to `b` (and from `b` to `a`
-    /// unless `one_way`) are dropped, and streams re-send them.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn partition(&self, a: &[&str], b: &[&str], one_way: bool) -> Result<()> {
-        let mut w = self.core.world.borrow_mut();
-        let (ga, gb) = (ids(&w, a)?, ids(&w, b)?);
-        w.partition(&ga, &gb, one_way);
-        let f = vec![("a", a.join(",").as_str().into()), ("b", b.join(",").as_str().into()), ("one_way", one_way.into())];
-        fault(&mut w, None, "partition", f);
-        Ok(())
-    }
-
-    /// Removes partitions: every one (no groups), those touching one
-    /// group, or those between the two groups.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn heal(&self, a: Option<&[&str]>, b: Option<&[&str]>) -> Result<()> {
-        let mut w = self.core.world.borrow_mut();
-        let ga = a.map(|g| ids(&w, g)).transpose()?;
-        let gb = b.map(|g| ids(&w, g)).transpose()?;
-        w.heal(ga.as_deref(), gb.as_deref());
-        let mut f = Vec::new();
-        if let Some(a) = a {
-            f.push(("a", a.join(",").as_str().into()));
-        }
-        if let Some(b) = b {
-            f.push(("b", b.join(",").as_str().into()));
-        }
-        fault(&mut w, None, "heal", f);
-        Ok(())
-    }
-
-    /// Messages from `a` to `b` wait (and are counted as held) until
-    /// [`release`](Self::release).
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn hold(&self, a: &str, b: &str) -> Result<()> {
-        let mut w = self.core.world.borrow_mut();
-        let (x, y) = (w.lookup(a)?, w.lookup(b)?);
-        w.hold(x, y);
-        fault(&mut w, None, "hold", vec![("a", a.into()), ("b", b.into())]);
-        Ok(())
-    }
-
-    /// Lets the messages held from `a` to `b` go, in order.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn release(&self, a: &str, b: &str) -> Result<()> {
-        let mut w = self.core.world.borrow_mut();
-        let (x, y) = (w.lookup(a)?, w.lookup(b)?);
-        // Recorded first: the released messages' fates follow it in the trace.
-        fault(&mut w, None, "release", vec![("a", a.into()), ("b", b.into())]);
-        w.release(x, y);
-        Ok(())
-    }
-
-    /// Per-link latency and loss, for `a -> b` and (unless `one_way`) `b -> a`.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host or a bad value.
-    pub fn set_link(&self, a: &str, b: &str, opts: LinkOptions) -> Result<()> {
-        if let Some(l) = opts.latency {
-            check_latency(l)?;
-        }
-        if let Some(l) = opts.loss {
-            check_loss(l)?;
-        }
-        let mut w = self.core.world.borrow_mut();
-        let (x, y) = (w.lookup(a)?, w.lookup(b)?);
-        w.set_link(x, y, opts.latency, opts.loss);
-        if !opts.one_way {
-            w.set_link(y, x, opts.latency, opts.loss);
-        }
-        let mut f = vec![("a", a.into()), ("b", b.into()), ("one_way", opts.one_way.into())];
-        if let Some((lo, hi)) = opts.latency {
-            f.push(("latency_min", lo.into()));
-            f.push(("latency_max", hi.into()));
-        }
-        if let Some(l) = opts.loss {
-            f.push(("loss", l.into()));
-        }
-        fault(&mut w, None, "link", f);
-        Ok(())
-    }
-
-    /// The host's process dies: its loop is closed and dropped (timers never
-    /// fire), its sockets vanish, and peers' connections are reset one link
-    /// latency later. Crashing a crashed host does nothing.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn crash(&self, name: &str) -> Result<()> {
-        let h = self.core.world.borrow().lookup(name)?;
-        self.core.crash(h);
-        Ok(())
-    }
-
-    /// A fresh loop under the same name (crashing the host first if it is
-    /// up) runs the program again. Returns the new loop.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn restart(&self, name: &str) -> Result<EventLoop> {
-        let h = self.core.world.borrow().lookup(name)?;
-        Ok(self.core.restart(h))
-    }
-
-    /// Nothing on the host runs until [`resume`](Self::resume); the network
-    /// still delivers to it.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn pause(&self, name: &str) -> Result<()> {
-        self.core.set_paused(name, true)
-    }
-
-    /// The host runs again; timers that fell due meanwhile run late, in order.
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host.
-    pub fn resume(&self, name: &str) -> Result<()> {
-        self.core.set_paused(name, false)
-    }
-
-    /// Sets (does not add to) the offset of the host's [`wall_time`](Self::wall_time).
-    ///
-    /// # Errors
-    /// `ValueError` for an unknown host or a non-finite offset.
-    pub fn set_clock_skew(&self, name: &str, seconds: f64) -> Result<()> {
-        if !seconds.is_finite() {
-            return Err(Error::Value(format!("clock skew must be finite, got {seconds}")));
-        }
-        let mut w = self.core.world.borrow_mut();
-        let h = w.lookup(name)?;
-        w.hosts[h].skew = seconds;
-        fault(&mut w, Some(h), "skew", vec![("seconds", seconds.into())]);
-        Ok(())
-    }
-}
-
-fn ids(w: &World, names: &[&str]) -> Result<Vec<HostId>> {
-    names.iter().map(|n| w.lookup(n)).collect()
-}
-
-/// Counts and traces a fault (on `host`, or `""` for one between groups).
-fn fault(w: &mut World, host: Option<HostId>, name: &'static str, mut fields: Vec<(&'static str, TraceValue)>) {
-    *w.stats.faults.entry(name).or_insert(0) += 1;
-    fields.insert(0, ("fault", name.into()));
-    match host {
-        Some(h) => w.record(h, "fault", fields),
-        None => w.record_as(&Rc::from(""), "fault", fields),
-    }
 }
 
 impl Core {
@@ -564,6 +438,7 @@ impl Core {
             let flag = Rc::new(Cell::new(false));
             let io = Rc::new(RefCell::new(HostIo::new(self.dirty_of(h, &flag))));
             let seed = w.opts.seed;
+            let rng = w.ledger.stream(format!("host:{name}"), rng::Rng::for_host(seed, &name));
             w.hosts.push(HostState {
                 name: name.clone(),
                 program,
@@ -572,7 +447,7 @@ impl Core {
                 crashed: false,
                 paused: false,
                 skew: 0.0,
-                rng: rng::Rng::for_host(seed, &name),
+                rng,
                 life: 0,
                 flag,
                 wake: None,
@@ -676,8 +551,8 @@ impl Core {
         }
     }
 
-    /// The next event and its time; network events first on ties, then
-    /// hosts in creation order.
+    /// The next event and its time; on ties scheduled faults first, then
+    /// network events, then hosts in creation order.
     fn next(&self) -> Option<(f64, Next)> {
         let mut woken = self.woken.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
         woken.extend(self.dirty.take());
@@ -695,11 +570,16 @@ impl Core {
             }
             queue.pop();
         };
-        match (net, host) {
+        let next = match (net, host) {
             (Some(n), Some((t, _))) if n <= t => Some((n, Next::Network)),
             (_, Some((t, h))) => Some((t, Next::Host(h))),
             (Some(n), None) => Some((n, Next::Network)),
             (None, None) => None,
+        };
+        match (self.faults.borrow().next_time(), next) {
+            (Some(f), Some((t, _))) if f <= t => Some((f, Next::Fault)),
+            (Some(f), None) => Some((f, Next::Fault)),
+            (_, next) => next,
         }
     }
 
@@ -708,8 +588,14 @@ impl Core {
         if t > self.clock.get() {
             self.clock.set(t);
         }
-        self.events.set(self.events.get() + 1);
+        self.ledger.events.set(self.ledger.events.get() + 1);
         match next {
+            Next::Fault => {
+                let fault = self.faults.borrow_mut().pop();
+                if let (Some(fault), Some(me)) = (fault, self.me.upgrade()) {
+                    Simulation { core: me }.apply(&fault)?;
+                }
+            }
             Next::Network => {
                 let mut w = self.world.borrow_mut();
                 if let Some(ev) = w.pop_event() {
@@ -747,61 +633,6 @@ impl Core {
             return Ok(());
         }
         result
-    }
-
-    fn crash(&self, h: HostId) {
-        let lp = {
-            let mut w = self.world.borrow_mut();
-            if w.hosts[h].crashed {
-                return;
-            }
-            fault(&mut w, Some(h), "crash", Vec::new());
-            let hs = &mut w.hosts[h];
-            hs.crashed = true;
-            hs.paused = false;
-            hs.wake = None;
-            hs.gen += 1;
-            let lp = hs.lp.take();
-            w.crash_host(h);
-            lp
-        };
-        let Some(lp) = lp else { return };
-        if self.running.get() == Some(h) {
-            // Stop the batch after the running callback; closed after it.
-            lp.raise_fatal(Error::Runtime("host crashed".into()));
-            *self.crashed_running.borrow_mut() = Some(lp);
-        } else {
-            // Outside any borrow: closing drops transports and sockets.
-            let _ = lp.close();
-            drop(lp);
-        }
-    }
-
-    fn restart(&self, h: HostId) -> EventLoop {
-        self.crash(h);
-        {
-            let mut w = self.world.borrow_mut();
-            let hs = &mut w.hosts[h];
-            hs.crashed = false;
-            hs.life += 1;
-            fault(&mut w, Some(h), "restart", Vec::new());
-        }
-        let lp = self.new_life(h);
-        if self.world.borrow().started {
-            self.queue_program(h);
-        }
-        lp
-    }
-
-    fn set_paused(&self, name: &str, paused: bool) -> Result<()> {
-        let mut w = self.world.borrow_mut();
-        let h = w.lookup(name)?;
-        w.hosts[h].paused = paused;
-        fault(&mut w, Some(h), if paused { "pause" } else { "resume" }, Vec::new());
-        let flag = w.hosts[h].flag.clone();
-        drop(w);
-        self.dirty_of(h, &flag).mark();
-        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::io;
 use std::rc::Rc;
 
+use super::decisions::{Ledger, Stream};
 use super::host::{HostState, ListenerState, SimClock};
 use super::rng::Rng;
 use super::trace::{SimStats, Trace, TraceValue};
@@ -162,8 +163,9 @@ impl Ord for Timed {
     }
 }
 
-struct Link {
-    rng: Rng,
+pub(super) struct Link {
+    /// `link:<src>><dst>`.
+    pub(super) rng: Stream,
     latency: Option<(f64, f64)>,
     loss: Option<f64>,
     held: bool,
@@ -275,9 +277,11 @@ pub(crate) struct World {
     pub(crate) opts: SimOptions,
     pub(crate) clock: SimClock,
     pub(crate) trace: Rc<std::cell::RefCell<Trace>>,
+    /// Where random streams come from (and what they recorded).
+    pub(crate) ledger: Rc<Ledger>,
     pub(crate) hosts: Vec<HostState>,
     pub(crate) names: HashMap<Rc<str>, HostId>,
-    links: HashMap<(HostId, HostId), Link>,
+    pub(super) links: HashMap<(HostId, HostId), Link>,
     /// Directed pairs a partition separates.
     blocked: HashSet<(HostId, HostId)>,
     pub(crate) conns: BTreeMap<ConnId, Conn>,
@@ -322,11 +326,12 @@ fn gai_error() -> Error {
 }
 
 impl World {
-    pub(crate) fn new(opts: SimOptions, clock: SimClock, trace: Rc<std::cell::RefCell<Trace>>) -> World {
+    pub(crate) fn new(opts: SimOptions, clock: SimClock, trace: Rc<std::cell::RefCell<Trace>>, ledger: Rc<Ledger>) -> World {
         World {
             opts,
             clock,
             trace,
+            ledger,
             hosts: Vec::new(),
             names: HashMap::new(),
             links: HashMap::new(),
@@ -430,9 +435,9 @@ impl World {
 
     fn link(&mut self, src: HostId, dst: HostId) -> &mut Link {
         let seed = self.opts.seed;
-        let hosts = &self.hosts;
+        let (a, b, ledger) = (&self.hosts[src].name, &self.hosts[dst].name, &self.ledger);
         self.links.entry((src, dst)).or_insert_with(|| Link {
-            rng: Rng::for_link(seed, &hosts[src].name, &hosts[dst].name),
+            rng: ledger.stream(format!("link:{a}>{b}"), Rng::for_link(seed, a, b)),
             latency: None,
             loss: None,
             held: false,

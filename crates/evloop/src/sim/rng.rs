@@ -8,6 +8,7 @@
 //! |---|---|
 //! | host `name` | `seed ^ fnv1a64(name)` |
 //! | link `src -> dst` | `seed ^ fnv1a64(src ++ [0xff] ++ dst) ^ LINK_SALT` |
+//! | buggify point `p` | `seed ^ fnv1a64(p) ^ BUGGIFY_SALT` |
 //!
 //! The stream seed is expanded into xoshiro's 256-bit state with four
 //! splitmix64 outputs. `0xff` never occurs in UTF-8, so `("a", "bc")` and
@@ -38,6 +39,9 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 /// Distinguishes link streams from host streams.
 const LINK_SALT: u64 = 0x6c69_6e6b_5f73_616c; // "link_sal"
 
+/// Distinguishes buggify streams from host streams of the same name.
+const BUGGIFY_SALT: u64 = 0x6275_6767_6966_7921; // "buggify!"
+
 /// A xoshiro256** generator.
 #[derive(Clone, Debug)]
 pub struct Rng {
@@ -61,6 +65,11 @@ impl Rng {
     pub fn for_link(seed: u64, src: &str, dst: &str) -> Rng {
         let h = fnv1a64_continue(fnv1a64_continue(fnv1a64(src.as_bytes()), &[0xff]), dst.as_bytes());
         Rng::from_seed(seed ^ h ^ LINK_SALT)
+    }
+
+    /// The stream of buggify point `point`.
+    pub fn for_buggify(seed: u64, point: &str) -> Rng {
+        Rng::from_seed(seed ^ fnv1a64(point.as_bytes()) ^ BUGGIFY_SALT)
     }
 
     /// The next 64 random bits.

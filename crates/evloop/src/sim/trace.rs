@@ -81,7 +81,7 @@ pub struct TraceRecord {
     /// The host it happened on (the receiving host for `deliver` and
     /// `drop`; `""` for a fault between groups of hosts).
     pub host: Rc<str>,
-    /// `call`, `send`, `deliver`, `drop`, `connect`, `accept`, `close`, `fault`.
+    /// `call`, `send`, `deliver`, `drop`, `connect`, `accept`, `close`, `fault`, `buggify`.
     pub kind: &'static str,
     /// The kind's extra fields, in a fixed order.
     pub fields: Vec<(&'static str, TraceValue)>,
@@ -156,7 +156,7 @@ pub fn trace_to_json(records: &[TraceRecord]) -> String {
 
 /// Finite floats in Rust's shortest round-trip form (`3600`, `0.0012`);
 /// JSON has no NaN or infinity, so those are `null`.
-fn write_num(out: &mut String, x: f64) {
+pub(crate) fn write_num(out: &mut String, x: f64) {
     if x.is_finite() {
         let _ = write!(out, "{x}");
     } else {
@@ -164,7 +164,7 @@ fn write_num(out: &mut String, x: f64) {
     }
 }
 
-fn write_str(out: &mut String, s: &str) {
+pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -1,0 +1,150 @@
+// Argument checks of the simulation's power tools (replay, schedule,
+// buggify), kept apart from api.js: each turns a JS value into what
+// SimulationCore takes, or throws a TypeError/ValueError naming the call
+// and the argument. Browser-safe: no Node modules.
+
+import { ValueError } from '../src/errors.js';
+import { repr, typeName } from './util.js';
+
+/**
+ * The `replay` option (a `sim.decisions()` object) flattened for the
+ * binding: `{ names, lengths, values }`, or undefined without one.
+ */
+export function replayOption(call, replay) {
+  if (replay === undefined || replay === null) return undefined;
+  if (typeof replay !== 'object' || Array.isArray(replay)) {
+    throw new TypeError(`${call}(): replay must be an object of number arrays (sim.decisions()), got ${typeName(replay)}`);
+  }
+  const names = [];
+  const lengths = [];
+  const values = [];
+  for (const [name, list] of Object.entries(replay)) {
+    if (!Array.isArray(list)) {
+      throw new TypeError(`${call}(): replay stream ${repr(name)} must be an array of numbers, got ${typeName(list)}`);
+    }
+    list.forEach((x, i) => {
+      if (typeof x !== 'number') {
+        throw new TypeError(`${call}(): replay stream ${repr(name)} value ${i} must be a number, got ${typeName(x)}`);
+      }
+      if (!(x >= 0 && x < 1)) {
+        throw new ValueError(`${call}(): replay stream ${repr(name)} value ${i} must be in [0, 1), got ${x}`);
+      }
+    });
+    names.push(name);
+    lengths.push(list.length);
+    values.push(...list);
+  }
+  return { names, lengths: Uint32Array.from(lengths), values: Float64Array.from(values) };
+}
+
+/** The `buggify` option: `[mode, names]` (0 none, 1 all, 2 only the names). */
+export function buggifyOption(call, buggify) {
+  if (buggify === undefined || buggify === null || buggify === false) return [0, []];
+  if (buggify === true) return [1, []];
+  if (Array.isArray(buggify) && buggify.every((n) => typeof n === 'string')) return [2, [...buggify]];
+  throw new TypeError(`${call}(): buggify must be a boolean or an array of fault point names, got ${typeName(buggify)}`);
+}
+
+/** Checks `buggify(name, p)`. */
+export function buggifyArgs(call, name, p) {
+  if (typeof name !== 'string') throw new TypeError(`${call}(): name must be a string, got ${typeName(name)}`);
+  if (name === '') throw new ValueError(`${call}(): name must not be empty`);
+  if (typeof p !== 'number') throw new TypeError(`${call}(): p must be a number, got ${typeName(p)}`);
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`${call}(): p must be a probability in [0, 1], got ${p}`);
+}
+
+/** The keys each fault takes (besides `fault`, and `at`, which is ignored). */
+const FAULT_KEYS = {
+  partition: ['a', 'b', 'oneWay'],
+  heal: ['a', 'b'],
+  hold: ['a', 'b'],
+  release: ['a', 'b'],
+  link: ['a', 'b', 'latency', 'loss', 'oneWay'],
+  crash: ['host'],
+  restart: ['host'],
+  pause: ['host'],
+  resume: ['host'],
+  skew: ['host', 'seconds'],
+};
+
+/**
+ * A fault object (the shape of a trace fault record) as the binding's
+ * arguments: `{ fault, a?, b?, host?, seconds?, latencyMin?, latencyMax?,
+ * loss?, oneWay }` (groups and pairs as arrays). ValueError for anything
+ * else, naming `call` and the field.
+ */
+export function faultArgs(call, fault) {
+  const bad = (what) => new ValueError(`${call}(): fault${what}`);
+  if (fault === null || typeof fault !== 'object' || Array.isArray(fault)) {
+    throw bad(` must be an object { fault: 'partition' | 'heal' | ..., ... }, got ${typeName(fault)}`);
+  }
+  const kind = fault.fault;
+  if (typeof kind !== 'string' || !Object.hasOwn(FAULT_KEYS, kind)) {
+    throw bad(`.fault must be one of ${Object.keys(FAULT_KEYS).join(', ')}, got ${repr(kind)}`);
+  }
+  const keys = FAULT_KEYS[kind];
+  for (const key of Object.keys(fault)) {
+    if (key !== 'fault' && key !== 'at' && !keys.includes(key)) throw bad(`: unknown key '${key}' for a '${kind}' fault`);
+  }
+  const name = (key) => {
+    const v = fault[key];
+    if (typeof v !== 'string') throw bad(`.${key} must be a host name, got ${typeName(v)}`);
+    return v;
+  };
+  const group = (key) => {
+    const v = fault[key];
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((g) => typeof g === 'string')) return [...v];
+    throw bad(`.${key} must be a host name or an array of host names, got ${typeName(v)}`);
+  };
+  const optional = (key, check) => (fault[key] === undefined || fault[key] === null ? undefined : check(key));
+  const flag = (key) => {
+    const v = fault[key];
+    if (v === undefined || v === null) return false;
+    if (typeof v !== 'boolean') throw bad(`.${key} must be a boolean, got ${typeName(v)}`);
+    return v;
+  };
+  const out = { fault: kind, oneWay: false };
+  switch (kind) {
+    case 'partition':
+      Object.assign(out, { a: group('a'), b: group('b'), oneWay: flag('oneWay') });
+      break;
+    case 'heal':
+      Object.assign(out, { a: optional('a', group), b: optional('b', group) });
+      if (out.a === undefined && out.b !== undefined) throw bad('.b needs fault.a');
+      break;
+    case 'hold':
+    case 'release':
+      Object.assign(out, { a: [name('a')], b: [name('b')] });
+      break;
+    case 'link': {
+      Object.assign(out, { a: [name('a')], b: [name('b')], oneWay: flag('oneWay') });
+      const latency = fault.latency;
+      if (latency !== undefined && latency !== null) {
+        const pair = typeof latency === 'number' ? [latency, latency] : latency;
+        if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'number')) {
+          throw bad(`.latency must be a number of seconds or [min, max], got ${typeName(latency)}`);
+        }
+        const [lo, hi] = pair;
+        if (!(lo >= 0 && hi >= lo && Number.isFinite(hi))) throw bad(`.latency must satisfy 0 <= min <= max, got [${lo}, ${hi}]`);
+        Object.assign(out, { latencyMin: lo, latencyMax: hi });
+      }
+      const loss = fault.loss;
+      if (loss !== undefined && loss !== null) {
+        if (typeof loss !== 'number' || !(loss >= 0 && loss <= 1)) throw bad(`.loss must be a probability in [0, 1], got ${repr(loss)}`);
+        out.loss = loss;
+      }
+      break;
+    }
+    case 'skew': {
+      out.host = name('host');
+      const s = fault.seconds;
+      if (typeof s !== 'number' || !Number.isFinite(s)) throw bad(`.seconds must be a finite number, got ${repr(s)}`);
+      out.seconds = s;
+      break;
+    }
+    default:
+      out.host = name('host');
+  }
+  return out;
+}

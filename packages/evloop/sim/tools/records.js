@@ -1,0 +1,29 @@
+// Comparing trace records. Browser-safe.
+
+/**
+ * The record as JSON with its keys sorted: two records are the same event
+ * when these strings are equal, whatever order a file's writer put the keys in.
+ * Numbers keep JSON's shortest round-trip form, so times compare exactly.
+ */
+export function recordKey(record) {
+  if (record === null || typeof record !== 'object') return JSON.stringify(record ?? null);
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${recordKey(record[k])}`).join(',')}}`;
+}
+
+/** The index of the first record where two lists differ, or -1 when they are equal. */
+export function firstDifference(a, b) {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (i >= a.length || i >= b.length || recordKey(a[i]) !== recordKey(b[i])) return i;
+  }
+  return -1;
+}
+
+/** One line for a record: `t=0.0123 server deliver from=client conn=1 msg=data`. */
+export function formatRecord(record) {
+  if (record === null || record === undefined) return '(end of trace)';
+  const { t, host, kind, ...rest } = record;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return [`t=${t}`, host === '' ? '(network)' : host, kind, ...fields].join(' ');
+}

@@ -1,0 +1,92 @@
+// The evloop-sim command: each subcommand's exit code (0 nothing found,
+// 1 found, 2 usage) and output, run with node on the bin file.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { programUrl } from './sim-tools-helpers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = join(root, 'packages/evloop/bin/evloop-sim.mjs');
+const work = mkdtempSync(join(tmpdir(), 'evloop-sim-cli-'));
+const program = (name: string) => fileURLToPath(programUrl(name));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('evloop-sim', () => {
+  const a = join(work, 'a.json');
+  const b = join(work, 'b.json');
+
+  it('run writes a trace file; exit 1 when the property fails, 0 when it holds', () => {
+    const failing = cli('run', program('stale-register'), '--seed', '8', '--families', 'partition', '--out', a);
+    expect(failing.err).toContain('failure: NotLinearizable');
+    expect(failing.code).toBe(1);
+    const passing = cli('run', program('stale-register'), '--seed', '9', '--out', b);
+    expect(passing.code).toBe(0);
+    expect(JSON.parse(readFileSync(a, 'utf8')).format).toBe('evloop-sim-trace');
+  });
+
+  it('replay: exit 0 without a divergence, 1 with the first divergent record', () => {
+    const same = cli('replay', a, program('stale-register'));
+    expect(same.out).toContain('no divergence');
+    expect(same.code).toBe(0);
+    const changed = cli('replay', a, program('stale-register-changed'));
+    expect(changed.code).toBe(1);
+    expect(changed.out).toMatch(/diverged at record \d+:\n {2}expected: .*\n {2}actual: {3}t=0\.1 probe call name=planted/);
+  });
+
+  it('diff: exit 0 for the same trace, 1 for different ones', () => {
+    const same = cli('diff', a, a);
+    expect(same.code).toBe(0);
+    expect(same.out).toMatch(/^identical: \d+ records/);
+    const differ = cli('diff', a, b);
+    expect(differ.code).toBe(1);
+    expect(differ.out).toContain('traces differ');
+    expect(differ.out).toContain('per host:');
+  });
+
+  it('shrink prints the minimal run as a replayable trace', () => {
+    const out = join(work, 'min.json');
+    const r = cli('shrink', program('stale-register'), '--seed', '8', '--families', 'partition', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/shrunk seed 8 in \d+ runs: faults 2 -> 1, workload 8 -> 2/);
+    const min = JSON.parse(readFileSync(out, 'utf8'));
+    expect(min.input.faults).toHaveLength(1);
+    expect(cli('replay', out, program('stale-register')).code).toBe(0);
+  });
+
+  it('sweep: exit 1 with the failing seeds, 0 when none fails; progress on stderr', () => {
+    const dir = join(work, 'failures');
+    const found = cli('sweep', program('stale-register'), '--seeds', '16', '--swarm', '--workers', '2', '--stop-after', '1', '--out', dir);
+    expect(found.code).toBe(1);
+    const seed = /seed (\d+) \[/.exec(found.out)?.[1];
+    expect(seed).toBeDefined();
+    expect(existsSync(join(dir, `seed-${seed}.json`))).toBe(true);
+    expect(found.err).toMatch(/sweep: \d+\/16 seeds, 1 failure/);
+    const none = cli('sweep', program('stale-register'), '--seeds', '4', '--workers', '2');
+    expect(none.code).toBe(0);
+    expect(none.out).toContain('4 seeds run, 0 failed');
+  });
+
+  it('exit 2 on a usage error', () => {
+    expect(cli().code).toBe(2);
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('replay', a).code).toBe(2);
+    expect(cli('sweep', program('stale-register')).err).toContain('sweep needs --seeds N');
+    expect(cli('diff', a, join(work, 'missing.json')).code).toBe(2);
+    expect(cli('--help').code).toBe(0);
+  });
+
+  it('is linked for the workspace: pnpm exec evloop-sim', () => {
+    const r = spawnSync('pnpm', ['exec', 'evloop-sim', 'diff', a, a], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).toMatch(/^identical/);
+    expect(r.status).toBe(0);
+  });
+});
