@@ -1,5 +1,7 @@
 // Draws a simulation trace as an SVG timeline: one lane per host, virtual time on the x axis.
 // `layout` is pure (trace -> shapes); `drawTimeline` turns the shapes into SVG elements.
+// Every shape keeps the index of its trace record (`index`), so the inspector can highlight
+// the records of the selected event and the diff view the first divergence.
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -10,9 +12,11 @@ const messageKey = (from, to, r) => `${from}>${to}|${r.conn}|${r.msg}|${r.seq ??
  * Pairs the records of `trace` into marks: `calls` (callbacks), `arrows`
  * (send -> deliver), `drops` (send -> drop), `faults`, for the given hosts.
  */
-export function layout(trace, hosts, { width = 960, laneHeight = 56, margin = 110, end } = {}) {
+export function layout(trace, hosts, { width = 960, laneHeight = 56, margin = 110, end, now } = {}) {
   const last = trace.length ? trace[trace.length - 1].t : 0;
-  const span = Math.max(end ?? 0, last, 0.1);
+  // `end` only widens the axis (the playground keeps it at the furthest time reached, so seeking
+  // back does not rescale); `now` is where the cursor line and the in-flight messages end.
+  const span = Math.max(end ?? 0, now ?? 0, last, 0.1);
   const plot = width - margin - 20;
   const x = (t) => margin + (t / span) * plot;
   const lane = new Map(hosts.map((h, i) => [h, i]));
@@ -22,21 +26,23 @@ export function layout(trace, hosts, { width = 960, laneHeight = 56, margin = 11
   const drops = [];
   const faults = [];
   const pending = new Map();
-  for (const r of trace) {
+  const records = [];
+  trace.forEach((r, index) => {
+    records.push({ x: x(r.t), y: y(r.host), index });
     if (r.kind === 'call' && lane.has(r.host)) {
-      calls.push({ x: x(r.t), y: y(r.host), host: r.host, t: r.t, name: r.name ?? '' });
+      calls.push({ x: x(r.t), y: y(r.host), host: r.host, t: r.t, name: r.name ?? '', index });
     } else if (r.kind === 'send') {
       const key = messageKey(r.host, r.to, r);
       const queue = pending.get(key) ?? [];
-      queue.push(r);
+      queue.push({ r, index });
       pending.set(key, queue);
     } else if (r.kind === 'deliver' || r.kind === 'drop') {
       const from = r.from;
       const send = pending.get(messageKey(from, r.host, r))?.shift();
-      const t0 = send ? send.t : r.t;
+      const t0 = send ? send.r.t : r.t;
       const shape = {
         x1: x(t0), y1: y(from), x2: x(r.t), y2: y(r.host),
-        from, to: r.host, msg: r.msg, t: r.t, cause: r.cause,
+        from, to: r.host, msg: r.msg, t: r.t, cause: r.cause, index, sendIndex: send ? send.index : -1,
       };
       (r.kind === 'deliver' ? arrows : drops).push(shape);
     } else if (r.kind === 'fault') {
@@ -46,15 +52,28 @@ export function layout(trace, hosts, { width = 960, laneHeight = 56, margin = 11
       const bottom = Math.max(...rows);
       faults.push({
         x: x(r.t), y: 30 + top * laneHeight, height: (bottom - top + 1) * laneHeight,
-        fault: r.fault, host: r.host, t: r.t,
+        fault: r.fault, host: r.host, t: r.t, index,
+      });
+      records[index].y = 30 + top * laneHeight + 6;
+    }
+  });
+  // Messages still on the wire: dashed, from the send to the receiver's lane at `now`.
+  const inflight = [];
+  for (const queue of pending.values()) {
+    for (const { r, index } of queue) {
+      if (!lane.has(r.to)) continue;
+      inflight.push({
+        x1: x(r.t), y1: y(r.host), x2: x(Math.max(now ?? last, r.t)), y2: y(r.to), from: r.host, to: r.to, msg: r.msg, t: r.t, index,
       });
     }
   }
+  inflight.sort((a, b) => a.index - b.index);
   const height = 30 + hosts.length * laneHeight + 24;
   const ticks = [];
   const stepT = niceStep(span / 8);
   for (let t = 0; t <= span + 1e-9; t += stepT) ticks.push({ t, x: x(t) });
-  return { width, height, margin, laneHeight, span, hosts, calls, arrows, drops, faults, ticks };
+  const cursor = now === undefined ? undefined : x(now);
+  return { width, height, margin, laneHeight, span, hosts, calls, arrows, drops, faults, inflight, records, ticks, cursor };
 }
 
 function niceStep(raw) {
@@ -74,8 +93,14 @@ function title(parent, text) {
   el('title', {}, parent).textContent = text;
 }
 
-/** Replaces the contents of `svg` with the timeline of `model` (from `layout`). */
-export function drawTimeline(svg, model) {
+/**
+ * Replaces the contents of `svg` with the timeline of `model` (from `layout`).
+ * `highlight`: indices of trace records to ring (`circle.selected[data-index]`), with
+ * `highlightClass` on them (the inspector's selected event; the diff view's divergence).
+ * `ghost`: another model on the same axis drawn faded underneath (the recorded future after a
+ * seek back: it is what stepping forward will draw again).
+ */
+export function drawTimeline(svg, model, { highlight = [], highlightClass = 'selected', ghost } = {}) {
   svg.replaceChildren();
   svg.setAttribute('width', model.width);
   svg.setAttribute('height', model.height);
@@ -95,8 +120,17 @@ export function drawTimeline(svg, model) {
     label.textContent = `${+tick.t.toFixed(3)}s`;
   }
 
+  const lanes = el('g', { class: 'lanes' }, svg);
+  const faded = ghost ? el('g', { class: 'ghost', opacity: 0.22 }, svg) : null;
+  if (ghost) {
+    for (const c of ghost.calls) el('circle', { cx: c.x, cy: c.y, r: 3, fill: '#2e7d32' }, faded);
+    for (const f of ghost.faults) el('rect', { x: f.x - 2, y: f.y, width: 4, height: f.height, fill: '#f5a623' }, faded);
+    for (const a of ghost.arrows) el('line', { x1: a.x1, y1: a.y1, x2: a.x2, y2: a.y2, stroke: '#3465a4' }, faded);
+    for (const d of ghost.drops) el('line', { x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, stroke: '#cc0000', 'stroke-dasharray': '4 2' }, faded);
+  }
+
   model.hosts.forEach((host, i) => {
-    const g = el('g', { class: 'lane', 'data-host': host }, svg);
+    const g = el('g', { class: 'lane', 'data-host': host }, lanes);
     const yMid = 30 + i * model.laneHeight + model.laneHeight / 2;
     el('rect', {
       x: 0, y: 30 + i * model.laneHeight, width: model.width, height: model.laneHeight,
@@ -107,14 +141,14 @@ export function drawTimeline(svg, model) {
     label.textContent = host;
     for (const c of model.calls) {
       if (c.host !== host) continue;
-      const dot = el('circle', { class: 'call', cx: c.x, cy: c.y, r: 3, fill: '#2e7d32' }, g);
+      const dot = el('circle', { class: 'call', cx: c.x, cy: c.y, r: 3, fill: '#2e7d32', 'data-index': c.index }, g);
       title(dot, `${c.t.toFixed(6)}s ${c.name}`);
     }
   });
 
   const faults = el('g', { class: 'faults' }, svg);
   for (const f of model.faults) {
-    const g = el('g', { class: 'fault', 'data-fault': f.fault }, faults);
+    const g = el('g', { class: 'fault', 'data-fault': f.fault, 'data-index': f.index }, faults);
     el('rect', { x: f.x - 2, y: f.y, width: 4, height: f.height, fill: '#f5a623', opacity: 0.8 }, g);
     const label = el('text', { x: f.x + 4, y: f.y + 11, 'font-size': 10, fill: '#b36b00' }, g);
     label.textContent = f.fault;
@@ -125,17 +159,39 @@ export function drawTimeline(svg, model) {
   for (const a of model.arrows) {
     const line = el('line', {
       class: 'arrow', x1: a.x1, y1: a.y1, x2: a.x2, y2: a.y2,
-      stroke: '#3465a4', 'stroke-width': 1.2, 'marker-end': 'url(#arrowhead)',
+      stroke: '#3465a4', 'stroke-width': 1.2, 'marker-end': 'url(#arrowhead)', 'data-index': a.index,
     }, messages);
     title(line, `${a.msg} ${a.from} -> ${a.to} at ${a.t.toFixed(6)}s`);
   }
   for (const d of model.drops) {
-    const g = el('g', { class: 'drop' }, messages);
+    const g = el('g', { class: 'drop', 'data-index': d.index }, messages);
     el('line', {
       x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, stroke: '#cc0000', 'stroke-width': 1.2, 'stroke-dasharray': '4 2',
     }, g);
     el('path', { d: `M ${d.x2 - 4} ${d.y2 - 4} L ${d.x2 + 4} ${d.y2 + 4} M ${d.x2 - 4} ${d.y2 + 4} L ${d.x2 + 4} ${d.y2 - 4}`, stroke: '#cc0000', 'stroke-width': 2 }, g);
     title(g, `dropped (${d.cause}) ${d.msg} ${d.from} -> ${d.to} at ${d.t.toFixed(6)}s`);
+  }
+  for (const m of model.inflight) {
+    const line = el('line', {
+      class: 'inflight', x1: m.x1, y1: m.y1, x2: m.x2, y2: m.y2,
+      stroke: '#8aa4c8', 'stroke-width': 1, 'stroke-dasharray': '2 3', 'data-index': m.index,
+    }, messages);
+    title(line, `${m.msg} ${m.from} -> ${m.to} on the wire since ${m.t.toFixed(6)}s`);
+  }
+
+  if (model.cursor !== undefined) {
+    el('line', { class: 'cursor', x1: model.cursor, y1: 24, x2: model.cursor, y2: bottom, stroke: '#7b1fa2', 'stroke-width': 1 }, svg);
+  }
+  // Rings last, so they sit above every mark; a record drawn by no shape (connect, accept, an
+  // in-flight send) still gets its ring on its host's lane.
+  const rings = el('g', { class: highlightClass }, svg);
+  const color = highlightClass === 'divergence' ? '#d0021b' : '#7b1fa2';
+  for (const i of highlight) {
+    const r = model.records[i];
+    if (!r) continue;
+    el('circle', {
+      class: highlightClass, cx: r.x, cy: r.y, r: 7, fill: 'none', stroke: color, 'stroke-width': 2.5, 'data-index': i,
+    }, rings);
   }
   return svg;
 }

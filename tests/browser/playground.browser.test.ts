@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import * as sim from 'evloop/sim';
+import * as tools from 'evloop/sim/tools';
 import { mount, type Playground } from '../../packages/playground/app.js';
 import { Run } from '../../packages/playground/scenarios.js';
 
@@ -14,14 +15,14 @@ afterEach(() => {
 });
 
 async function mounted(): Promise<Playground> {
-  current = mount(document.body, sim);
+  current = mount(document.body, sim, tools);
   await current.ready;
   return current;
 }
 
 describe('playground in Chromium', () => {
   it('draws seed 42 of echo: lanes, arrows, calls, then a fault after a partition', async () => {
-    await page.viewport(1000, 520);
+    await page.viewport(1000, 700);
     const pg = await mounted();
     await pg.reset('echo', 42);
     await pg.runFor(0.5);
@@ -43,9 +44,17 @@ describe('playground in Chromium', () => {
     await pg.toggleCrash('server');
     await pg.runFor(1);
     expect(count(pg, '.fault')).toBe(4); // partition, heal, crash, restart
-    const json = pg.exportTrace();
-    expect(JSON.parse(json)).toEqual(pg.run.trace());
+    const file = JSON.parse(pg.exportTrace());
+    expect(file.format).toBe('evloop-sim-trace');
+    expect(file.records).toEqual(pg.run.trace());
+    expect(file.input.faults.map((f: { fault: string }) => f.fault)).toEqual(['partition', 'heal', 'crash', 'restart']);
+    // the pictures in docs/simulation.md: back to just after the crash, then the diff with seed 7
+    let k = pg.session.actions[2].event;
+    do await pg.seek(++k);
+    while (pg.session.simulation.hostState('client').timers.length === 0 && k < pg.session.horizon);
     await page.screenshot({ element: pg.container, path: '../../docs/simulation/playground.png' });
+    await pg.compareSeed(7);
+    await page.screenshot({ element: pg.diffResult.parentElement!, path: '../../docs/simulation/playground-diff.png' });
   });
 
   it('draws the same marks for the same seed', async () => {

@@ -1,0 +1,73 @@
+// The trace diff view: two runs (the current one and another seed, or an imported trace file)
+// drawn as two timelines with the same lanes and time axis, the first divergence ringed in
+// both, and the report of `diffTraces` (evloop/sim's tools) in words. The comparison itself is
+// the tools' `diffTraces`; nothing here decides what differs.
+import { formatRecord } from './inspector.js';
+import { drawTimeline, layout } from './timeline.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function item(parent, tag, text, attrs = {}) {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  parent.appendChild(e);
+  return e;
+}
+
+/** The lanes: `hosts` first (the page's order), then any other host the traces name. */
+export function diffHosts(hosts, a, b) {
+  const all = [...hosts];
+  for (const r of [...a, ...b]) if (r.host && !all.includes(r.host)) all.push(r.host);
+  return all;
+}
+
+/** The sentence the page shows for a `diffTraces` report. */
+export function describeDiff(report, labels) {
+  const [la, lb] = labels;
+  if (report.identical) return `no divergence: ${la} and ${lb} have the same ${report.lengths.a} records`;
+  const f = report.first;
+  const at = f.a?.record ?? f.b?.record;
+  const host = at?.host ? ` on ${at.host}` : '';
+  const t = at ? ` at t = ${at.t.toFixed(6)}s` : '';
+  return `first divergence at record ${f.index}${host}${t}: ${la} has ${formatRecord(f.a?.record)}; ${lb} has ${formatRecord(f.b?.record)}`;
+}
+
+/**
+ * Fills `root` with the diff of `a` and `b` (`{ label, records }`):
+ * `report` is `diffTraces(a.records, b.records)`.
+ */
+export function renderDiff(root, { a, b, hosts, report, width = 960 }) {
+  root.replaceChildren();
+  const labels = [a.label, b.label];
+  item(root, 'p', describeDiff(report, labels), { class: report.identical ? 'summary same' : 'summary differs' });
+
+  const lanes = diffHosts(hosts, a.records, b.records);
+  const end = Math.max(a.records.at(-1)?.t ?? 0, b.records.at(-1)?.t ?? 0);
+  for (const [side, run] of [['a', a], ['b', b]]) {
+    item(root, 'h3', run.label, { class: `side-${side}` });
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('class', `timeline diff-${side}`);
+    root.appendChild(svg);
+    const model = layout(run.records, lanes, { width, end, laneHeight: 40 });
+    const entry = report.first?.[side];
+    drawTimeline(svg, model, { highlight: entry ? [entry.index] : [], highlightClass: 'divergence' });
+  }
+
+  // Per host: each host's own sequence of records, aligned (what diffTraces compares).
+  const table = item(root, 'table', '', { class: 'per-host' });
+  const head = item(table, 'tr', '');
+  for (const h of ['host', 'its records', labels[0], labels[1]]) item(head, 'th', h);
+  for (const [host, d] of Object.entries(report.hosts)) {
+    const row = item(table, 'tr', '', { 'data-host': host, class: d ? 'differs' : 'same' });
+    item(row, 'th', host || '(network)');
+    if (!d) {
+      item(row, 'td', 'same', { colspan: 3 });
+      continue;
+    }
+    item(row, 'td', `differ from #${d.position}${report.time === d ? ' (earliest in time)' : ''}`);
+    item(row, 'td', d.a ? `[${d.a.index}] ${formatRecord(d.a.record)}` : '(ends)');
+    item(row, 'td', d.b ? `[${d.b.index}] ${formatRecord(d.b.record)}` : '(ends)');
+  }
+  return root;
+}

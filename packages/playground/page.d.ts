@@ -1,0 +1,2 @@
+// Types of page.js.
+export declare const html: string;
