@@ -150,6 +150,8 @@ pub struct DriverCore {
     /// The core timers of the package's `callLater`/`callAt`, by the id the
     /// package gave them (see `js_ready.rs`).
     pub(crate) js_timers: crate::js_ready::JsTimers,
+    /// The one core handle queued for every `callSoon` of the package.
+    pub(crate) js_soon: RefCell<Option<evloop::Handle>>,
 }
 
 /// Owned by the JS loop object; disposing on drop closes the handles.
@@ -180,6 +182,7 @@ impl Driver {
             remotes: RefCell::new(HashMap::new()),
             hook_arg: Cell::new(std::ptr::null()),
             js_timers: Default::default(),
+            js_soon: RefCell::new(None),
         });
         let waiter = match core.lp.selector_fd() {
             Some(fd) => Waiter::SelectorFd(
@@ -204,6 +207,7 @@ impl Driver {
         *core.handles.borrow_mut() = Some(Handles { waiter, timer, idle });
 
         let weak = Rc::downgrade(&core);
+        *core.js_soon.borrow_mut() = Some(crate::js_ready::soon_handle(weak.clone()));
         core.lp.set_exception_handler(Some(Rc::new(move |_lp, ctx| match weak.upgrade() {
             Some(driver) => driver.report_context(ctx),
             None => eprintln!("{}", evloop::format_context(ctx)),

@@ -8,8 +8,8 @@
 //! and the core keeps only what decides when they run:
 //!
 //! - `callSoon`: the package pushes the callback on its own FIFO and the core
-//!   gets a plain handle that calls `hooks.runSoon(loop)`, which runs the head
-//!   of that FIFO. Both queues grow in the same order and are emptied in the
+//!   queues, once more, the loop's one repeating handle that calls
+//!   `hooks.runSoon(loop)`, which runs the head of that FIFO. Both queues grow in the same order and are emptied in the
 //!   same order (the core runs its ready handles first in, first out; closing
 //!   the loop empties both), so the n-th core handle runs the n-th callback,
 //!   interleaved with the core's own callbacks exactly as asyncio orders them.
@@ -79,6 +79,19 @@ impl JsTimers {
     pub fn clear(&self) {
         self.slots.borrow_mut().clear();
     }
+}
+
+/// The core handle that stands for every `callSoon` of the package: it is
+/// queued once per call and runs the head of the package's FIFO each time.
+pub fn soon_handle(driver: Weak<DriverCore>) -> evloop::Handle {
+    evloop::Handle::repeating(
+        move || {
+            if let Some(d) = driver.upgrade() {
+                d.run_js_soon();
+            }
+        },
+        Cow::Borrowed(JS_LABEL),
+    )
 }
 
 /// The three entry points as plain JS functions over a weak reference to
@@ -183,12 +196,10 @@ unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_i
         let (Some(core), _) = (unsafe { call_args(env, info) }) else {
             return null_mut();
         };
-        let driver = Rc::downgrade(&core);
-        let queued = core.event_loop().call_soon_labelled(Cow::Borrowed(JS_LABEL), move || {
-            if let Some(d) = driver.upgrade() {
-                d.run_js_soon();
-            }
-        });
+        let queued = match core.js_soon.borrow().as_ref() {
+            Some(handle) => core.event_loop().call_soon_again(handle),
+            None => Ok(()),
+        };
         match queued {
             Ok(_) => {
                 core.wake();
