@@ -298,6 +298,10 @@ impl TimerHeap {
 
     /// Where the earliest timer is.
     fn top(&self) -> Option<Top> {
+        if self.runs.is_empty() && self.inbox.is_empty() {
+            // The common case of a few timers: only the heap.
+            return self.heap.peek().map(|_| Top::Heap);
+        }
         let mut top: Option<(Top, Key)> = self.heap.peek().map(|e| (Top::Heap, e.key()));
         let run = self.best_runs().0.map(|i| (Top::Run(i), self.runs[i][0].key()));
         let inbox = self.inbox.get(self.inbox_min).map(|e| (Top::Inbox, e.key()));
