@@ -100,14 +100,18 @@ pub struct Hooks {
     pub context: JsRef,
     /// `(loop, callback, bytes)`: a message from another thread arrived.
     pub remote_call: JsRef,
+    /// `(loop)`: runs the package's next `callSoon` callback (see `js_ready.rs`).
+    pub run_soon: JsRef,
+    /// `(loop, id)`: runs the package's timer `id`.
+    pub run_timer: JsRef,
 }
 
-/// A JS callback waiting in the loop (`callSoon`, timers, readers).
+/// A JS reader or writer callback registered in the loop (`addReader`, `addWriter`).
 pub struct ScheduledCall {
     pub func: JsRef,
     /// A JS array, or `None` for no arguments.
     pub args: Option<JsRef>,
-    /// Weak reference to the JS `Handle` returned for it, for error reports.
+    /// Weak reference to the package's `Handle` for it, for error reports.
     pub handle: RefCell<Option<JsRef>>,
     /// Weak: the call lives inside the loop, which the driver holds.
     pub driver: Weak<DriverCore>,
@@ -143,6 +147,11 @@ pub struct DriverCore {
     remotes: RefCell<HashMap<u64, Option<JsRef>>>,
     /// The `Rc` handed to the env cleanup hook, null once released.
     hook_arg: Cell<*const DriverCore>,
+    /// The core timers of the package's `callLater`/`callAt`, by the id the
+    /// package gave them (see `js_ready.rs`).
+    pub(crate) js_timers: crate::js_ready::JsTimers,
+    /// The one core handle queued for every `callSoon` of the package.
+    pub(crate) js_soon: RefCell<Option<evloop::Handle>>,
 }
 
 /// Owned by the JS loop object; disposing on drop closes the handles.
@@ -172,6 +181,8 @@ impl Driver {
             fatal: RefCell::new(None),
             remotes: RefCell::new(HashMap::new()),
             hook_arg: Cell::new(std::ptr::null()),
+            js_timers: Default::default(),
+            js_soon: RefCell::new(None),
         });
         let waiter = match core.lp.selector_fd() {
             Some(fd) => Waiter::SelectorFd(
@@ -196,6 +207,7 @@ impl Driver {
         *core.handles.borrow_mut() = Some(Handles { waiter, timer, idle });
 
         let weak = Rc::downgrade(&core);
+        *core.js_soon.borrow_mut() = Some(crate::js_ready::soon_handle(weak.clone()));
         core.lp.set_exception_handler(Some(Rc::new(move |_lp, ctx| match weak.upgrade() {
             Some(driver) => driver.report_context(ctx),
             None => eprintln!("{}", evloop::format_context(ctx)),
@@ -276,6 +288,11 @@ impl DriverCore {
     /// handle scope).
     pub fn owner_value(&self) -> Option<sys::napi_value> {
         self.owner.get_live()
+    }
+
+    /// The loop being driven.
+    pub fn event_loop(&self) -> &EventLoop {
+        &self.lp
     }
 
     /// See [`Driver::wake`].
@@ -469,14 +486,62 @@ impl DriverCore {
         }
     }
 
-    /// The JS handle of a call; once its object was collected (nobody kept
-    /// it), a detached `Handle` stands in, so reports always have one.
+    /// Runs the package's next `callSoon` callback (`hooks.runSoon`): the
+    /// package keeps the callbacks in its own FIFO, in the order of the core
+    /// handles that stand for them (`js_ready.rs`).
+    pub fn run_js_soon(&self) {
+        self.enter_package(&self.hooks.run_soon, None);
+    }
+
+    /// Runs the package's timer `id` (`hooks.runTimer`); its slot is free
+    /// from now on.
+    pub fn run_js_timer(&self, id: u32) {
+        self.js_timers.fired(id);
+        self.enter_package(&self.hooks.run_timer, Some(id));
+    }
+
+    /// `hook(loop)` or `hook(loop, id)` through `napi_make_callback`, so
+    /// microtasks and `process.nextTick` drain after each callback as they
+    /// do after any Node callback. The package's runner catches what the
+    /// user's callback throws and reports it itself; a throw that still
+    /// gets here is the runner's own and goes to the error hook.
+    fn enter_package(&self, hook: &JsRef, id: Option<u32>) {
+        if !self.env.is_alive() || self.phase.get() == Phase::Disposed {
+            return;
+        }
+        let env = self.env.raw;
+        let _scope = HandleScope::open(env);
+        // The loop object owns the callbacks: once it is collected there is nothing to run.
+        let Some(owner) = self.owner.get_live() else { return };
+        let result = match id {
+            None => js_callback::make_callback(env, self.async_ctx.get(), hook.get(), &[owner]),
+            Some(id) => {
+                let id = js_callback::number(env, f64::from(id));
+                js_callback::make_callback(env, self.async_ctx.get(), hook.get(), &[owner, id])
+            }
+        };
+        if let Err(exc) = result {
+            if !js_callback::can_run_js(env) {
+                return;
+            }
+            let undefined = js_callback::undefined(env);
+            let _ = self.call_hook(
+                &self.hooks.callback_error,
+                &[exc, undefined, undefined, undefined],
+                "Exception in callback",
+                exc,
+            );
+        }
+    }
+
+    /// The package's `Handle` of a call (`undefined` once collected: the
+    /// package holds a reader's handle while it is registered).
     fn handle_value(&self, call: &ScheduledCall) -> sys::napi_value {
         call.handle
             .borrow()
             .as_ref()
             .and_then(JsRef::get_live)
-            .unwrap_or_else(|| crate::js_loop::detached_handle(self.env.raw))
+            .unwrap_or_else(|| js_callback::undefined(self.env.raw))
     }
 
     /// Calls `hook(loop, ...args)`. Without the loop object (collected) the

@@ -1,4 +1,4 @@
-//! The `#[napi]` loop class and its handles: forward to the core, check and
+//! The `#[napi]` loop class: forward to the core, check and
 //! convert arguments, nothing more. The package's `SelectorEventLoop`
 //! (`packages/evloop/src/loop.js`) wraps it; this class is internal.
 //!
@@ -7,11 +7,11 @@
 //! refuses a second borrow of a `&mut self` receiver.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use evloop::{EventLoop, Interest, SelectorKind};
-use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{Env, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
@@ -41,7 +41,7 @@ impl JsEventLoop {
     #[napi(
         constructor,
         catch_unwind,
-        ts_args_type = "selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function }"
+        ts_args_type = "selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function, runSoon: Function, runTimer: Function }"
     )]
     pub fn new(env: Env, selector: String, owner: Unknown, hooks: Unknown) -> napi::Result<Self, ErrCode> {
         // "proactor": asyncio's ProactorEventLoop, on io_uring.
@@ -59,6 +59,8 @@ impl JsEventLoop {
             slow_callback: hook(&js_env, hooks, c"slowCallback")?,
             context: hook(&js_env, hooks, c"context")?,
             remote_call: hook(&js_env, hooks, c"remoteCall")?,
+            run_soon: hook(&js_env, hooks, c"runSoon")?,
+            run_timer: hook(&js_env, hooks, c"runTimer")?,
         };
         let lp = match kind {
             Some(kind) => EventLoop::with_selector(kind),
@@ -91,83 +93,38 @@ impl JsEventLoop {
         self.lp.clock_resolution()
     }
 
-    /// `callSoon(cb, args)`: runs `cb(...args)` in the next iteration (FIFO).
+    /// `{ enqueueSoon, scheduleTimer, cancelTimer }`: the package's
+    /// `callSoon` and timers (`js_ready.rs`), as plain functions.
     #[napi(
         catch_unwind,
-        ts_args_type = "cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "Handle"
+        ts_return_type = "{ enqueueSoon(): void; scheduleTimer(id: number, at: number, relative: boolean): number; cancelTimer(id: number): boolean }"
     )]
-    pub fn call_soon(&self, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        self.soon("callSoon", cb, args)
-    }
-
-    /// `callSoonThreadsafe(cb, args)` from the loop's own thread: `callSoon`
-    /// that also wakes the loop (other threads use a `LoopRemote`).
-    #[napi(
-        catch_unwind,
-        ts_args_type = "cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "Handle"
-    )]
-    pub fn call_soon_threadsafe(&self, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        self.soon("callSoonThreadsafe", cb, args)
-    }
-
-    /// `callLater(delay, cb, args)`: runs `cb(...args)` after `delay` seconds.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "delay: number, cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "TimerHandle"
-    )]
-    pub fn call_later(&self, delay: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        let delay = seconds(delay, "callLater", "delay", "delay must not be None")?;
-        let call = self.prepare("callLater", cb, args)?;
-        let run = call.clone();
-        let inner = self
-            .lp
-            .call_later_labelled(delay, Cow::Borrowed(JS_LABEL), move || run.run())
-            .map_err(errors::from_core)?;
-        self.driver.wake();
-        self.handle_object(JsTimerHandle { inner }, &call)
-    }
-
-    /// `callAt(when, cb, args)`: runs `cb(...args)` at loop time `when`.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "when: number, cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "TimerHandle"
-    )]
-    pub fn call_at(&self, when: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        let when = seconds(when, "callAt", "when", "when cannot be None")?;
-        let call = self.prepare("callAt", cb, args)?;
-        let run = call.clone();
-        let inner = self
-            .lp
-            .call_at_labelled(when, Cow::Borrowed(JS_LABEL), move || run.run())
-            .map_err(errors::from_core)?;
-        self.driver.wake();
-        self.handle_object(JsTimerHandle { inner }, &call)
+    pub fn fast_calls(&self) -> napi::Result<Unknown<'static>, ErrCode> {
+        let env = self.env.raw;
+        let value = crate::js_ready::fast_calls(env, self.driver.core())
+            .ok_or_else(|| errors::runtime_error("cannot create the loop's functions"))?;
+        // SAFETY: value belongs to this call's scope and is returned at once.
+        Ok(unsafe { Unknown::from_raw_unchecked(env, value) })
     }
 
     /// `addReader(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
     /// readable, until `removeReader(fd)`.
     #[napi(
         catch_unwind,
-        ts_args_type = "fd: number, cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "Handle"
+        ts_args_type = "fd: number, handle: object, cb: (...args: any[]) => unknown, args?: unknown[]"
     )]
-    pub fn add_reader(&self, fd: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        self.add_io("addReader", Interest::READ, fd, cb, args)
+    pub fn add_reader(&self, fd: Unknown, handle: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<(), ErrCode> {
+        self.add_io("addReader", Interest::READ, fd, handle, cb, args)
     }
 
     /// `addWriter(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
     /// writable, until `removeWriter(fd)`.
     #[napi(
         catch_unwind,
-        ts_args_type = "fd: number, cb: (...args: any[]) => unknown, args?: unknown[]",
-        ts_return_type = "Handle"
+        ts_args_type = "fd: number, handle: object, cb: (...args: any[]) => unknown, args?: unknown[]"
     )]
-    pub fn add_writer(&self, fd: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<Unknown<'static>, ErrCode> {
-        self.add_io("addWriter", Interest::WRITE, fd, cb, args)
+    pub fn add_writer(&self, fd: Unknown, handle: Unknown, cb: Unknown, args: Option<Unknown>) -> napi::Result<(), ErrCode> {
+        self.add_io("addWriter", Interest::WRITE, fd, handle, cb, args)
     }
 
     /// Stops watching `fd` for reading; whether a reader was registered.
@@ -228,7 +185,9 @@ impl JsEventLoop {
             // libuv must let go of the selector's fd before the core closes it.
             self.driver.dispose();
         }
-        self.lp.close().map_err(errors::from_core)
+        self.lp.close().map_err(errors::from_core)?;
+        self.driver.core().js_timers.clear();
+        Ok(())
     }
 
     #[napi(catch_unwind)]
@@ -290,46 +249,26 @@ impl JsEventLoop {
         }
     }
 
-    fn soon(&self, name: &str, cb: Unknown, args: Option<Unknown>) -> JsResult<Unknown<'static>> {
-        let call = self.prepare(name, cb, args)?;
-        let run = call.clone();
-        let inner = self
-            .lp
-            .call_soon_labelled(Cow::Borrowed(JS_LABEL), move || run.run())
-            .map_err(errors::from_core)?;
-        self.driver.wake();
-        self.handle_object(JsHandle::live(inner), &call)
-    }
-
+    /// `handle` is the package's `Handle` for the reader or writer (held
+    /// weakly, for reports: the package keeps it while it is registered).
     fn add_io(
         &self,
         name: &str,
         direction: Interest,
         fd: Unknown,
+        handle: Unknown,
         cb: Unknown,
         args: Option<Unknown>,
-    ) -> JsResult<Unknown<'static>> {
+    ) -> JsResult<()> {
         let fd = fd_number(name, fd)?;
         let call = self.prepare(name, cb, args)?;
+        *call.handle.borrow_mut() = JsRef::weak(&self.env, handle.raw());
         let run = call.clone();
-        let inner = self
-            .lp
+        self.lp
             .add_io(fd, direction, Cow::Borrowed(JS_LABEL), Box::new(move || run.run()))
             .map_err(errors::from_core)?;
         self.driver.wake();
-        self.handle_object(JsHandle::live(inner), &call)
-    }
-
-    /// The JS object for a new handle; the call keeps a weak reference to it
-    /// so error reports can name it.
-    fn handle_object<T: ToNapiValue>(&self, handle: T, call: &ScheduledCall) -> JsResult<Unknown<'static>> {
-        let env = self.env.raw;
-        // SAFETY: env is the live env of this method call.
-        let value = unsafe { T::to_napi_value(env, handle) }
-            .map_err(|e| errors::runtime_error(format!("cannot create the handle: {e}")))?;
-        *call.handle.borrow_mut() = JsRef::weak(&self.env, value);
-        // SAFETY: value belongs to this call's scope and is returned at once.
-        Ok(unsafe { Unknown::from_raw_unchecked(env, value) })
+        Ok(())
     }
 
     /// Checks a callback and its arguments and references them.
@@ -430,25 +369,6 @@ fn number_of(env: sys::napi_env, value: sys::napi_value) -> Option<f64> {
     Some(v)
 }
 
-/// Seconds from a JS value. `null`/`undefined` raise asyncio's TypeError
-/// for `None`; other non-numbers a TypeError, NaN a RangeError, both naming
-/// the call and the parameter.
-fn seconds(value: Unknown, call: &str, name: &str, none_message: &str) -> JsResult<f64> {
-    let env = value.value().env;
-    let raw = value.raw();
-    if is_nullish(env, raw) {
-        return Err(errors::type_error(none_message));
-    }
-    match number_of(env, raw) {
-        Some(v) if v.is_nan() => Err(errors::range_error(format!("{call}(): {name} must not be NaN"))),
-        Some(v) => Ok(v),
-        None => Err(errors::type_error(format!(
-            "{call}(): {name} must be a number, got {}",
-            type_name(env, raw)
-        ))),
-    }
-}
-
 /// A file descriptor from a JS value (the package resolves `fileno()`).
 fn fd_number(call: &str, value: Unknown) -> JsResult<i32> {
     let env = value.value().env;
@@ -478,78 +398,3 @@ fn describe(env: sys::napi_env, value: sys::napi_value) -> String {
         _ => js_callback::coerce_to_string(env, value),
     }
 }
-
-/// A callback scheduled with `callSoon` or registered with `addReader`.
-#[napi(js_name = "Handle")]
-pub struct JsHandle {
-    /// `None` for a handle made up for a report after its object was
-    /// collected: it has run, so only its cancelled flag is left.
-    inner: Option<evloop::Handle>,
-    detached_cancelled: Cell<bool>,
-}
-
-impl JsHandle {
-    fn live(inner: evloop::Handle) -> JsHandle {
-        JsHandle {
-            inner: Some(inner),
-            detached_cancelled: Cell::new(false),
-        }
-    }
-}
-
-/// A new detached `Handle` object (see [`JsHandle::inner`]).
-pub fn detached_handle(env: sys::napi_env) -> sys::napi_value {
-    let handle = JsHandle {
-        inner: None,
-        detached_cancelled: Cell::new(false),
-    };
-    // SAFETY: env live on this thread, inside a handle scope (callers').
-    unsafe { JsHandle::to_napi_value(env, handle) }.unwrap_or_else(|_| js_callback::undefined(env))
-}
-
-#[napi]
-impl JsHandle {
-    /// Cancels the callback (it will not run; its references are dropped).
-    #[napi(catch_unwind)]
-    pub fn cancel(&self) {
-        match &self.inner {
-            Some(h) => h.cancel(),
-            None => self.detached_cancelled.set(true),
-        }
-    }
-
-    #[napi(catch_unwind)]
-    pub fn cancelled(&self) -> bool {
-        match &self.inner {
-            Some(h) => h.cancelled(),
-            None => self.detached_cancelled.get(),
-        }
-    }
-}
-
-/// A callback scheduled with `callLater` or `callAt`.
-#[napi(js_name = "TimerHandle")]
-pub struct JsTimerHandle {
-    inner: evloop::TimerHandle,
-}
-
-#[napi]
-impl JsTimerHandle {
-    /// Cancels the callback (it will not run; its references are dropped).
-    #[napi(catch_unwind)]
-    pub fn cancel(&self) {
-        self.inner.cancel();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn cancelled(&self) -> bool {
-        self.inner.cancelled()
-    }
-
-    /// The loop time the callback is scheduled for, in seconds.
-    #[napi(catch_unwind)]
-    pub fn when(&self) -> f64 {
-        self.inner.when()
-    }
-}
-

@@ -208,6 +208,11 @@ struct NetHooks {
     wrap_transport: JsRef,
     /// `(code, message, extra) => Error`: the package's error classes.
     make_error: JsRef,
+    /// `(protocol, data, offset, length)`: calls `protocol.dataReceived`
+    /// with the bytes (`read_pool.rs`).
+    data_received: JsRef,
+    /// Where received bytes are copied for JS.
+    pool: crate::read_pool::ReadPool,
 }
 
 thread_local! {
@@ -218,11 +223,11 @@ thread_local! {
 /// Installs the package's hooks (called once by `net.js` when it loads).
 #[napi(
     catch_unwind,
-    ts_args_type = "wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error"
+    ts_args_type = "wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: ArrayBuffer | Buffer, offset: number, length: number) => void"
 )]
-pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown) -> napi::Result<(), ErrCode> {
+pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown, data_received: Unknown) -> napi::Result<(), ErrCode> {
     let raw = env.raw();
-    for (name, f) in [("wrapTransport", &wrap_transport), ("makeError", &make_error)] {
+    for (name, f) in [("wrapTransport", &wrap_transport), ("makeError", &make_error), ("dataReceived", &data_received)] {
         if js_callback::type_of(raw, f.raw()) != sys::ValueType::napi_function {
             return Err(errors::type_error(format!("setNetHooks(): {name} must be a function")));
         }
@@ -233,6 +238,9 @@ pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown) -> 
             .ok_or_else(|| errors::runtime_error("cannot reference wrapTransport"))?,
         make_error: JsRef::new(&js_env, make_error.raw())
             .ok_or_else(|| errors::runtime_error("cannot reference makeError"))?,
+        data_received: JsRef::new(&js_env, data_received.raw())
+            .ok_or_else(|| errors::runtime_error("cannot reference dataReceived"))?,
+        pool: crate::read_pool::ReadPool::new(&js_env),
         env: js_env,
     };
     let first = HOOKS.with(|h| h.borrow_mut().replace(Rc::new(hooks)).is_none());
@@ -275,6 +283,17 @@ fn call_hook(env: sys::napi_env, hook: &JsRef, args: &[sys::napi_value]) -> Opti
         return None;
     }
     Some(out)
+}
+
+/// Calls `protocol.dataReceived(bytes)` through the package's hook, with
+/// `bytes` copied into a pooled buffer (`read_pool.rs`); `None` before
+/// `net.js` installed its hooks. Needs an open handle scope.
+pub fn deliver_data(ctx: &Ctx, protocol: sys::napi_value, data: &[u8]) -> Option<Result<sys::napi_value, sys::napi_value>> {
+    let h = hooks()?;
+    let env = ctx.raw();
+    let (buffer, offset, length) = h.pool.place(env, data);
+    let args = [protocol, buffer, js_callback::number(env, offset), js_callback::number(env, length)];
+    Some(ctx.call(null_mut(), h.data_received.get(), &args))
 }
 
 /// The package's `Transport` for a native transport object (the native

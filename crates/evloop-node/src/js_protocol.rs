@@ -134,7 +134,15 @@ impl Protocol for JsProtocol {
     }
 
     fn data_received(&self, data: &[u8]) -> Result<()> {
-        self.notify(c"dataReceived", |env| vec![js_callback::buffer_copy(env, data)])
+        if !self.ctx.can_call() {
+            return Ok(());
+        }
+        let _scope = HandleScope::open(self.ctx.raw());
+        match js_net::deliver_data(&self.ctx, self.obj.get(), data) {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(exc)) => Err(js_thrown::wrap(&self.ctx.env, exc)),
+            None => self.notify(c"dataReceived", |env| vec![js_callback::buffer_copy(env, data)]),
+        }
     }
 
     fn eof_received(&self) -> Result<bool> {

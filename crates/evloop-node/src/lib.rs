@@ -11,6 +11,8 @@ mod js_callback;
 mod js_loop;
 mod js_net;
 mod js_protocol;
+mod js_ready;
+mod read_pool;
 mod js_server;
 mod js_socket;
 mod js_streams;

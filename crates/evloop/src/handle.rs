@@ -108,6 +108,15 @@ impl Handle {
         Handle(Rc::new(Once { core: core(label, None), f: Cell::new(Some(f)) }))
     }
 
+    /// A handle that runs `f` each time it is queued, for a binding that
+    /// queues one callback many times with
+    /// [`EventLoop::call_soon_again`](crate::EventLoop::call_soon_again)
+    /// (the Node package's `callSoon`: one handle stands for "run the
+    /// package's next callback", which spares an allocation per call).
+    pub fn repeating(f: impl FnMut() + 'static, label: Cow<'static, str>) -> Handle {
+        Handle::repeat(f, label)
+    }
+
     /// A handle that runs `f` every time it is queued.
     pub(crate) fn repeat(f: impl FnMut() + 'static, label: Cow<'static, str>) -> Handle {
         Handle(Rc::new(Repeat { core: core(label, None), f: RefCell::new(Some(f)) }))

@@ -9,14 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A callback scheduled with `callSoon` or registered with `addReader`. */
-export declare class Handle {
-  /** Cancels the callback (it will not run; its references are dropped). */
-  cancel(): void
-  cancelled(): boolean
-}
-export type JsHandle = Handle
-
 /** The native event loop. */
 export declare class NativeEventLoop {
   /**
@@ -25,34 +17,28 @@ export declare class NativeEventLoop {
    * weakly, passed to the hooks); `hooks` holds the package's functions
    * `callbackError`, `slowCallback`, `context` and `remoteCall`.
    */
-  constructor(selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function })
+  constructor(selector: string, owner: object, hooks: { callbackError: Function, slowCallback: Function, context: Function, remoteCall: Function, runSoon: Function, runTimer: Function })
   /** The selector in use: `"epoll"`, `"kqueue"`, `"poll"` or `"select"`. */
   get selector(): string
   /** The loop's monotonic clock, in seconds. */
   time(): number
   /** The clock's resolution, in seconds. */
   clockResolution(): number
-  /** `callSoon(cb, args)`: runs `cb(...args)` in the next iteration (FIFO). */
-  callSoon(cb: (...args: any[]) => unknown, args?: unknown[]): Handle
   /**
-   * `callSoonThreadsafe(cb, args)` from the loop's own thread: `callSoon`
-   * that also wakes the loop (other threads use a `LoopRemote`).
+   * `{ enqueueSoon, scheduleTimer, cancelTimer }`: the package's
+   * `callSoon` and timers (`js_ready.rs`), as plain functions.
    */
-  callSoonThreadsafe(cb: (...args: any[]) => unknown, args?: unknown[]): Handle
-  /** `callLater(delay, cb, args)`: runs `cb(...args)` after `delay` seconds. */
-  callLater(delay: number, cb: (...args: any[]) => unknown, args?: unknown[]): TimerHandle
-  /** `callAt(when, cb, args)`: runs `cb(...args)` at loop time `when`. */
-  callAt(when: number, cb: (...args: any[]) => unknown, args?: unknown[]): TimerHandle
+  fastCalls(): { enqueueSoon(): void; scheduleTimer(id: number, at: number, relative: boolean): number; cancelTimer(id: number): boolean }
   /**
    * `addReader(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
    * readable, until `removeReader(fd)`.
    */
-  addReader(fd: number, cb: (...args: any[]) => unknown, args?: unknown[]): Handle
+  addReader(fd: number, handle: object, cb: (...args: any[]) => unknown, args?: unknown[]): void
   /**
    * `addWriter(fd, cb, args)`: runs `cb(...args)` whenever `fd` is
    * writable, until `removeWriter(fd)`.
    */
-  addWriter(fd: number, cb: (...args: any[]) => unknown, args?: unknown[]): Handle
+  addWriter(fd: number, handle: object, cb: (...args: any[]) => unknown, args?: unknown[]): void
   /** Stops watching `fd` for reading; whether a reader was registered. */
   removeReader(fd: number): boolean
   /** Stops watching `fd` for writing; whether a writer was registered. */
@@ -255,16 +241,6 @@ export declare class ThreadsafeHandle {
 }
 export type JsThreadsafeHandle = ThreadsafeHandle
 
-/** A callback scheduled with `callLater` or `callAt`. */
-export declare class TimerHandle {
-  /** Cancels the callback (it will not run; its references are dropped). */
-  cancel(): void
-  cancelled(): boolean
-  /** The loop time the callback is scheduled for, in seconds. */
-  when(): number
-}
-export type JsTimerHandle = TimerHandle
-
 /** The version of the evloop core this addon was built from. */
 export declare function coreVersion(): string
 
@@ -336,7 +312,7 @@ export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeS
 export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
 
 /** Installs the package's hooks (called once by `net.js` when it loads). */
-export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error): void
+export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: ArrayBuffer | Buffer, offset: number, length: number) => void): void
 
 /** The platform's socket constants (`AF_INET`, `SOL_SOCKET`, ...). */
 export declare function socketConstants(): Record<string, number>

@@ -773,9 +773,7 @@ if (
   }
 }
 
-const { Handle, JsHandle, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, TimerHandle, JsTimerHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants } = nativeBinding
-export { Handle }
-export { JsHandle }
+const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants } = nativeBinding
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -796,8 +794,6 @@ export { NativeTransportSocket }
 export { JsTransportSocket }
 export { ThreadsafeHandle }
 export { JsThreadsafeHandle }
-export { TimerHandle }
-export { JsTimerHandle }
 export { coreVersion }
 export { netCreateConnection }
 export { netCreateServer }

@@ -11,12 +11,8 @@ export declare class Handle {
   cancelled(): boolean;
 }
 
-/** A callback scheduled with `callLater` or `callAt`. */
-export declare class TimerHandle {
-  private constructor();
-  /** Cancels the callback: it will not run. Idempotent. */
-  cancel(): void;
-  cancelled(): boolean;
+/** A callback scheduled with `callLater` or `callAt` (a Handle, as in asyncio). */
+export declare class TimerHandle extends Handle {
   /** The loop time the callback is scheduled for, in seconds. */
   when(): number;
 }

@@ -5,13 +5,19 @@
 // handler (it receives JS values), futures and tasks, the running loop.
 
 import { inspect } from 'node:util';
-import {
-  Handle as NativeHandle,
-  NativeEventLoop,
-  TimerHandle as NativeTimerHandle,
-} from '../native/index.js';
+import { NativeEventLoop } from '../native/index.js';
 import { fromNative, NotImplementedError, RuntimeError, ValueError } from './errors.js';
 import { Future, Task, isFuture } from './futures.js';
+import {
+  cancelHandleQuietly,
+  descriptions,
+  Handle,
+  handleRepr,
+  kHandle,
+  runHandle,
+  TimerHandle,
+  timerIdOf,
+} from './handles.js';
 import {
   formatCallback,
   internal,
@@ -35,39 +41,6 @@ export function getRunningLoop() {
 /** The running loop of this thread, or null (asyncio's `_get_running_loop()`). */
 export function getRunningLoopOrNull() {
   return running;
-}
-
-// ---------------------------------------------------------------- handles
-
-/** What a handle runs, once known (debug mode, or after a report). */
-const descriptions = new WeakMap();
-
-/** asyncio's Handle repr: `<Handle cb(1, 'a')>`, `<TimerHandle when=12.5 cancelled cb()>`. */
-function handleRepr(handle) {
-  const timer = handle instanceof NativeTimerHandle;
-  const info = [timer ? 'TimerHandle' : 'Handle'];
-  if (handle.cancelled()) info.push('cancelled');
-  if (timer) info.push(`when=${handle.when()}`);
-  const desc = descriptions.get(handle);
-  if (desc !== undefined) info.push(desc);
-  return `<${info.join(' ')}>`;
-}
-
-for (const cls of [NativeHandle, NativeTimerHandle]) {
-  Object.defineProperty(cls.prototype, 'toString', {
-    value() {
-      return handleRepr(this);
-    },
-    writable: true,
-    configurable: true,
-  });
-  Object.defineProperty(cls.prototype, inspect.custom, {
-    value() {
-      return handleRepr(this);
-    },
-    writable: true,
-    configurable: true,
-  });
 }
 
 // ---------------------------------------------------------------- arguments
@@ -104,6 +77,31 @@ function fdOf(call, fd) {
   }
   return fd;
 }
+
+/** asyncio's repr of a bad callback, for messages: strings quoted. */
+function describeValue(value) {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** Refuses non-callables (always, not only in debug mode). */
+function checkCallable(name, callback) {
+  if (typeof callback !== 'function') {
+    throw new TypeError(`a callable object was expected by ${name}(), got ${describeValue(callback)}`);
+  }
+}
+
+/** A delay or loop time: `null`/`undefined` is asyncio's TypeError for None. */
+function checkSeconds(name, param, value, noneMessage) {
+  if (value === null || value === undefined) throw new TypeError(noneMessage);
+  if (typeof value !== 'number') throw new TypeError(`${name}(): ${param} must be a number, got ${typeof value}`);
+  if (Number.isNaN(value)) throw new RangeError(`${name}(): ${param} must not be NaN`);
+}
+
+/** Compacts the callSoon FIFO once this many entries before its head ran. */
+const SOON_COMPACT = 4096;
 
 function call(fn) {
   try {
@@ -163,6 +161,30 @@ export class BaseEventLoop extends AbstractEventLoop {
   #tasks = new Set();
   /** A runForever in progress: its settle functions. */
   #settle = null;
+  /** Mirrors the native loop's closed state (checked on every call). */
+  #closed = false;
+  /**
+   * callSoon's FIFO: the native loop holds one entry per handle, in the same
+   * order, and runs the one at `#soonHead` (js_ready.rs in the addon).
+   */
+  #soon = [];
+  #soonHead = 0;
+  /** Pending timers by id; ids of fired or cancelled timers are reused. */
+  #timers = [];
+  #freeTimerIds = [];
+  /** The native loop's functions for callSoon and timers (js_ready.rs in the addon). */
+  #enqueueSoon;
+  #scheduleTimer;
+  #nativeCancelTimer;
+  /** Shared by every handle of this loop (no closure per call). */
+  #report = (exc, handle, callback, args) => hooks.callbackError(this, exc, handle, callback, args ?? undefined);
+  #cancelTimer = (handle) => {
+    const id = timerIdOf(handle);
+    if (this.#timers[id] !== handle) return;
+    this.#timers[id] = undefined;
+    this.#freeTimerIds.push(id);
+    this.#nativeCancelTimer(id);
+  };
 
   static {
     internal.nativeOf = (loop) => loop.#native;
@@ -198,6 +220,12 @@ export class BaseEventLoop extends AbstractEventLoop {
       remoteCall(loop, callback, buffer) {
         guard(loop, () => LoopRemote.deliver(loop, callback, buffer));
       },
+      runSoon(loop) {
+        loop.#runSoon();
+      },
+      runTimer(loop, id) {
+        loop.#runTimer(id);
+      },
     };
   }
 
@@ -206,6 +234,8 @@ export class BaseEventLoop extends AbstractEventLoop {
     super();
     if (token !== kBackend) throw new TypeError('BaseEventLoop is abstract: use SelectorEventLoop or ProactorEventLoop');
     this.#native = call(() => new NativeEventLoop(backend, this, hooks));
+    ({ enqueueSoon: this.#enqueueSoon, scheduleTimer: this.#scheduleTimer, cancelTimer: this.#nativeCancelTimer } =
+      this.#native.fastCalls());
   }
 
   /** The mechanism in use: "epoll", "kqueue", "poll", "select" or "io_uring". */
@@ -219,10 +249,7 @@ export class BaseEventLoop extends AbstractEventLoop {
   }
 
   callSoon(callback, ...args) {
-    this.#checkCallback('callSoon', callback);
-    const handle = call(() => this.#native.callSoon(callback, args));
-    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
-    return handle;
+    return this.#soonHandle('callSoon', callback, args);
   }
 
   /**
@@ -231,24 +258,15 @@ export class BaseEventLoop extends AbstractEventLoop {
    * (`createRemote`), as JS functions cannot cross threads.
    */
   callSoonThreadsafe(callback, ...args) {
-    this.#checkCallback('callSoonThreadsafe', callback);
-    const handle = call(() => this.#native.callSoonThreadsafe(callback, args));
-    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
-    return handle;
+    return this.#soonHandle('callSoonThreadsafe', callback, args);
   }
 
   callLater(delay, callback, ...args) {
-    this.#checkCallback('callLater', callback);
-    const handle = call(() => this.#native.callLater(delay, callback, args));
-    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
-    return handle;
+    return this.#timerHandle('callLater', delay, true, callback, args);
   }
 
   callAt(when, callback, ...args) {
-    this.#checkCallback('callAt', callback);
-    const handle = call(() => this.#native.callAt(when, callback, args));
-    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
-    return handle;
+    return this.#timerHandle('callAt', when, false, callback, args);
   }
 
   /** Calls `callback(...args)` whenever `fd` is readable, until `removeReader(fd)`. */
@@ -272,13 +290,22 @@ export class BaseEventLoop extends AbstractEventLoop {
   }
 
   #addIo(name, slot, fd, callback, args) {
+    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    checkCallable(name, callback);
     this.#checkCallback(name, callback);
     const n = fdOf(name, fd);
-    const handle = call(() =>
-      slot === 0 ? this.#native.addReader(n, callback, args) : this.#native.addWriter(n, callback, args),
+    const handle = new Handle(kHandle, callback, args.length === 0 ? null : args, (h) => {
+      if (this.#io.get(n)?.[slot] === h) this.#removeIo(name, slot, n);
+    });
+    call(() =>
+      slot === 0
+        ? this.#native.addReader(n, handle, callback, args)
+        : this.#native.addWriter(n, handle, callback, args),
     );
     descriptions.set(handle, formatCallback(callback, args));
     const pair = this.#io.get(n) ?? [undefined, undefined];
+    // asyncio cancels the handle a new registration replaces.
+    if (pair[slot] !== undefined) cancelHandleQuietly(pair[slot]);
     pair[slot] = handle;
     this.#io.set(n, pair);
   }
@@ -288,10 +315,76 @@ export class BaseEventLoop extends AbstractEventLoop {
     const removed = call(() => (slot === 0 ? this.#native.removeReader(n) : this.#native.removeWriter(n)));
     const pair = this.#io.get(n);
     if (pair !== undefined) {
+      if (pair[slot] !== undefined) cancelHandleQuietly(pair[slot]);
       pair[slot] = undefined;
       if (pair[0] === undefined && pair[1] === undefined) this.#io.delete(n);
     }
     return removed;
+  }
+
+  #soonHandle(name, callback, args) {
+    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    checkCallable(name, callback);
+    this.#checkCallback(name, callback);
+    const handle = new Handle(kHandle, callback, args.length === 0 ? null : args, null);
+    this.#enqueueSoon();
+    this.#soon.push(handle);
+    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
+    return handle;
+  }
+
+  #timerHandle(name, seconds, relative, callback, args) {
+    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    checkCallable(name, callback);
+    checkSeconds(name, relative ? 'delay' : 'when', seconds, relative ? 'delay must not be None' : 'when cannot be None');
+    this.#checkCallback(name, callback);
+    const id = this.#freeTimerIds.length > 0 ? this.#freeTimerIds.pop() : this.#timers.length;
+    const when = call(() => this.#scheduleTimer(id, seconds, relative));
+    const handle = new TimerHandle(kHandle, callback, args.length === 0 ? null : args, this.#cancelTimer, when, id);
+    this.#timers[id] = handle;
+    if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
+    return handle;
+  }
+
+  /** The native loop reached the next callSoon entry. */
+  #runSoon() {
+    const queue = this.#soon;
+    const head = this.#soonHead;
+    const handle = queue[head];
+    queue[head] = undefined;
+    if (head + 1 === queue.length) {
+      queue.length = 0;
+      this.#soonHead = 0;
+    } else if (head + 1 >= SOON_COMPACT && (head + 1) * 2 >= queue.length) {
+      // A loop that never drains its FIFO would otherwise keep every slot it ever used.
+      queue.splice(0, head + 1);
+      this.#soonHead = 0;
+    } else {
+      this.#soonHead = head + 1;
+    }
+    if (handle !== undefined) this.#run(handle);
+  }
+
+  /** Timer `id` fell due. */
+  #runTimer(id) {
+    const handle = this.#timers[id];
+    if (handle === undefined) return;
+    this.#timers[id] = undefined;
+    this.#freeTimerIds.push(id);
+    this.#run(handle);
+  }
+
+  #run(handle) {
+    if (!this.#debug) {
+      runHandle(handle, true, this.#report);
+      return;
+    }
+    const started = performance.now();
+    runHandle(handle, true, this.#report);
+    const took = (performance.now() - started) / 1000;
+    if (took >= this.#native.slowCallbackDuration) {
+      guard(this, () => console.warn(`Executing ${handleRepr(handle)} took ${took.toFixed(3)} seconds`));
+    }
   }
 
   /** Runs until `stop()`; resolves once the loop has stopped. */
@@ -382,7 +475,13 @@ export class BaseEventLoop extends AbstractEventLoop {
   /** Closes the loop; pending callbacks are dropped. RuntimeError while running. */
   close() {
     call(() => this.#native.close());
+    this.#closed = true;
     this.#io.clear();
+    // The native loop dropped its entries: these will never run.
+    this.#soon = [];
+    this.#soonHead = 0;
+    this.#timers = [];
+    this.#freeTimerIds = [];
   }
 
   isRunning() {
@@ -545,7 +644,7 @@ export class BaseEventLoop extends AbstractEventLoop {
   // -------------------------------------------------------- internals
 
   #checkClosed() {
-    if (this.#native.isClosed()) throw new RuntimeError('Event loop is closed');
+    if (this.#closed) throw new RuntimeError('Event loop is closed');
   }
 
   /** asyncio's debug-mode checks (`_check_callback`); non-callables are always refused natively. */
@@ -612,4 +711,4 @@ export class ProactorEventLoop extends BaseEventLoop {
   }
 }
 
-export { NativeHandle as Handle, NativeTimerHandle as TimerHandle };
+export { Handle, TimerHandle };

@@ -101,7 +101,24 @@ function pending(start, wrap) {
   });
 }
 
-native.setNetHooks((nt) => new Transport(kToken, nt), makeError);
+/**
+ * `protocol.dataReceived(data)` for the native side, which passes a slice of
+ * a shared ArrayBuffer (`offset`, `length`), or a Buffer of its own with a
+ * length of -1 (crates/evloop-node/src/read_pool.rs). A throwing getter
+ * reads as no method, as for every other protocol method.
+ */
+function deliverData(protocol, data, offset, length) {
+  let method;
+  try {
+    method = protocol.dataReceived;
+  } catch {
+    return;
+  }
+  if (typeof method !== 'function') return;
+  method.call(protocol, length < 0 ? data : Buffer.from(data, offset, length));
+}
+
+native.setNetHooks((nt) => new Transport(kToken, nt), makeError, deliverData);
 
 // ---------------------------------------------------------------- arguments
 

@@ -263,6 +263,19 @@ impl EventLoop {
         Ok(handle)
     }
 
+    /// Queues `handle` (a [`Handle::repeating`]) once more, after the
+    /// callbacks already queued; each time it comes up it runs, unless it
+    /// was cancelled.
+    ///
+    /// # Errors
+    /// `RuntimeError('Event loop is closed')`.
+    pub fn call_soon_again(&self, handle: &Handle) -> Result<()> {
+        self.check_closed()?;
+        self.inner.ready.borrow_mut().push_back(Ready::Local(handle.clone()));
+        self.notify_scheduled();
+        Ok(())
+    }
+
     /// `call_soon` that also wakes the loop if it waits for I/O. From the
     /// loop's own thread it keeps FIFO order with `call_soon`; other
     /// threads use [`LoopRemote::call_soon_threadsafe`].
