@@ -282,7 +282,8 @@ impl TimerHeap {
     /// The timers not cancelled, as `(when, label)` in the order they
     /// will run (`(when, seq)`): for inspection, the heap is unchanged.
     pub(crate) fn live(&self) -> Vec<(f64, String)> {
-        let mut live: Vec<&Entry> = self.heap.iter().filter(|e| !e.timer.cancelled()).collect();
+        let all = self.heap.iter().chain(self.runs.iter().flatten()).chain(self.inbox.iter());
+        let mut live: Vec<&Entry> = all.filter(|e| !e.timer.cancelled()).collect();
         live.sort_by(|a, b| b.cmp(a));
         live.into_iter().map(|e| (e.when, e.timer.handle().label().to_string())).collect()
     }
@@ -423,6 +424,28 @@ mod tests {
         assert!(order[0].handle().ptr_eq(b.handle()));
         assert!(order[1].handle().ptr_eq(a.handle()));
         assert!(order[2].handle().ptr_eq(c.handle()));
+    }
+
+    #[test]
+    fn live_lists_heap_runs_and_inbox_in_order() {
+        let mut h = TimerHeap::new();
+        // A burst large enough to leave timers in the heap, in a sorted run
+        // (once one of them is needed) and in the inbox.
+        let n = 3000;
+        for i in 0..n {
+            h.push(f64::from((i * 7919) % 1000), noop(), format!("t{i}").into());
+        }
+        let cancelled = h.push(0.5, noop(), "cancelled".into());
+        cancelled.cancel();
+        assert_eq!(due(&mut h, 1.0).len(), 4); // when 0.0 (3 timers) and the cancelled one
+        for i in 0..40 {
+            h.push(2000.0 + f64::from(i), noop(), format!("late{i}").into());
+        }
+        let live = h.live();
+        assert_eq!(live.len(), n as usize - 3 + 40);
+        assert!(live.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert_eq!(live.last().map(|(w, l)| (*w, l.as_str())), Some((2039.0, "late39")));
+        assert!(live.iter().all(|(_, l)| l != "cancelled"));
     }
 
     #[test]
