@@ -5,7 +5,8 @@ export * from './errors.js';
 
 /** A callback scheduled with `callSoon` (or registered with `addReader`/`addWriter`). */
 export declare class Handle {
-  private constructor();
+  /** Handles are made by the loop (`callSoon`, ...), not by user code. */
+  protected constructor();
   /** Cancels the callback: it will not run, and its references are dropped. Idempotent. */
   cancel(): void;
   cancelled(): boolean;
@@ -13,6 +14,7 @@ export declare class Handle {
 
 /** A callback scheduled with `callLater` or `callAt` (a Handle, as in asyncio). */
 export declare class TimerHandle extends Handle {
+  protected constructor();
   /** The loop time the callback is scheduled for, in seconds. */
   when(): number;
 }

@@ -732,7 +732,8 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// What the proactor's I/O reads and changes.
+/// What the proactor's I/O reads and changes (Linux only, where it exists).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl Transport {
     pub(crate) fn conn_lost(&self) -> bool {
         self.0.conn_lost.get() > 0

@@ -56,6 +56,7 @@ impl WriteBuffer {
 
     /// Takes up to `MAX_IOVECS` chunks off the front (the unsent part of
     /// the first), for a send whose memory must not move.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the proactor
     pub(crate) fn take_front(&mut self) -> Vec<Vec<u8>> {
         let n = self.chunks.len().min(MAX_IOVECS);
         let mut out: Vec<Vec<u8>> = self.chunks.drain(..n).collect();
@@ -70,6 +71,7 @@ impl WriteBuffer {
     }
 
     /// Puts chunks back at the front (a send's unsent rest).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the proactor
     pub(crate) fn push_front(&mut self, chunks: Vec<Vec<u8>>) {
         for c in chunks.into_iter().rev().filter(|c| !c.is_empty()) {
             if self.offset > 0 {
