@@ -3,6 +3,7 @@
 // does not depend on the number of workers.
 import { describe, expect, it } from 'vitest';
 import { FAULT_FAMILIES, pickFamilies, planFaults, planInput, replay, seededRandom, sweep } from 'evloop/sim/tools';
+import * as sim from 'evloop/sim';
 import { loadSample, programUrl } from './sim-tools-helpers.js';
 
 describe('swarm plans', () => {
@@ -73,5 +74,14 @@ describe('sweep', () => {
 
   it('rejects a program that cannot load', async () => {
     await expect(sweep({ program: programUrl('no-such-program'), seeds: 2, workers: 1, progress: false })).rejects.toThrow();
+  });
+});
+
+describe('sim.sweep', () => {
+  it('is the same sweep, from "evloop/sim"', async () => {
+    const program = programUrl('buggify-counter');
+    const viaSim = await sim.sweep({ program, seeds: 16, swarm: true, workers: 2, stopAfter: 1, progress: false });
+    expect(viaSim.failures.map((f) => [f.seed, f.families])).toEqual([[0, ['buggify', 'skew']]]);
+    expect(sim.sweep).toBe(sweep);
   });
 });

@@ -527,5 +527,8 @@ export declare class SimLoop {
 /** The version of the evloop core the wasm module was built from. */
 export declare function coreVersion(): string;
 
-// The browser-safe tools (docs/simulation.md, "Tools"); sweep is in "evloop/sim/tools" (Node).
+// The browser-safe tools (docs/simulation.md, "Tools"), and sweep (Node: worker threads; in a
+// browser it rejects with NotImplementedError).
+export { sweep } from './tools/node.js';
+export type { SweepOptions, SweepFailure } from './tools/node.js';
 export * from './tools/index.js';

@@ -6,3 +6,5 @@ import { initSync } from './pkg/evloop_wasm.js';
 initSync({ module: readFileSync(new URL('./pkg/evloop_wasm_bg.wasm', import.meta.url)) });
 
 export * from './index.js';
+// Swarm sweeps run seeds on worker threads: Node only.
+export { sweep } from './tools/sweep.js';
