@@ -108,6 +108,14 @@ export function writeReport(doc, docsDir, jsonRel) {
     L.push(`| ${t.name} | ${t.goal} | ${v} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} |`);
   }
   L.push('');
+  // What bounds a missed target: hand-written from profiles (bench/bounds.md), shown while any is missed.
+  const bounds = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bounds.md');
+  if (doc.targets.some((t) => t.met === false) && fs.existsSync(bounds)) {
+    L.push('### What bounds the missed targets');
+    L.push('');
+    L.push(fs.readFileSync(bounds, 'utf8').trim());
+    L.push('');
+  }
 
   // CPU per request
   L.push('## Server CPU time per request');
