@@ -2,18 +2,11 @@
 // drawn as two timelines with the same lanes and time axis, the first divergence ringed in
 // both, and the report of `diffTraces` (evloop/sim's tools) in words. The comparison itself is
 // the tools' `diffTraces`; nothing here decides what differs.
+import { item } from './dom.js';
 import { formatRecord } from './inspector.js';
 import { drawTimeline, layout } from './timeline.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-
-function item(parent, tag, text, attrs = {}) {
-  const e = document.createElement(tag);
-  e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  parent.appendChild(e);
-  return e;
-}
 
 /** The lanes: `hosts` first (the page's order), then any other host the traces name. */
 export function diffHosts(hosts, a, b) {

@@ -1,8 +1,12 @@
 // The inspector panel: at the selected event, the records that event added and each host's
 // ready queue and timer heap (`sim.hostState`). Pure rendering: the data comes from seek.js.
+import { item } from './dom.js';
 import { describeFault } from './faults.js';
 
-/** "0.100000 client call tick" — a trace record on one line. */
+/**
+ * A trace record on one line, "0.100000 client call name=tick": times to the
+ * microsecond, so that the panel's lines align (the tools' formatRecord keeps every digit).
+ */
 export function formatRecord(r) {
   if (!r) return '(none)';
   const rest = Object.entries(r)
@@ -10,14 +14,6 @@ export function formatRecord(r) {
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`)
     .join(' ');
   return `${r.t.toFixed(6)} ${r.host || '-'} ${r.kind}${rest ? ` ${rest}` : ''}`;
-}
-
-function item(parent, tag, text, attrs = {}) {
-  const e = document.createElement(tag);
-  e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  parent.appendChild(e);
-  return e;
 }
 
 /**

@@ -1,23 +1,13 @@
 // The playground's trace diff view (packages/playground/diff-view.js) in Chromium: two runs on
 // the same lanes, the first divergence (as evloop/sim's diffTraces reports it) ringed and told.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
 import * as tools from 'evloop/sim/tools';
-import { mount, type Playground } from '../../packages/playground/app.js';
+import type { Playground } from '../../packages/playground/app.js';
 import { Run } from '../../packages/playground/scenarios.js';
+import { usePlayground } from './playground-helpers.js';
 
-let current: Playground | null = null;
-afterEach(() => {
-  current?.destroy();
-  current = null;
-});
-
-async function mounted(name: string, seed: number): Promise<Playground> {
-  current = mount(document.body, sim, tools);
-  await current.ready;
-  await current.reset(name, seed);
-  return current;
-}
+const mounted = usePlayground();
 
 const ring = (pg: Playground, side: 'a' | 'b') =>
   [...pg.diffResult.querySelectorAll(`svg.diff-${side} circle.divergence`)].map((c) => Number(c.getAttribute('data-index')));

@@ -3,16 +3,14 @@
 // tests/node/sim-tools-playground-replay.test.ts, which replays it with `evloop-sim replay ...
 // packages/playground/scenarios/echo.mjs`): a trace exported from the browser re-runs in Node.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as sim from 'evloop/sim';
 import * as tools from 'evloop/sim/tools';
-import { mount, type Playground } from '../../packages/playground/app.js';
+import type { Playground } from '../../packages/playground/app.js';
 import { MOVES, SCENARIO, SEED } from '../shared/playground-export.js';
 import fixture from '../shared/playground-echo-seed42.json?raw';
+import { usePlayground } from './playground-helpers.js';
 
-let current: Playground | null = null;
+const mounted = usePlayground();
 afterEach(() => {
-  current?.destroy();
-  current = null;
   vi.restoreAllMocks();
 });
 
@@ -41,10 +39,7 @@ async function play(pg: Playground, move: (typeof MOVES)[number]) {
 
 describe('playground: Export trace', () => {
   it('downloads the very file Node exports for the same moves, which evloop-sim replays', async () => {
-    current = mount(document.body, sim, tools);
-    const pg = current;
-    await pg.ready;
-    await pg.reset(SCENARIO, SEED);
+    const pg = await mounted(SCENARIO, SEED);
     for (const move of MOVES) await play(pg, move);
 
     // the download: the blob the Export button hands to the browser

@@ -1,25 +1,17 @@
 // The playground's inspector (packages/playground/inspector.js) in Chromium: each host's ready
 // queue and timer heap at the selected event, and that event's records ringed on the timeline.
-import { afterEach, describe, expect, it } from 'vitest';
-import * as sim from 'evloop/sim';
-import * as tools from 'evloop/sim/tools';
-import { mount, type Playground } from '../../packages/playground/app.js';
+import { describe, expect, it } from 'vitest';
+import type { Playground } from '../../packages/playground/app.js';
+import { usePlayground } from './playground-helpers.js';
 
-let current: Playground | null = null;
-afterEach(() => {
-  current?.destroy();
-  current = null;
-});
+const mounted = usePlayground();
 
 const texts = (root: Element, selector: string) => [...root.querySelectorAll(selector)].map((e) => e.textContent);
 const row = (pg: Playground, host: string) => pg.inspector.querySelector(`tr[data-host="${host}"]`) as HTMLElement;
 
 describe('playground: inspector', () => {
   it('shows the ready queues and timers of echo seed 42 at known events', async () => {
-    current = mount(document.body, sim, tools);
-    const pg = current;
-    await pg.ready;
-    await pg.reset('echo', 42);
+    const pg = await mounted('echo', 42);
 
     // event 1: the client's program ran (its task is ready, its tick timer set); the server's is next
     await pg.seek(1);

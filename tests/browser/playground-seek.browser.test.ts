@@ -1,24 +1,13 @@
 // Step back and seek in the playground (packages/playground/seek.js), in Chromium: a run
 // re-created from (scenario, seed, the user's faults) is the run the user watched, at every event.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
-import * as tools from 'evloop/sim/tools';
-import { mount, type Playground } from '../../packages/playground/app.js';
+import type { Playground } from '../../packages/playground/app.js';
 import { Run } from '../../packages/playground/scenarios.js';
 import { Session } from '../../packages/playground/seek.js';
+import { usePlayground } from './playground-helpers.js';
 
-let current: Playground | null = null;
-afterEach(() => {
-  current?.destroy();
-  current = null;
-});
-
-async function mounted(name: string, seed: number): Promise<Playground> {
-  current = mount(document.body, sim, tools);
-  await current.ready;
-  await current.reset(name, seed);
-  return current;
-}
+const mounted = usePlayground();
 
 /** What must match at an event: the whole trace so far and every host's queues. */
 function snapshot(pg: Playground) {

@@ -1,24 +1,14 @@
 // The playground (packages/playground) mounted in Chromium: scenarios drawn as an SVG timeline.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import * as sim from 'evloop/sim';
-import * as tools from 'evloop/sim/tools';
-import { mount, type Playground } from '../../packages/playground/app.js';
+import type { Playground } from '../../packages/playground/app.js';
 import { Run } from '../../packages/playground/scenarios.js';
+import { usePlayground } from './playground-helpers.js';
 
 const count = (pg: Playground, selector: string) => pg.svg.querySelectorAll(selector).length;
 
-let current: Playground | null = null;
-afterEach(() => {
-  current?.destroy();
-  current = null;
-});
-
-async function mounted(): Promise<Playground> {
-  current = mount(document.body, sim, tools);
-  await current.ready;
-  return current;
-}
+const mounted = usePlayground();
 
 describe('playground in Chromium', () => {
   it('draws seed 42 of echo: lanes, arrows, calls, then a fault after a partition', async () => {

@@ -1,7 +1,7 @@
 // The evloop-sim command: each subcommand's exit code (0 nothing found,
 // 1 found, 2 usage) and output, run with node on the bin file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,12 +76,58 @@ describe('evloop-sim', () => {
   });
 
   it('exit 2 on a usage error', () => {
-    expect(cli().code).toBe(2);
+    const none = cli();
+    expect(none.code).toBe(2);
+    expect(none.out).toBe('');
+    expect(none.err).toMatch(/^usage:/);
     expect(cli('frobnicate').code).toBe(2);
     expect(cli('replay', a).code).toBe(2);
-    expect(cli('sweep', program('stale-register')).err).toContain('sweep needs --seeds N');
+    expect(cli('sweep', program('stale-register')).err).toContain('evloop-sim sweep: missing --seeds N');
     expect(cli('diff', a, join(work, 'missing.json')).code).toBe(2);
     expect(cli('--help').code).toBe(0);
+  });
+
+  it('a usage error names the command and the argument, with no stack, and exits 2', () => {
+    const noDefault = join(work, 'no-default.mjs');
+    writeFileSync(noDefault, 'export const options = {};\n');
+    const badJson = join(work, 'bad.json');
+    writeFileSync(badJson, '{ not json');
+    const notTrace = join(work, 'not-trace.json');
+    writeFileSync(notTrace, '{ "a": 1 }');
+    const missing = join(work, 'missing.json');
+    const stale = program('stale-register');
+    const cases: [string[], string][] = [
+      [['run', join(work, 'missing.mjs'), '--seed', '1'], "evloop-sim run: <program.mjs> '"],
+      [['run', noDefault, '--seed', '1'], 'must export a default async function'],
+      [['run', stale, '--seed', 'x'], "evloop-sim run: --seed needs an integer >= 0, got 'x'"],
+      [['run', stale, '--seed', '1', '--families', 'partiton'], "evloop-sim run: --families: unknown fault family 'partiton'"],
+      [['run', stale, '--seed', '1', '--out', join(work, 'no-dir', 'a.json')], 'evloop-sim run: --out '],
+      [['run'], 'evloop-sim run: expected <program.mjs>, got none'],
+      [['replay', missing, stale], `evloop-sim replay: <trace.json> '${missing}': no such file`],
+      [['replay', badJson, stale], `evloop-sim replay: <trace.json> '${badJson}': not a trace file`],
+      [['replay', a, noDefault], 'evloop-sim replay: <program.mjs>'],
+      [['diff', a, notTrace], `evloop-sim diff: <b.json> '${notTrace}': not a valid trace file`],
+      [['shrink', stale, '--from', badJson], `evloop-sim shrink: --from '${badJson}': not a trace file`],
+      [['sweep', noDefault, '--seeds', '2'], 'evloop-sim sweep: <program.mjs>'],
+      [['sweep', stale, '--seeds', '2', '--swarm', '--families', 'loss,nope'], "evloop-sim sweep: --families: unknown fault family 'nope'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toContain(message);
+      expect(r.err, args.join(' ')).toContain(`usage:\n  evloop-sim ${args[0]} `);
+      expect(r.err, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+    expect(cli('run', noDefault, '--seed', '1').err).toContain(`'${noDefault}'`);
+  });
+
+  it('--name=value and per-command --help', () => {
+    const r = cli('run', program('stale-register'), '--seed=9', `--out=${join(work, 'c.json')}`);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('seed 9:');
+    const help = cli('diff', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toBe('usage:\n  evloop-sim diff <a.json> <b.json> [--context N]\n');
   });
 
   it('is linked for the workspace: pnpm exec evloop-sim', () => {

@@ -13,6 +13,15 @@ describe('swarm plans', () => {
     expect(await planInput(program, 5, { swarm: true })).not.toEqual(await planInput(program, 6, { swarm: true }));
   });
 
+  it('reject an unknown family for every seed, even one whose swarm pick would leave it out', async () => {
+    const program = await loadSample('stale-register');
+    for (let seed = 0; seed < 8; seed++) {
+      await expect(planInput(program, seed, { swarm: true, families: ['loss', 'partiton'] })).rejects.toThrow(
+        /planInput\(\): unknown fault family "partiton"/,
+      );
+    }
+  });
+
   it('pick non-empty subsets of the families and pair each disruption with its end', () => {
     const seen = new Set<string>();
     for (let seed = 0; seed < 50; seed++) {

@@ -2,14 +2,16 @@
 // evloop-sim: the simulation tools from a shell (docs/simulation.md, "Tools").
 // Exit codes: 0 nothing found (no divergence, same traces, no failure),
 // 1 something found (a divergence, a difference, a failing seed), 2 a usage
-// error or a run that could not be made.
+// error or a run that could not be made. A usage error names the command and
+// the argument, and is followed by that command's usage only.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   diffTraces,
   FAULT_FAMILIES,
+  loadProgram,
   parseTrace,
   planInput,
   renderDiff,
@@ -20,20 +22,19 @@ import {
   stringifyTrace,
   sweep,
 } from '../sim/tools/node.js';
+import { unknownFamilies } from '../sim/tools/nemesis.js';
+import { failureLine } from '../sim/tools/trace-file.js';
 
-const USAGE = `usage:
-  evloop-sim run <program.mjs> --seed N [--swarm] [--families f,g] [--out trace.json]
-  evloop-sim replay <trace.json> <program.mjs>
-  evloop-sim diff <a.json> <b.json> [--context N]
-  evloop-sim shrink <program.mjs> --seed N [--swarm] [--families f,g] [--from trace.json] [--out trace.json]
-  evloop-sim sweep <program.mjs> --seeds N [--first S] [--swarm] [--families f,g] [--workers K]
-                   [--stop-after M] [--out dir]
-fault families: ${FAULT_FAMILIES.join(', ')}`;
+/** A bad command line or input file: `evloop-sim <command>: <message>`, exit 2, no stack. */
+class UsageError extends Error {
+  constructor(command, message) {
+    super(message);
+    this.command = command;
+  }
+}
 
-class UsageError extends Error {}
-
-/** `--name value` and `--flag` options after the positional arguments. */
-function parseArgs(argv, spec) {
+/** `--name value` (or `--name=value`) and `--flag` options among the positional arguments. */
+function parseArgs(command, argv, spec) {
   const positional = [];
   const flags = {};
   for (let i = 0; i < argv.length; i++) {
@@ -42,126 +43,223 @@ function parseArgs(argv, spec) {
       positional.push(arg);
       continue;
     }
-    const name = arg.slice(2);
-    if (!(name in spec)) throw new UsageError(`unknown option ${arg}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!Object.hasOwn(spec, name)) throw new UsageError(command, `unknown option --${name}`);
     if (spec[name] === 'flag') {
+      if (eq >= 0) throw new UsageError(command, `--${name} takes no value`);
       flags[name] = true;
       continue;
     }
-    const value = argv[++i];
-    if (value === undefined) throw new UsageError(`${arg} needs a value`);
-    flags[name] = spec[name] === 'int' ? intArg(arg, value) : value;
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new UsageError(command, `--${name} needs a value`);
+    flags[name] = spec[name] === 'int' ? intArg(command, name, value) : value;
   }
   return { positional, flags };
 }
 
-function intArg(name, value) {
+function intArg(command, name, value) {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} needs an integer >= 0, got ${value}`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(command, `--${name} needs an integer >= 0, got '${value}'`);
+  }
   return n;
 }
 
-function need(positional, count, what) {
-  if (positional.length !== count) throw new UsageError(`expected ${what}`);
+/** The positional arguments, exactly as many as `names` (`<trace.json>`, ...). */
+function positionals(command, positional, names) {
+  if (positional.length !== names.length) {
+    const got = positional.length === 0 ? 'none' : positional.map((p) => `'${p}'`).join(' ');
+    throw new UsageError(command, `expected ${names.join(' ')}, got ${got}`);
+  }
   return positional;
 }
 
-const readTrace = (path) => parseTrace(readFileSync(path, 'utf8'));
-const importProgram = (path) => import(pathToFileURL(resolve(path)).href);
-const families = (flags) => (flags.families === undefined ? undefined : flags.families.split(',').filter(Boolean));
-const say = (text) => process.stderr.write(`${text}\n`);
-// The first line: a property's message may explain at length; the trace file keeps all of it.
-const failureText = (f) => (f ? `${f.name}: ${f.message.split('\n')[0]}` : 'none');
+/** Reads and checks a trace file; `what` is the argument it came from (`<a.json>`, `--from`). */
+function readTrace(command, what, path) {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(command, `${what} '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  try {
+    return parseTrace(text);
+  } catch (e) {
+    throw new UsageError(command, `${what} '${path}': ${e.message}`);
+  }
+}
 
-function writeTrace(path, trace) {
-  if (path === undefined) process.stdout.write(stringifyTrace(trace));
-  else writeFileSync(path, stringifyTrace(trace));
+/** Imports a program module and checks its shape (a default export, options, workload). */
+async function importProgram(command, path) {
+  const what = `<program.mjs> '${path}'`;
+  if (!existsSync(path)) throw new UsageError(command, `${what}: no such file`);
+  let mod;
+  try {
+    mod = await import(pathToFileURL(resolve(path)).href);
+  } catch (e) {
+    throw new UsageError(command, `${what} could not be imported: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    loadProgram(mod);
+  } catch (e) {
+    throw new UsageError(command, `${what}: ${e.message}`);
+  }
+  return mod;
+}
+
+function families(command, flags) {
+  if (flags.families === undefined) return undefined;
+  const list = flags.families.split(',').filter(Boolean);
+  const unknown = unknownFamilies(list);
+  if (unknown.length > 0) {
+    throw new UsageError(command, `--families: unknown fault family '${unknown[0]}' (known: ${FAULT_FAMILIES.join(', ')})`);
+  }
+  return list;
+}
+
+const say = (text) => process.stderr.write(`${text}\n`);
+
+function writeTrace(command, path, trace) {
+  if (path === undefined) {
+    process.stdout.write(stringifyTrace(trace));
+    return;
+  }
+  try {
+    writeFileSync(path, stringifyTrace(trace));
+  } catch (e) {
+    throw new UsageError(command, `--out '${path}': ${e.message}`);
+  }
 }
 
 const commands = {
-  async run(argv) {
-    const { positional, flags } = parseArgs(argv, { seed: 'int', swarm: 'flag', families: 'text', out: 'text' });
-    const [programPath] = need(positional, 1, 'a program module');
-    if (flags.seed === undefined) throw new UsageError('run needs --seed N');
-    const program = await importProgram(programPath);
-    const input = await planInput(program, flags.seed, { swarm: Boolean(flags.swarm), families: families(flags) });
-    const { trace, error } = await runProgram(program, { seed: flags.seed, input });
-    writeTrace(flags.out, trace);
-    say(`seed ${flags.seed}: ${trace.records.length} records, failure: ${failureText(trace.failure)}`);
-    return error === null ? 0 : 1;
+  run: {
+    usage: 'run <program.mjs> --seed N [--swarm] [--families f,g] [--out trace.json]',
+    async main(argv) {
+      const { positional, flags } = parseArgs('run', argv, { seed: 'int', swarm: 'flag', families: 'text', out: 'text' });
+      const [programPath] = positionals('run', positional, ['<program.mjs>']);
+      if (flags.seed === undefined) throw new UsageError('run', 'missing --seed N');
+      const options = { swarm: Boolean(flags.swarm), families: families('run', flags) };
+      const program = await importProgram('run', programPath);
+      const input = await planInput(program, flags.seed, options);
+      const { trace, error } = await runProgram(program, { seed: flags.seed, input });
+      writeTrace('run', flags.out, trace);
+      say(`seed ${flags.seed}: ${trace.records.length} records, failure: ${failureLine(trace.failure)}`);
+      return error === null ? 0 : 1;
+    },
   },
 
-  async replay(argv) {
-    const { positional } = parseArgs(argv, {});
-    const [tracePath, programPath] = need(positional, 2, 'a trace file and a program module');
-    const report = await replay(readTrace(tracePath), await importProgram(programPath));
-    console.log(renderReplay(report));
-    return report.diverged === null ? 0 : 1;
+  replay: {
+    usage: 'replay <trace.json> <program.mjs>',
+    async main(argv) {
+      const { positional } = parseArgs('replay', argv, {});
+      const [tracePath, programPath] = positionals('replay', positional, ['<trace.json>', '<program.mjs>']);
+      const trace = readTrace('replay', '<trace.json>', tracePath);
+      const report = await replay(trace, await importProgram('replay', programPath));
+      console.log(renderReplay(report));
+      return report.diverged === null ? 0 : 1;
+    },
   },
 
-  async diff(argv) {
-    const { positional, flags } = parseArgs(argv, { context: 'int' });
-    const [a, b] = need(positional, 2, 'two trace files');
-    const report = diffTraces(readTrace(a), readTrace(b), { context: flags.context });
-    console.log(renderDiff(report, { labels: ['a', 'b'] }));
-    return report.identical ? 0 : 1;
+  diff: {
+    usage: 'diff <a.json> <b.json> [--context N]',
+    async main(argv) {
+      const { positional, flags } = parseArgs('diff', argv, { context: 'int' });
+      const [a, b] = positionals('diff', positional, ['<a.json>', '<b.json>']);
+      const report = diffTraces(readTrace('diff', '<a.json>', a), readTrace('diff', '<b.json>', b), { context: flags.context });
+      console.log(renderDiff(report, { labels: ['a', 'b'] }));
+      return report.identical ? 0 : 1;
+    },
   },
 
-  async shrink(argv) {
-    const { positional, flags } = parseArgs(argv, { seed: 'int', swarm: 'flag', families: 'text', from: 'text', out: 'text' });
-    const [programPath] = need(positional, 1, 'a program module');
-    const from = flags.from === undefined ? undefined : readTrace(flags.from);
-    const seed = flags.seed ?? from?.seed;
-    if (seed === undefined) throw new UsageError('shrink needs --seed N (or --from a trace file that has its seed)');
-    const trace = await shrink({
-      program: await importProgram(programPath),
-      seed,
-      input: from?.input,
-      swarm: Boolean(flags.swarm),
-      families: families(flags),
-    });
-    writeTrace(flags.out, trace);
-    const { from: a, to: b, runs } = trace.shrink;
-    say(`shrunk seed ${seed} in ${runs} runs: faults ${a.faults} -> ${b.faults}, workload ${a.workload} -> ${b.workload}`);
-    say(`failure: ${failureText(trace.failure)}`);
-    return 0;
+  shrink: {
+    usage: 'shrink <program.mjs> --seed N [--swarm] [--families f,g] [--from trace.json] [--out trace.json]',
+    async main(argv) {
+      const spec = { seed: 'int', swarm: 'flag', families: 'text', from: 'text', out: 'text' };
+      const { positional, flags } = parseArgs('shrink', argv, spec);
+      const [programPath] = positionals('shrink', positional, ['<program.mjs>']);
+      const from = flags.from === undefined ? undefined : readTrace('shrink', '--from', flags.from);
+      const seed = flags.seed ?? from?.seed;
+      if (seed === undefined) throw new UsageError('shrink', 'missing --seed N (or --from a trace file that has its seed)');
+      const fam = families('shrink', flags);
+      const trace = await shrink({
+        program: await importProgram('shrink', programPath),
+        seed,
+        input: from?.input,
+        swarm: Boolean(flags.swarm),
+        families: fam,
+      });
+      writeTrace('shrink', flags.out, trace);
+      const { from: a, to: b, runs } = trace.shrink;
+      say(`shrunk seed ${seed} in ${runs} runs: faults ${a.faults} -> ${b.faults}, workload ${a.workload} -> ${b.workload}`);
+      say(`failure: ${failureLine(trace.failure)}`);
+      return 0;
+    },
   },
 
-  async sweep(argv) {
-    const spec = { seeds: 'int', first: 'int', swarm: 'flag', families: 'text', workers: 'int', 'stop-after': 'int', out: 'text' };
-    const { positional, flags } = parseArgs(argv, spec);
-    const [programPath] = need(positional, 1, 'a program module');
-    if (flags.seeds === undefined) throw new UsageError('sweep needs --seeds N');
-    const result = await sweep({
-      program: programPath,
-      seeds: flags.seeds,
-      firstSeed: flags.first ?? 0,
-      swarm: Boolean(flags.swarm),
-      families: families(flags),
-      workers: flags.workers || undefined,
-      stopAfter: flags['stop-after'] || undefined,
-      progress: true,
-    });
-    if (flags.out !== undefined) mkdirSync(flags.out, { recursive: true });
-    for (const f of result.failures) {
-      const saved = flags.out === undefined ? '' : ` -> ${join(flags.out, `seed-${f.seed}.json`)}`;
-      if (flags.out !== undefined) writeFileSync(join(flags.out, `seed-${f.seed}.json`), stringifyTrace(f.trace));
-      console.log(`seed ${f.seed} [${f.families.join(',') || 'no faults'}]: ${failureText(f.error)}${saved}`);
-    }
-    console.log(`${result.runs} seeds run, ${result.failures.length} failed`);
-    return result.failures.length === 0 ? 0 : 1;
+  sweep: {
+    usage: `sweep <program.mjs> --seeds N [--first S] [--swarm] [--families f,g] [--workers K]
+                   [--stop-after M] [--out dir]`,
+    async main(argv) {
+      const spec = { seeds: 'int', first: 'int', swarm: 'flag', families: 'text', workers: 'int', 'stop-after': 'int', out: 'text' };
+      const { positional, flags } = parseArgs('sweep', argv, spec);
+      const [programPath] = positionals('sweep', positional, ['<program.mjs>']);
+      if (flags.seeds === undefined) throw new UsageError('sweep', 'missing --seeds N');
+      const fam = families('sweep', flags);
+      // Checked here, once, so that a bad module is a usage error rather than every worker's failure.
+      await importProgram('sweep', programPath);
+      if (flags.out !== undefined) {
+        try {
+          mkdirSync(flags.out, { recursive: true });
+        } catch (e) {
+          throw new UsageError('sweep', `--out '${flags.out}': ${e.message}`);
+        }
+      }
+      const result = await sweep({
+        program: programPath,
+        seeds: flags.seeds,
+        firstSeed: flags.first ?? 0,
+        swarm: Boolean(flags.swarm),
+        families: fam,
+        workers: flags.workers || undefined,
+        stopAfter: flags['stop-after'] || undefined,
+        progress: true,
+      });
+      for (const f of result.failures) {
+        let saved = '';
+        if (flags.out !== undefined) {
+          const file = join(flags.out, `seed-${f.seed}.json`);
+          writeFileSync(file, stringifyTrace(f.trace));
+          saved = ` -> ${file}`;
+        }
+        console.log(`seed ${f.seed} [${f.families.join(',') || 'no faults'}]: ${failureLine(f.error)}${saved}`);
+      }
+      console.log(`${result.runs} seeds run, ${result.failures.length} failed`);
+      return result.failures.length === 0 ? 0 : 1;
+    },
   },
 };
 
+const usage = (names) => `usage:\n${names.map((n) => `  evloop-sim ${commands[n].usage}`).join('\n')}`;
+const USAGE = `${usage(Object.keys(commands))}\nfault families: ${FAULT_FAMILIES.join(', ')}`;
+const isHelp = (arg) => arg === '--help' || arg === '-h';
+
 async function main(argv) {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(USAGE);
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    say(USAGE);
+    return 2;
   }
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (command === undefined) throw new UsageError(`unknown command '${name}'`);
-  return command(rest);
+  if (isHelp(name) || name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!Object.hasOwn(commands, name)) throw new UsageError(undefined, `unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+  if (rest.some(isHelp)) {
+    console.log(usage([name]));
+    return 0;
+  }
+  return commands[name].main(rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -169,8 +267,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    if (e instanceof UsageError) say(`evloop-sim: ${e.message}\n${USAGE}`);
-    else say(`evloop-sim: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (e instanceof UsageError) {
+      say(`evloop-sim${e.command === undefined ? '' : ` ${e.command}`}: ${e.message}`);
+      say(e.command === undefined ? USAGE : usage([e.command]));
+    } else {
+      say(`evloop-sim ${process.argv[2]}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
     process.exitCode = 2;
   },
 );

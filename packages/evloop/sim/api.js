@@ -16,10 +16,12 @@ import { clearRunningHost, jsEntries, runningHostName, setHooks, SimulationCore 
 import {
   activity,
   formatCallback,
+  hostGroup,
   internal,
   isCoroutineFunction,
   isFatal,
   isThenable,
+  latencyPair,
   repr,
   touch,
   typeName,
@@ -78,8 +80,8 @@ function checkName(call, name) {
 }
 
 function groupArg(call, group, which) {
-  if (typeof group === 'string') return [group];
-  if (Array.isArray(group) && group.every((g) => typeof g === 'string')) return group;
+  const hosts = hostGroup(group);
+  if (hosts !== undefined) return hosts;
   throw new TypeError(`${call}(): ${which} must be a host name or an array of host names, got ${typeName(group)}`);
 }
 
@@ -89,10 +91,8 @@ function numberArg(call, name, value) {
 }
 
 function latencyArg(call, latency) {
-  if (typeof latency === 'number') return [latency, latency];
-  if (Array.isArray(latency) && latency.length === 2 && latency.every((x) => typeof x === 'number')) {
-    return [latency[0], latency[1]];
-  }
+  const pair = latencyPair(latency);
+  if (pair !== undefined) return pair;
   throw new TypeError(`${call}(): latency must be a number of seconds or [min, max], got ${typeName(latency)}`);
 }
 

@@ -4,7 +4,7 @@
 // and the argument. Browser-safe: no Node modules.
 
 import { ValueError } from '../src/errors.js';
-import { repr, typeName } from './util.js';
+import { hostGroup, latencyPair, repr, typeName } from './util.js';
 
 /**
  * The `replay` option (a `sim.decisions()` object) flattened for the
@@ -92,10 +92,9 @@ export function faultArgs(call, fault) {
     return v;
   };
   const group = (key) => {
-    const v = fault[key];
-    if (typeof v === 'string') return [v];
-    if (Array.isArray(v) && v.every((g) => typeof g === 'string')) return [...v];
-    throw bad(`.${key} must be a host name or an array of host names, got ${typeName(v)}`);
+    const hosts = hostGroup(fault[key]);
+    if (hosts === undefined) throw bad(`.${key} must be a host name or an array of host names, got ${typeName(fault[key])}`);
+    return hosts;
   };
   const optional = (key, check) => (fault[key] === undefined || fault[key] === null ? undefined : check(key));
   const flag = (key) => {
@@ -121,10 +120,8 @@ export function faultArgs(call, fault) {
       Object.assign(out, { a: [name('a')], b: [name('b')], oneWay: flag('oneWay') });
       const latency = fault.latency;
       if (latency !== undefined && latency !== null) {
-        const pair = typeof latency === 'number' ? [latency, latency] : latency;
-        if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'number')) {
-          throw bad(`.latency must be a number of seconds or [min, max], got ${typeName(latency)}`);
-        }
+        const pair = latencyPair(latency);
+        if (pair === undefined) throw bad(`.latency must be a number of seconds or [min, max], got ${typeName(latency)}`);
         const [lo, hi] = pair;
         if (!(lo >= 0 && hi >= lo && Number.isFinite(hi))) throw bad(`.latency must satisfy 0 <= min <= max, got [${lo}, ${hi}]`);
         Object.assign(out, { latencyMin: lo, latencyMax: hi });

@@ -30,6 +30,19 @@ export function repr(value) {
   return typeName(value);
 }
 
+/** A host name or an array of host names, as an array (a copy); undefined for anything else. */
+export function hostGroup(value) {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((g) => typeof g === 'string')) return [...value];
+  return undefined;
+}
+
+/** A latency, seconds or `[min, max]`, as `[min, max]`; undefined for anything else. */
+export function latencyPair(value) {
+  if (typeof value === 'number') return [value, value];
+  if (Array.isArray(value) && value.length === 2 && value.every((x) => typeof x === 'number')) return [value[0], value[1]];
+  return undefined;
+}
 
 /** `name(arg, ...)` for reports, as asyncio formats a callback and its arguments. */
 export function formatCallback(func, args) {

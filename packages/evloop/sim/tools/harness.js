@@ -12,7 +12,7 @@
 // Browser-safe.
 
 import { Simulation } from '../api.js';
-import { FAULT_FAMILIES, pickFamilies, planFaults } from './nemesis.js';
+import { FAULT_FAMILIES, pickFamilies, planFaults, unknownFamilies } from './nemesis.js';
 import { seededRandom } from './random.js';
 import { exportTrace, normalizeInput } from './trace-file.js';
 
@@ -92,6 +92,11 @@ export async function planInput(mod, seed, { swarm = false, families } = {}) {
   const workload = program.workload ? program.workload(seededRandom(seed, 'workload')) : [];
   if (!Array.isArray(workload)) throw new TypeError('a program\'s workload(random) must return an array');
   const pool = families ?? (swarm ? program.nemesis?.families ?? FAULT_FAMILIES : []);
+  // Checked before the swarm picks: an unknown name left out by one seed's pick would fail only some seeds.
+  const unknown = unknownFamilies(pool);
+  if (unknown.length > 0) {
+    throw new TypeError(`planInput(): unknown fault famil${unknown.length === 1 ? 'y' : 'ies'} ${unknown.map((f) => JSON.stringify(f)).join(', ')} (known: ${FAULT_FAMILIES.join(', ')})`);
+  }
   const random = seededRandom(seed, 'nemesis');
   const chosen = swarm ? pickFamilies(random, pool) : [...pool];
   if (chosen.filter((f) => f !== 'buggify').length === 0) return { workload, faults: [], families: chosen };

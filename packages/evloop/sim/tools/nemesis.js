@@ -9,6 +9,11 @@ import { pick, randomInt } from './random.js';
 /** Every family a plan can draw from. `buggify` schedules nothing: it turns the program's fault points on. */
 export const FAULT_FAMILIES = Object.freeze(['loss', 'partition', 'crash', 'pause', 'skew', 'buggify']);
 
+/** The names in `families` that are no fault family (empty when all are). */
+export function unknownFamilies(families) {
+  return families.filter((f) => !FAULT_FAMILIES.includes(f));
+}
+
 /** Faults of each chosen family in a plan: 1 to this many. */
 const MAX_PER_FAMILY = 2;
 

@@ -6,7 +6,7 @@
 
 import { runProgram } from './harness.js';
 import { firstDifference, formatRecord } from './records.js';
-import { describeFailure, parseTrace } from './trace-file.js';
+import { describeFailure, failureLine, parseTrace } from './trace-file.js';
 
 /**
  * Re-runs `program` (a program module) from `traceFile` (an object or its
@@ -44,9 +44,7 @@ export function renderReplay(report) {
     const v = report.divergence;
     lines.push(`first draw the file could not serve: stream ${v.stream}, draw ${v.index}, at event ${v.event}`);
   }
-  // The first line of a message is enough here: the trace file keeps the rest.
-  const f = (x) => (x ? `${x.name}: ${x.message.split('\n')[0]}` : 'none');
-  const same = f(report.failure) === f(report.expectedFailure);
-  lines.push(`failure: ${f(report.failure)}${same ? ' (as in the file)' : ` (in the file: ${f(report.expectedFailure)})`}`);
+  const [now, before] = [failureLine(report.failure), failureLine(report.expectedFailure)];
+  lines.push(`failure: ${now}${now === before ? ' (as in the file)' : ` (in the file: ${before})`}`);
   return lines.join('\n');
 }

@@ -16,6 +16,15 @@ export function describeFailure(error) {
 }
 
 /**
+ * A failure (`describeFailure`'s shape) on one line, `none` without one: the
+ * first line of the message, as a property's message may explain at length
+ * and the trace file keeps all of it.
+ */
+export function failureLine(failure) {
+  return failure ? `${failure.name}: ${failure.message.split('\n')[0]}` : 'none';
+}
+
+/**
  * `{ workload, faults, families, until? }` with defaults, as plain JSON.
  * `until` (`{ events }`) is kept when given: where a run driven step by step
  * stood when it was exported (the playground's), so its program stops there.
