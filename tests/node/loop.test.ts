@@ -58,6 +58,79 @@ describe('callSoon', () => {
   });
 });
 
+describe('the callbacks of one batch', () => {
+  // Consecutive callSoon callbacks run in one entry into JS (js_ready.rs),
+  // with the nextTick and microtask queues drained between them: each
+  // callback must see exactly what it would after a separate entry.
+  it('see every microtask and nextTick of the previous one run first, chains included', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('a');
+      void Promise.resolve()
+        .then(() => seen.push('a.1'))
+        .then(() => seen.push('a.2'))
+        .then(() => process.nextTick(() => seen.push('a.3 tick')));
+      queueMicrotask(() => seen.push('a.micro'));
+      process.nextTick(() => seen.push('a.tick'));
+    });
+    loop.callSoon(() => seen.push('b'));
+    await runPending(loop);
+    expect(seen).toEqual(['a', 'a.tick', 'a.1', 'a.micro', 'a.2', 'a.3 tick', 'b']);
+  });
+
+  it('keep a handle cancelled by the previous callback from running, and stop() ends the run after the batch', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('a');
+      void Promise.resolve().then(() => b.cancel());
+      loop.stop();
+    });
+    const b = loop.callSoon(() => seen.push('b'));
+    loop.callSoon(() => seen.push('c'));
+    await loop.runForever();
+    expect(seen).toEqual(['a', 'c']);
+    expect(b.cancelled()).toBe(true);
+  });
+
+  it('report a nextTick that throws between two callbacks and go on with the next one', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    const reports: unknown[] = [];
+    loop.setExceptionHandler((_l, ctx) => reports.push(ctx.exception));
+    const boom = new Error('tick boom');
+    loop.callSoon(() => {
+      seen.push('a');
+      process.nextTick(() => {
+        throw boom;
+      });
+      process.nextTick(() => seen.push('a.tick after the throw'));
+    });
+    loop.callSoon(() => seen.push('b'));
+    await runPending(loop);
+    expect(reports).toEqual([boom]);
+    expect(seen).toEqual(['a', 'a.tick after the throw', 'b']);
+  });
+
+  it('leave the rest of the batch queued after a callback scheduled by a microtask of the first', async () => {
+    const loop = makeLoop();
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push('a');
+      void Promise.resolve().then(() => loop.callSoon(() => seen.push('next iteration')));
+    });
+    loop.callSoon(() => {
+      seen.push('b');
+      loop.stop();
+    });
+    await loop.runForever();
+    expect(seen).toEqual(['a', 'b']);
+    await runPending(loop);
+    expect(seen).toEqual(['a', 'b', 'next iteration']);
+  });
+});
+
 describe('a throwing callback', () => {
   // Node runs process.nextTick callbacks before microtasks when both are
   // queued (processTicksAndRejections), so `.tick` precedes `.micro`. What a
