@@ -1,5 +1,5 @@
 //! Conversions between core values and JS values, and the package's hooks
-//! (`packages/evloop/sim/api.js` installs them once): its error classes
+//! (`packages/evloop/sim/simulation.js` installs them once): its error classes
 //! and its `Transport` wrapper.
 
 use std::cell::RefCell;

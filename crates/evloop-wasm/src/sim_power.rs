@@ -1,7 +1,7 @@
 //! The simulation's power tools on `SimulationCore` (issue "simulation
 //! power tools"): recorded decisions and replay divergence, scheduled
 //! faults, buggify points, a host's queues and the options as JSON. The
-//! package (`packages/evloop/sim/api.js`) checks the arguments first.
+//! package (`packages/evloop/sim/power.js`) checks the arguments first.
 
 use evloop::sim::{Fault, LinkOptions};
 use evloop::Error;

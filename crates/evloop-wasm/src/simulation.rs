@@ -1,5 +1,5 @@
 //! `SimulationCore`: the core's `evloop::sim::Simulation`, exported to the
-//! package's `Simulation` (packages/evloop/sim/api.js), which checks
+//! package's `Simulation` (packages/evloop/sim/simulation.js), which checks
 //! arguments, drives it one event at a time and lets promise continuations
 //! run between two events.
 

@@ -2,7 +2,8 @@
 // instantiate the wasm module first. Nothing here touches the module at load time.
 export { coreVersion, Handle, SimLoop, TimerHandle } from './pkg/evloop_wasm.js';
 export * from '../src/errors.js';
-export { getRunningLoop, Host, Simulation } from './api.js';
+export { Host } from './host.js';
+export { getRunningLoop, Simulation } from './simulation.js';
 export { allTasks, Future, isFuture, sleep, Task } from './futures.js';
 export {
   AF_INET,

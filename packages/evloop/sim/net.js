@@ -486,7 +486,7 @@ export class Server {
 
 const LF = Uint8Array.of(10);
 
-/** The loop methods, installed on Host.prototype by api.js. */
+/** The loop methods, installed on Host.prototype by host.js. */
 export const hostNetMethods = {
   createServer(protocolFactory, host = undefined, port = undefined, opts = undefined) {
     return pending((done) => {

@@ -1,5 +1,5 @@
 // Argument checks of the simulation's power tools (replay, schedule,
-// buggify), kept apart from api.js: each turns a JS value into what
+// buggify), kept apart from args.js: each turns a JS value into what
 // SimulationCore takes, or throws a TypeError/ValueError naming the call
 // and the argument. Browser-safe: no Node modules.
 

@@ -56,7 +56,7 @@ export function formatCallback(func, args) {
  * Work done for a simulation by JavaScript: every call that schedules
  * something (a callback, a write, a completed future, a fault) bumps it.
  * The driver lets promise continuations run after a step until a number
- * of microtask turns in a row did none (api.js, `#settle`).
+ * of microtask turns in a row did none (simulation.js, `#settle`).
  */
 export const activity = { count: 0 };
 

@@ -11,7 +11,7 @@
 // (`{ at, ...fault }`) with sim.schedule before calling the program.
 // Browser-safe.
 
-import { Simulation } from '../api.js';
+import { Simulation } from '../simulation.js';
 import { FAULT_FAMILIES, pickFamilies, planFaults, unknownFamilies } from './nemesis.js';
 import { seededRandom } from './random.js';
 import { exportTrace, normalizeInput } from './trace-file.js';
