@@ -223,7 +223,7 @@ thread_local! {
 /// Installs the package's hooks (called once by `net.js` when it loads).
 #[napi(
     catch_unwind,
-    ts_args_type = "wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: ArrayBuffer | Buffer, offset: number, length: number) => void"
+    ts_args_type = "wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: Buffer, offset: number, length: number) => void"
 )]
 pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown, data_received: Unknown) -> napi::Result<(), ErrCode> {
     let raw = env.raw();

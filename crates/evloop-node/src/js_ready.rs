@@ -22,8 +22,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::ffi::{c_void, CStr};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ffi::CStr;
 use std::ptr::null_mut;
 use std::rc::{Rc, Weak};
 
@@ -31,8 +30,8 @@ use evloop::TimerHandle;
 use napi::sys;
 
 use crate::driver::DriverCore;
-use crate::errors;
 use crate::js_callback;
+use crate::raw_call;
 
 /// Names the package's callbacks in the core's own reports (the package
 /// names them itself when it reports one).
@@ -95,107 +94,29 @@ pub fn soon_handle(driver: Weak<DriverCore>) -> evloop::Handle {
 }
 
 /// The three entry points as plain JS functions over a weak reference to
-/// the driver, made once per loop. They bypass napi-rs's class methods,
-/// whose unwrap and borrow bookkeeping cost as much as the call's own work.
-/// The package checks every argument (and that the loop is open) before
-/// calling them.
+/// the driver (`raw_call.rs`), made once per loop.
 pub fn fast_calls(env: sys::napi_env, core: &Rc<DriverCore>) -> Option<sys::napi_value> {
     let obj = js_callback::object(env);
-    let entries: [(&CStr, RawCallback); 3] = [
+    let entries: [(&CStr, raw_call::RawCallback); 3] = [
         (c"enqueueSoon", enqueue_soon),
         (c"scheduleTimer", schedule_timer),
         (c"cancelTimer", cancel_timer),
     ];
     for (name, f) in entries {
-        let func = function(env, name, f, Rc::downgrade(core))?;
+        let func = raw_call::function(env, name, f, Rc::downgrade(core))?;
         // SAFETY: env live during the calling method; name is NUL-terminated.
         unsafe { sys::napi_set_named_property(env, obj, name.as_ptr(), func) };
     }
     Some(obj)
 }
 
-type RawCallback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
-
-/// A function whose data is a boxed `Weak<DriverCore>`, freed with it.
-fn function(env: sys::napi_env, name: &CStr, f: RawCallback, core: Weak<DriverCore>) -> Option<sys::napi_value> {
-    let data = Box::into_raw(Box::new(core));
-    let mut func = null_mut();
-    // SAFETY: env live; `data` stays valid until the finalizer below frees it
-    // (or we free it here if the function was not created).
-    unsafe {
-        let status = sys::napi_create_function(env, name.as_ptr(), name.to_bytes().len() as isize, Some(f), data.cast(), &mut func);
-        if status != sys::Status::napi_ok {
-            drop(Box::from_raw(data));
-            return None;
-        }
-        let status = sys::napi_add_finalizer(env, func, data.cast(), Some(free_data), null_mut(), null_mut());
-        if status != sys::Status::napi_ok {
-            drop(Box::from_raw(data));
-            return None;
-        }
-    }
-    Some(func)
-}
-
-unsafe extern "C" fn free_data(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box leaked in `function`, freed once, here.
-    drop(unsafe { Box::from_raw(data.cast::<Weak<DriverCore>>()) });
-}
-
-/// The driver and up to three arguments of a call (missing ones are undefined).
-///
-/// # Safety
-/// `info` is the callback info of a call to a function made by `function`.
-unsafe fn call_args(env: sys::napi_env, info: sys::napi_callback_info) -> (Option<Rc<DriverCore>>, [sys::napi_value; 3]) {
-    let mut argc = 3usize;
-    let mut argv = [null_mut(); 3];
-    let mut data = null_mut();
-    // SAFETY: per the contract; argv has room for argc values.
-    unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data) };
-    // SAFETY: data is the live Box<Weak<DriverCore>> of this function.
-    let core = unsafe { &*data.cast::<Weak<DriverCore>>() }.upgrade();
-    (core, argv)
-}
-
-fn number_arg(env: sys::napi_env, value: sys::napi_value) -> f64 {
-    let mut v = f64::NAN;
-    // SAFETY: env live; a non-number leaves NaN (the package passes numbers).
-    unsafe { sys::napi_get_value_double(env, value, &mut v) };
-    v
-}
-
-fn bool_arg(env: sys::napi_env, value: sys::napi_value) -> bool {
-    let mut v = false;
-    // SAFETY: as number_arg.
-    unsafe { sys::napi_get_value_bool(env, value, &mut v) };
-    v
-}
-
-/// Throws `err` as the class methods do (`code` names the Python class).
-fn throw(env: sys::napi_env, err: &evloop::Error) -> sys::napi_value {
-    let code = errors::code_string(err);
-    let value = errors::error_value(env, &code, &err.message());
-    // SAFETY: env live; nothing else is pending (we just came from JS).
-    unsafe { sys::napi_throw(env, value) };
-    null_mut()
-}
-
-/// Runs `f`, turning a panic into a thrown RuntimeError: no panic crosses into JS.
-fn guarded(env: sys::napi_env, f: impl FnOnce() -> sys::napi_value) -> sys::napi_value {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(v) => v,
-        Err(_) => throw(env, &evloop::Error::Runtime("evloop internal error".into())),
-    }
-}
-
 /// `enqueueSoon()`: one more `callSoon` callback of the package: queues the
 /// core handle that runs the head of the package's FIFO.
 unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    guarded(env, || {
+    raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (Some(core), _) = (unsafe { call_args(env, info) }) else {
-            return null_mut();
-        };
+        let (core, []) = unsafe { raw_call::call_args::<Weak<DriverCore>, 0>(env, info) };
+        let Some(core) = core.upgrade() else { return null_mut() };
         let queued = match core.js_soon.borrow().as_ref() {
             Some(handle) => core.event_loop().call_soon_again(handle),
             None => Ok(()),
@@ -205,7 +126,7 @@ unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_i
                 core.wake();
                 null_mut()
             }
-            Err(e) => throw(env, &e),
+            Err(e) => raw_call::throw(env, &e),
         }
     })
 }
@@ -213,13 +134,12 @@ unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_i
 /// `scheduleTimer(id, at, relative)`: the package's timer `id` at loop time
 /// `at`, or after `at` seconds; returns the loop time it is due.
 unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    guarded(env, || {
+    raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (Some(core), [id, at, relative]) = (unsafe { call_args(env, info) }) else {
-            return null_mut();
-        };
-        let id = number_arg(env, id) as u32;
-        let at = number_arg(env, at);
+        let (core, [id, at, relative]) = unsafe { raw_call::call_args::<Weak<DriverCore>, 3>(env, info) };
+        let Some(core) = core.upgrade() else { return null_mut() };
+        let id = raw_call::number_arg(env, id) as u32;
+        let at = raw_call::number_arg(env, at);
         let driver = Rc::downgrade(&core);
         let run = move || {
             if let Some(d) = driver.upgrade() {
@@ -228,7 +148,7 @@ unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback
         };
         let lp = core.event_loop();
         let label = Cow::Borrowed(JS_LABEL);
-        let timer = if bool_arg(env, relative) {
+        let timer = if raw_call::bool_arg(env, relative) {
             lp.call_later_labelled(at, label, run)
         } else {
             lp.call_at_labelled(at, label, run)
@@ -240,25 +160,21 @@ unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback
                 core.wake();
                 js_callback::number(env, when)
             }
-            Err(e) => throw(env, &e),
+            Err(e) => raw_call::throw(env, &e),
         }
     })
 }
 
 /// `cancelTimer(id)`: cancels the package's timer `id`; whether it was pending.
 unsafe extern "C" fn cancel_timer(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    guarded(env, || {
+    raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (Some(core), [id, ..]) = (unsafe { call_args(env, info) }) else {
-            return null_mut();
-        };
-        let cancelled = core.js_timers.cancel(number_arg(env, id) as u32);
+        let (core, [id]) = unsafe { raw_call::call_args::<Weak<DriverCore>, 1>(env, info) };
+        let Some(core) = core.upgrade() else { return null_mut() };
+        let cancelled = core.js_timers.cancel(raw_call::number_arg(env, id) as u32);
         if cancelled {
             core.wake();
         }
-        let mut v = null_mut();
-        // SAFETY: env live.
-        unsafe { sys::napi_get_boolean(env, cancelled, &mut v) };
-        v
+        raw_call::boolean(env, cancelled)
     })
 }

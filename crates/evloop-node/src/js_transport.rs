@@ -24,23 +24,30 @@ pub struct JsTransport {
     /// The JS protocol last installed through this object (weak: the core
     /// holds it until `connection_lost`).
     protocol: RefCell<Weak<JsProtocol>>,
+    /// Its slot for `writeTransport` (`js_write.rs`).
+    slot: u32,
 }
 
 impl JsTransport {
     pub fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> JsTransport {
-        JsTransport { t, ctx, protocol: RefCell::new(protocol) }
+        let slot = crate::js_write::take_slot(&t, &ctx);
+        JsTransport { t, ctx, protocol: RefCell::new(protocol), slot }
+    }
+}
+
+impl Drop for JsTransport {
+    fn drop(&mut self) {
+        crate::js_write::release(self.slot);
     }
 }
 
 #[napi]
 impl JsTransport {
-    /// `write(data)`: bytes are copied; a string is a TypeError.
-    #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
-    pub fn write(&self, data: Unknown) -> napi::Result<(), ErrCode> {
-        let bytes = js_net::data_arg(self.ctx.raw(), data.raw())?;
-        self.t.write(bytes).map_err(js_net::throw)?;
-        self.ctx.wake();
-        Ok(())
+    /// Its slot for `writeTransport(slot, data)` (`js_write.rs`), the
+    /// package's fast path for `write`.
+    #[napi(getter, catch_unwind)]
+    pub fn slot(&self) -> u32 {
+        self.slot
     }
 
     /// `writelines(list)`: each piece in order.

@@ -1,10 +1,10 @@
 //! Where received bytes go for `dataReceived`: slices of a shared
-//! `ArrayBuffer`, as Node's own sockets hand out reads.
+//! pool `Buffer`, as Node's own sockets hand out reads.
 //!
 //! A fresh `Buffer` per read cost a `malloc` here and a `free` on V8's
 //! sweeper thread, and the two threads then fought over the allocator's
 //! lock (futex waits in the 1 KiB echo profile). Small reads are instead
-//! copied one after the other into a 64 KiB `ArrayBuffer`, and JS gets a
+//! copied one after the other into a 64 KiB `Buffer`, and JS gets a
 //! `Buffer` view of its part; a part is never written again (the next read
 //! takes the next part, and a full pool is replaced, not reused), so a
 //! protocol may keep what it was given. As with Node's pooled reads, a kept
@@ -68,9 +68,12 @@ impl ReadPool {
 
     fn new_pool(&self, env: sys::napi_env) -> Option<Pool> {
         let (mut data, mut value) = (null_mut(), null_mut());
+        // A Buffer rather than an ArrayBuffer: Node allocates a Buffer's
+        // memory without zeroing it (an ArrayBuffer's zeroing showed in the
+        // profile), and JS only ever sees the parts written below.
         // SAFETY: env live inside the caller's scope; V8 owns the memory, which
-        // stays where it is while the ArrayBuffer (referenced below) lives.
-        let status = unsafe { sys::napi_create_arraybuffer(env, POOL_SIZE, &mut data, &mut value) };
+        // stays where it is while the Buffer (referenced below) lives.
+        let status = unsafe { sys::napi_create_buffer(env, POOL_SIZE, &mut data, &mut value) };
         if status != sys::Status::napi_ok || data.is_null() {
             return None;
         }

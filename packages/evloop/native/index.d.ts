@@ -169,8 +169,11 @@ export type JsStreamWriter = NativeStreamWriter
 
 /** A connection's transport (the package's `Transport` wraps it). */
 export declare class NativeTransport {
-  /** `write(data)`: bytes are copied; a string is a TypeError. */
-  write(data: Uint8Array): void
+  /**
+   * Its slot for `writeTransport(slot, data)` (`js_write.rs`), the
+   * package's fast path for `write`.
+   */
+  get slot(): number
   /** `writelines(list)`: each piece in order. */
   writelines(list: Uint8Array[]): void
   writeEof(): void
@@ -312,7 +315,10 @@ export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeS
 export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
 
 /** Installs the package's hooks (called once by `net.js` when it loads). */
-export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: ArrayBuffer | Buffer, offset: number, length: number) => void): void
+export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: Buffer, offset: number, length: number) => void): void
 
 /** The platform's socket constants (`AF_INET`, `SOL_SOCKET`, ...). */
 export declare function socketConstants(): Record<string, number>
+
+/** `writeTransport(slot, data)`, made once per env by the package (`net.js`). */
+export declare function transportWriter(): (slot: number, data: Uint8Array) => void

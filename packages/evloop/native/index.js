@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants } = nativeBinding
+const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -806,4 +806,5 @@ export { netStartServer }
 export { netStartUnixServer }
 export { setNetHooks }
 export { socketConstants }
+export { transportWriter }
 export const __napiBindingTarget = __napiLoadedBindingTarget

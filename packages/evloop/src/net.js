@@ -102,8 +102,8 @@ function pending(start, wrap) {
 }
 
 /**
- * `protocol.dataReceived(data)` for the native side, which passes a slice of
- * a shared ArrayBuffer (`offset`, `length`), or a Buffer of its own with a
+ * `protocol.dataReceived(data)` for the native side, which passes a part of
+ * a shared pool Buffer (`offset`, `length`), or a Buffer of its own with a
  * length of -1 (crates/evloop-node/src/read_pool.rs). A throwing getter
  * reads as no method, as for every other protocol method.
  */
@@ -115,10 +115,13 @@ function deliverData(protocol, data, offset, length) {
     return;
   }
   if (typeof method !== 'function') return;
-  method.call(protocol, length < 0 ? data : Buffer.from(data, offset, length));
+  method.call(protocol, length < 0 ? data : data.subarray(offset, offset + length));
 }
 
 native.setNetHooks((nt) => new Transport(kToken, nt), makeError, deliverData);
+
+/** `Transport.write` without a class-method call per write (js_write.rs in the addon). */
+const writeTransport = native.transportWriter();
 
 // ---------------------------------------------------------------- arguments
 
@@ -373,15 +376,22 @@ export class TransportSocket {
  */
 export class Transport {
   #n;
+  /** Its native object's slot for `writeTransport` (js_write.rs in the addon). */
+  #slot;
 
   constructor(token, n) {
     if (token !== kToken) throw new TypeError('Transport objects are made by the loop');
     this.#n = n;
+    this.#slot = n.slot;
   }
 
-  /** Sends `data` (a Uint8Array/Buffer, copied); a string is a TypeError. */
+  /** Sends `data` (a Uint8Array/Buffer; what is not sent at once is copied); a string is a TypeError. */
   write(data) {
-    call(() => this.#n.write(data));
+    try {
+      writeTransport(this.#slot, data);
+    } catch (e) {
+      throw toError(e);
+    }
   }
 
   /** Sends each piece, in order. */
