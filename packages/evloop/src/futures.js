@@ -1,312 +1,35 @@
-// Future and Task: asyncio's result holders, bound to a loop, and awaitable
-// (thenable) in JavaScript.
-//
-// Done callbacks run through loop.callSoon, never synchronously, as in
-// asyncio. `await future` resumes as a JavaScript microtask right after the
-// callback that completed the future (the JS model; asyncio resumes the
-// awaiting task one iteration later).
+// Future and Task of "evloop", bound to a package loop: the shared model
+// (future-model.js) given this entry's loop lookups, plus Node's
+// `util.inspect`, which the browser-safe model cannot import.
 
 import { inspect } from 'node:util';
-import { CancelledError, InvalidStateError, RuntimeError } from './errors.js';
-import { internal, isFatal, isThenable, repr, typeName } from './internal.js';
+import { defineFutures } from './future-model.js';
+import { internal, repr, typeName } from './internal.js';
 import { AbstractEventLoop, getRunningLoop } from './loop.js';
 import { getEventLoop } from './policy.js';
 
-const PENDING = 'PENDING';
-const CANCELLED = 'CANCELLED';
-const FINISHED = 'FINISHED';
+const futures = defineFutures({
+  defaultLoop: getEventLoop,
+  runningLoop: getRunningLoop,
+  // A lambda: loop.js imports this module, so AbstractEventLoop may not be initialized yet.
+  isLoop: (value) => value instanceof AbstractEventLoop,
+  loopKind: 'an event loop',
+  internal,
+  repr,
+  onComplete: () => {},
+  stepName: (taskName) => `Task.step(${taskName})`,
+});
 
-/** Completes a future from inside this module (a Task's own outcome). */
-let complete;
+export const { Future, Task, isFuture, allTasks } = futures;
 
-/** asyncio's Future: a result (or error) that will be set later. Awaitable. */
-export class Future {
-  #loop;
-  #state = PENDING;
-  #result = undefined;
-  #exception = null;
-  #cancelMessage = undefined;
-  #callbacks = [];
-  /** Created on the first `then`, so an unobserved failure is never an unhandled rejection. */
-  #promise = null;
-  #resolve = null;
-  #reject = null;
-
-  static {
-    complete = (fut, state, value) => fut.#complete(state, value);
-  }
-
-  /** A future of `loop` (by default the current event loop, `getEventLoop()`). */
-  constructor(loop = undefined) {
-    if (loop === undefined) loop = getEventLoop();
-    if (!(loop instanceof AbstractEventLoop)) {
-      throw new TypeError(`Future(): loop must be an event loop, got ${typeName(loop)}`);
-    }
-    this.#loop = loop;
-  }
-
-  /** The loop the future is bound to. */
-  getLoop() {
-    return this.#loop;
-  }
-
-  done() {
-    return this.#state !== PENDING;
-  }
-
-  cancelled() {
-    return this.#state === CANCELLED;
-  }
-
-  /** The result; throws the error it was set with, CancelledError, or InvalidStateError('Result is not set.'). */
-  result() {
-    if (this.#state === CANCELLED) throw this.#cancelledError();
-    if (this.#state === PENDING) throw new InvalidStateError('Result is not set.');
-    if (this.#exception !== null) throw this.#exception;
-    return this.#result;
-  }
-
-  /** The error it was set with (null if none); CancelledError or InvalidStateError('Exception is not set.'). */
-  exception() {
-    if (this.#state === CANCELLED) throw this.#cancelledError();
-    if (this.#state === PENDING) throw new InvalidStateError('Exception is not set.');
-    return this.#exception;
-  }
-
-  /** Marks the future done with `value`; InvalidStateError('invalid state') if it is done. */
-  setResult(value) {
-    if (this.#state !== PENDING) throw new InvalidStateError('invalid state');
-    this.#complete(FINISHED, { value });
-  }
-
-  /** Marks the future failed with `exception` (an Error, or an Error class to instantiate). */
-  setException(exception) {
-    if (this.#state !== PENDING) throw new InvalidStateError('invalid state');
-    this.#complete(FINISHED, { exception: checkException('setException', exception) });
-  }
-
-  /**
-   * Cancels the future: done, `cancelled()` true, awaiters reject with
-   * CancelledError(msg). False if it was already done.
-   */
-  cancel(msg = undefined) {
-    if (this.#state !== PENDING) return false;
-    this.#complete(CANCELLED, { message: msg });
-    return true;
-  }
-
-  /** Calls `callback(future)` through `loop.callSoon` once the future is done. */
-  addDoneCallback(callback) {
-    if (typeof callback !== 'function') {
-      throw new TypeError(`addDoneCallback(): callback must be a function, got ${typeName(callback)}`);
-    }
-    if (this.#state !== PENDING) this.#loop.callSoon(callback, this);
-    else this.#callbacks.push(callback);
-  }
-
-  /** Removes every registration of `callback`; returns how many. */
-  removeDoneCallback(callback) {
-    const before = this.#callbacks.length;
-    this.#callbacks = this.#callbacks.filter((cb) => cb !== callback);
-    return before - this.#callbacks.length;
-  }
-
-  then(onFulfilled, onRejected) {
-    return this.#awaitable().then(onFulfilled, onRejected);
-  }
-
-  catch(onRejected) {
-    return this.#awaitable().then(undefined, onRejected);
-  }
-
-  finally(onFinally) {
-    return this.#awaitable().finally(onFinally);
-  }
-
-  get [Symbol.toStringTag]() {
-    return this.constructor.name;
-  }
-
-  [inspect.custom]() {
+// util.inspect (console.log, the REPL) shows a future as its repr, as asyncio does.
+Object.defineProperty(Future.prototype, inspect.custom, {
+  value() {
     return this.toString();
-  }
-
-  toString() {
-    const state = this.#state.toLowerCase();
-    let info = state;
-    if (this.#state === FINISHED) {
-      info += this.#exception !== null ? ` exception=${repr(this.#exception)}` : ` result=${repr(this.#result)}`;
-    }
-    return `<${this.constructor.name} ${info}>`;
-  }
-
-  #cancelledError() {
-    return new CancelledError(this.#cancelMessage === undefined ? '' : String(this.#cancelMessage));
-  }
-
-  #complete(state, { value, exception = null, message } = {}) {
-    this.#state = state;
-    this.#result = value;
-    this.#exception = exception;
-    this.#cancelMessage = message;
-    if (this.#promise !== null) this.#settlePromise();
-    const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const cb of callbacks) this.#loop.callSoon(cb, this);
-  }
-
-  #awaitable() {
-    if (this.#promise === null) {
-      this.#promise = new Promise((resolve, reject) => {
-        this.#resolve = resolve;
-        this.#reject = reject;
-      });
-      if (this.#state !== PENDING) this.#settlePromise();
-    }
-    return this.#promise;
-  }
-
-  #settlePromise() {
-    if (this.#state === CANCELLED) this.#reject(this.#cancelledError());
-    else if (this.#exception !== null) this.#reject(this.#exception);
-    else this.#resolve(this.#result);
-  }
-}
-
-function checkException(call, exception) {
-  if (typeof exception === 'function' && exception.prototype instanceof Error) {
-    return new exception(); // asyncio instantiates an exception class
-  }
-  if (exception === null || typeof exception !== 'object') {
-    throw new TypeError(`${call}(): exception must be an Error, got ${typeName(exception)}`);
-  }
-  return exception;
-}
-
-/** Whether `value` is a Future (or Task) of this package. */
-export function isFuture(value) {
-  return value instanceof Future;
-}
-
-/**
- * asyncio's Task: runs an async function (or waits for a PromiseLike) and
- * holds its outcome. The function is called, with no arguments, in the next
- * iteration of the loop, as asyncio runs a task's first step.
- *
- * Cancellation differs from asyncio, because a JavaScript promise cannot
- * have an error thrown into it: `cancel(msg)` makes the task cancelled at
- * once (awaiters reject with CancelledError(msg), done callbacks run) and
- * aborts `task.signal`, so code that wants to stop early can listen to it;
- * what the function later returns or throws is ignored. A function that
- * throws CancelledError makes its task cancelled, as in asyncio.
- */
-export class Task extends Future {
-  #name;
-  #controller = new AbortController();
-
-  constructor(coro, { loop = undefined, name = undefined } = {}) {
-    super(loop ?? getRunningLoop());
-    if (typeof coro !== 'function' && !isThenable(coro)) {
-      throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
-    }
-    if (name !== undefined && name !== null && typeof name !== 'string') {
-      throw new TypeError(`Task(): name must be a string, got ${typeName(name)}`);
-    }
-    this.#name = name ?? `Task-${++taskCounter}`;
-    const lp = this.getLoop();
-    // asyncio schedules the first step with call_soon (which also checks closed).
-    const step = () => this.#step(coro);
-    Object.defineProperty(step, 'name', { value: `Task.step(${this.#name})` });
-    lp.callSoon(step);
-    internal.tasksOf(lp)?.add(this);
-  }
-
-  /** Aborted (with the CancelledError) when the task is cancelled. */
-  get signal() {
-    return this.#controller.signal;
-  }
-
-  getName() {
-    return this.#name;
-  }
-
-  setName(name) {
-    this.#name = String(name);
-  }
-
-  /** Tasks complete themselves: RuntimeError, as asyncio. */
-  setResult(_value) {
-    throw new RuntimeError('Task does not support set_result operation');
-  }
-
-  setException(_exception) {
-    throw new RuntimeError('Task does not support set_exception operation');
-  }
-
-  cancel(msg = undefined) {
-    if (this.done()) return false;
-    complete(this, CANCELLED, { message: msg });
-    this.#finish();
-    this.#controller.abort(new CancelledError(msg === undefined ? '' : String(msg)));
-    return true;
-  }
-
-  toString() {
-    return super.toString().replace(/^<Task /, `<Task name=${repr(this.#name)} `);
-  }
-
-  #step(coro) {
-    if (this.done()) return; // cancelled before its first step
-    let promise;
-    try {
-      promise = typeof coro === 'function' ? coro() : coro;
-    } catch (e) {
-      this.#fail(e);
-      return;
-    }
-    Promise.resolve(promise).then(
-      (value) => {
-        if (this.done()) return;
-        this.#settle(FINISHED, { value });
-      },
-      (e) => this.#fail(e),
-    );
-  }
-
-  #fail(exception) {
-    if (this.done()) return; // cancelled meanwhile: its outcome no longer matters
-    if (exception instanceof CancelledError) {
-      this.#settle(CANCELLED, { message: exception.message || undefined });
-      return;
-    }
-    const exc = exception !== null && typeof exception === 'object' ? exception : new Error(String(exception));
-    this.#settle(FINISHED, { exception: exc });
-    if (isFatal(exc)) internal.raiseFatal(this.getLoop(), exc);
-  }
-
-  #settle(state, outcome) {
-    try {
-      complete(this, state, outcome);
-    } catch (e) {
-      // Done callbacks could not be scheduled (the loop is closed): nobody
-      // is left to run them; say so rather than fail silently.
-      console.error(`evloop: ${this} completed after its loop closed:`, e);
-    }
-    this.#finish();
-  }
-
-  #finish() {
-    internal.tasksOf(this.getLoop())?.delete(this);
-  }
-}
-
-let taskCounter = 0;
-
-/** The pending tasks of `loop` (the running loop by default), as asyncio.all_tasks. */
-export function allTasks(loop = undefined) {
-  const lp = loop ?? getRunningLoop();
-  return new Set(internal.tasksOf(lp) ?? []);
-}
+  },
+  writable: true,
+  configurable: true,
+});
 
 /**
  * A Future of the running loop that completes with `value` after `delay`
@@ -315,13 +38,5 @@ export function allTasks(loop = undefined) {
 export function sleep(delay, value = undefined) {
   if (typeof delay !== 'number') throw new TypeError(`sleep(): delay must be a number, got ${typeName(delay)}`);
   if (Number.isNaN(delay)) throw new RangeError('sleep(): delay must not be NaN');
-  const loop = getRunningLoop();
-  const fut = loop.createFuture();
-  const handle = loop.callLater(delay, () => {
-    if (!fut.done()) fut.setResult(value);
-  });
-  fut.addDoneCallback(() => {
-    if (fut.cancelled()) handle.cancel();
-  });
-  return fut;
+  return futures.sleepOn(getRunningLoop(), delay, value);
 }
