@@ -271,6 +271,25 @@ export function simulationCases(sim: SimModule): void {
     s.close();
   });
 
+  it('checks networking arguments as the Node package does (src/net-args.js), then refuses what it does not simulate', async () => {
+    const s = new sim.Simulation({ seed: 3 });
+    const h = s.host('client');
+    const loose = h as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const f = () => ({});
+    const rejects = (p: Promise<unknown>) => expect(s.runUntilComplete(p)).rejects;
+    await rejects(loose.createConnection(f, 'server', 'x')).toThrow(/^createConnection\(\): port must be an integer, got string$/);
+    await rejects(loose.createServer(f, [1], 7)).toThrow(/^createServer\(\): host must be a string or an array of strings, got an element of type number$/);
+    await rejects(loose.createServer(f, null, 7, { nope: 1 })).toThrow(/^createServer\(\): unknown option 'nope'$/);
+    await rejects(loose.createConnection(f, 'server', 7, { ssl: true })).toThrow(TypeError);
+    await rejects(loose.openConnection('server', 7, { limit: 0 })).toThrow(sim.ValueError);
+    await rejects(loose.openConnection('server', 7, { limit: NaN })).toThrow(/^openConnection\(\): limit must not be NaN$/);
+    await rejects(loose.startServer(f, null, 7, { limit: Infinity })).toThrow(/^startServer\(\): limit must be finite, got Infinity$/);
+    await rejects(loose.createServer(f, null, 7, { sock: 3 })).toThrow(sim.ValueError);
+    await rejects(loose.createUnixServer(f, 5)).toThrow(/^createUnixServer\(\): path must be a string, got number$/);
+    await rejects(loose.createUnixConnection(f, '/tmp/x')).toThrow(sim.OSError);
+    s.close();
+  });
+
   it('unknown host names are gaierror, a port without listener ConnectionRefusedError', async () => {
     const s = new sim.Simulation({ seed: 4 });
     s.host('server');

@@ -4,6 +4,9 @@
 
 import { hostGroup, latencyPair, typeName } from './util.js';
 
+// Options objects are checked as the networking calls check theirs.
+export { optionsArg } from '../src/net-args.js';
+
 export function checkName(call, name) {
   if (typeof name !== 'string') throw new TypeError(`${call}(): a host name must be a string, got ${typeName(name)}`);
   return name;
@@ -24,13 +27,4 @@ export function latencyArg(call, latency) {
   const pair = latencyPair(latency);
   if (pair !== undefined) return pair;
   throw new TypeError(`${call}(): latency must be a number of seconds or [min, max], got ${typeName(latency)}`);
-}
-
-export function optionsArg(call, opts, allowed) {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object') throw new TypeError(`${call}(): options must be an object, got ${typeName(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) throw new TypeError(`${call}(): unknown option '${key}'`);
-  }
-  return opts;
 }

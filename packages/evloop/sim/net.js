@@ -5,10 +5,11 @@
 // over the wasm binding, without Node modules. Bytes are Uint8Arrays.
 
 import * as errors from '../src/errors.js';
+import { connectionArgs, functionArg, intArg, serverArgs, unixConnectionArgs, unixServerArgs } from '../src/net-args.js';
 import { NativeTransportSocket } from './pkg/evloop_wasm.js';
 import { internal, touch, typeName } from './util.js';
 
-const { IncompleteReadError, LimitOverrunError, ValueError } = errors;
+const { IncompleteReadError, LimitOverrunError } = errors;
 
 /** Lets the package construct the classes below; users get them from calls. */
 export const kToken = Symbol('evloop.sim.net');
@@ -77,90 +78,8 @@ function pending(start, wrap) {
 }
 
 // ---------------------------------------------------------------- arguments
-
-function optionsArg(call, opts, allowed) {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object') throw new TypeError(`${call}(): options must be an object, got ${typeName(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) throw new TypeError(`${call}(): unknown option '${key}'`);
-  }
-  return opts;
-}
-
-function functionArg(call, name, value) {
-  if (typeof value !== 'function') throw new TypeError(`${call}(): ${name} must be a function, got ${typeName(value)}`);
-  return value;
-}
-
-function intArg(call, name, value, { min = -(2 ** 31), max = 2 ** 31 - 1 } = {}) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${call}(): ${name} must be an integer in ${min}..${max}, got ${value}`);
-  }
-  return value;
-}
-
-function boolArg(call, name, value) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`${call}(): ${name} must be a boolean, got ${typeName(value)}`);
-  return value;
-}
-
-function sockArg(call, value) {
-  if (value === undefined || value === null) return undefined;
-  const fd = typeof value === 'object' && typeof value.fileno === 'function' ? value.fileno() : value;
-  return intArg(call, 'sock', fd, { min: 0 });
-}
-
-function portArg(call, port) {
-  if (port === undefined || port === null) return undefined;
-  if (typeof port !== 'number') throw new TypeError(`${call}(): port must be an integer, got ${typeName(port)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${call}(): port must be an integer in 0..65535, got ${port}`);
-  }
-  return port;
-}
-
-function hostArg(call, host, { many }) {
-  if (host === undefined || host === null || typeof host === 'string') return host ?? undefined;
-  if (many && Array.isArray(host)) {
-    for (const h of host) {
-      if (typeof h !== 'string') throw new TypeError(`${call}(): host must be a string or an array of strings, got an element of type ${typeName(h)}`);
-    }
-    return host;
-  }
-  throw new TypeError(`${call}(): host must be a string${many ? ', an array of strings' : ''} or null, got ${typeName(host)}`);
-}
-
-function pathArg(call, path) {
-  if (path === undefined || path === null) return undefined;
-  if (typeof path === 'string') return path;
-  if (path instanceof URL && path.protocol === 'file:') return decodeURIComponent(path.pathname);
-  throw new TypeError(`${call}(): path must be a string, got ${typeName(path)}`);
-}
-
-function checkSsl(opts, { serverHostname = false } = {}) {
-  const { ssl } = opts;
-  if (typeof ssl === 'boolean') throw new TypeError('ssl argument must be an SSLContext or None');
-  if (ssl !== undefined && ssl !== null) throw new ValueError('ssl is not supported by evloop yet');
-  if (opts.sslHandshakeTimeout !== undefined && opts.sslHandshakeTimeout !== null) {
-    throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
-  }
-  if (opts.sslShutdownTimeout !== undefined && opts.sslShutdownTimeout !== null) {
-    throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
-  }
-  if (serverHostname && opts.serverHostname !== undefined && opts.serverHostname !== null) {
-    throw new ValueError('server_hostname is only meaningful with ssl');
-  }
-}
-
-function limitArg(call, limit) {
-  if (limit === undefined || limit === null) return undefined;
-  if (typeof limit !== 'number' || Number.isNaN(limit)) throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
-  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
-  return Math.floor(limit);
-}
+// The calls' own checks are the Node package's (src/net-args.js). Bytes are
+// checked here: the Node addon checks them natively, the wasm binding not.
 
 /** Bytes for a write: a Uint8Array (a Node Buffer is one), another typed array or view, an ArrayBuffer. */
 export function bytesArg(data) {
@@ -175,51 +94,6 @@ function bytesList(list) {
     throw new TypeError(`writelines(): list_of_data must be an iterable, got ${typeName(list)}`);
   }
   return Array.from(list, bytesArg);
-}
-
-const SSL_KEYS = ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
-const SERVER_KEYS = ['family', 'flags', 'sock', 'backlog', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', ...SSL_KEYS];
-const UNIX_SERVER_KEYS = ['sock', 'backlog', 'startServing', 'cleanupSocket', ...SSL_KEYS];
-const CONNECTION_KEYS = ['family', 'flags', 'sock', 'localAddr', 'serverHostname', ...SSL_KEYS];
-const UNIX_CONNECTION_KEYS = ['sock', 'serverHostname', ...SSL_KEYS];
-
-function serverOptions(call, opts, keys, limit = false) {
-  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
-  checkSsl(o);
-  return {
-    family: intArg(call, 'family', o.family),
-    flags: intArg(call, 'flags', o.flags),
-    sock: sockArg(call, o.sock),
-    backlog: intArg(call, 'backlog', o.backlog),
-    reuseAddress: boolArg(call, 'reuseAddress', o.reuseAddress),
-    reusePort: boolArg(call, 'reusePort', o.reusePort),
-    keepAlive: boolArg(call, 'keepAlive', o.keepAlive),
-    startServing: boolArg(call, 'startServing', o.startServing),
-    cleanupSocket: boolArg(call, 'cleanupSocket', o.cleanupSocket),
-    limit: limitArg(call, o.limit),
-  };
-}
-
-function connectionOptions(call, opts, keys, limit = false) {
-  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
-  checkSsl(o, { serverHostname: true });
-  let localHost;
-  let localPort;
-  if (o.localAddr !== undefined && o.localAddr !== null) {
-    if (!Array.isArray(o.localAddr) || typeof o.localAddr[0] !== 'string') {
-      throw new TypeError(`${call}(): localAddr must be [host, port], got ${typeName(o.localAddr)}`);
-    }
-    localHost = o.localAddr[0];
-    localPort = portArg(call, o.localAddr[1] ?? 0);
-  }
-  return {
-    family: intArg(call, 'family', o.family),
-    flags: intArg(call, 'flags', o.flags),
-    sock: sockArg(call, o.sock),
-    localHost,
-    localPort,
-    limit: limitArg(call, o.limit),
-  };
 }
 
 // ---------------------------------------------------------------- TransportSocket
@@ -486,26 +360,28 @@ export class Server {
 
 const LF = Uint8Array.of(10);
 
-/** The loop methods, installed on Host.prototype by host.js. */
+/**
+ * The loop methods, installed on Host.prototype by host.js. They take and
+ * check the Node package's arguments; the simulated network then refuses
+ * what it does not simulate (`sock`: ValueError; see docs/simulation.md).
+ */
 export const hostNetMethods = {
   createServer(protocolFactory, host = undefined, port = undefined, opts = undefined) {
     return pending((done) => {
       const c = 'createServer';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = serverOptions(c, opts, SERVER_KEYS);
-      const h = hostArg(c, host, { many: true });
-      const p = portArg(c, port);
+      const [h, p, o] = serverArgs(c, host, port, opts);
       touch();
       internal.nativeOf(this).createServer(protocolFactory, h, p, o, done);
     }, (n) => new Server(kToken, n, this));
   },
 
+  /** Checked as in Node, then refused: a simulation has no Unix sockets (OSError EAFNOSUPPORT). */
   createUnixServer(protocolFactory, path = undefined, opts = undefined) {
     return pending((done) => {
       const c = 'createUnixServer';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = serverOptions(c, opts, UNIX_SERVER_KEYS);
-      const p = pathArg(c, path);
+      const [p, o] = unixServerArgs(c, path, opts);
       touch();
       internal.nativeOf(this).createUnixServer(protocolFactory, p, o, done);
     }, (n) => new Server(kToken, n, this));
@@ -515,20 +391,18 @@ export const hostNetMethods = {
     return pending((done) => {
       const c = 'createConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = connectionOptions(c, opts, CONNECTION_KEYS);
-      const h = hostArg(c, host, { many: false });
-      const p = portArg(c, port);
+      const [h, p, o] = connectionArgs(c, host, port, opts);
       touch();
       internal.nativeOf(this).createConnection(protocolFactory, h, p, o, done);
     });
   },
 
+  /** Checked as in Node, then refused: a simulation has no Unix sockets (OSError EAFNOSUPPORT). */
   createUnixConnection(protocolFactory, path = undefined, opts = undefined) {
     return pending((done) => {
       const c = 'createUnixConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = connectionOptions(c, opts, UNIX_CONNECTION_KEYS);
-      const p = pathArg(c, path);
+      const [p, o] = unixConnectionArgs(c, path, opts);
       touch();
       internal.nativeOf(this).createUnixConnection(protocolFactory, p, o, done);
     });
@@ -724,9 +598,7 @@ function startServerOn(loop, clientConnected, host, port, opts) {
   return pending((done) => {
     const c = 'startServer';
     functionArg(c, 'clientConnected', clientConnected);
-    const o = serverOptions(c, opts, SERVER_KEYS, true);
-    const h = hostArg(c, host, { many: true });
-    const p = portArg(c, port);
+    const [h, p, o] = serverArgs(c, host, port, opts, { stream: true });
     touch();
     internal.nativeOf(loop).startServer(clientCallback(clientConnected), h, p, o, done);
   }, (n) => new Server(kToken, n, loop));
@@ -735,9 +607,7 @@ function startServerOn(loop, clientConnected, host, port, opts) {
 function openConnectionOn(loop, host, port, opts) {
   return pending((done) => {
     const c = 'openConnection';
-    const o = connectionOptions(c, opts, CONNECTION_KEYS, true);
-    const h = hostArg(c, host, { many: false });
-    const p = portArg(c, port);
+    const [h, p, o] = connectionArgs(c, host, port, opts, { stream: true });
     touch();
     internal.nativeOf(loop).openConnection(h, p, o, done);
   }, streamPair);

@@ -14,8 +14,9 @@ import * as native from '../native/index.js';
 import * as errors from './errors.js';
 import { BaseEventLoop, getRunningLoop } from './loop.js';
 import { internal, typeName } from './internal.js';
+import { connectionArgs, functionArg, intArg, optionsArg, requiredIntArg, serverArgs, unixConnectionArgs, unixServerArgs } from './net-args.js';
 
-const { IncompleteReadError, LimitOverrunError, ValueError } = errors;
+const { IncompleteReadError, LimitOverrunError } = errors;
 
 /** Lets the package construct the classes below; users get them from calls. */
 const kToken = Symbol('evloop.net');
@@ -125,38 +126,6 @@ const writeTransport = native.transportWriter();
 
 // ---------------------------------------------------------------- arguments
 
-function optionsArg(call, opts, allowed) {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object') throw new TypeError(`${call}(): options must be an object, got ${typeName(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) throw new TypeError(`${call}(): unknown option '${key}'`);
-  }
-  return opts;
-}
-
-function functionArg(call, name, value) {
-  if (typeof value !== 'function') throw new TypeError(`${call}(): ${name} must be a function, got ${typeName(value)}`);
-  return value;
-}
-
-/** An integer option (null/undefined: absent). */
-function intArg(call, name, value, { min = -(2 ** 31), max = 2 ** 31 - 1 } = {}) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${call}(): ${name} must be an integer in ${min}..${max}, got ${value}`);
-  }
-  return value;
-}
-
-/** An integer argument that must be given (null/undefined: TypeError). */
-function requiredIntArg(call, name, value, range = undefined) {
-  if (value === undefined || value === null) {
-    throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
-  }
-  return intArg(call, name, value, range);
-}
-
 /** An iterable of bytes-like objects, as an array (the items are checked natively). */
 function listArg(call, name, list) {
   if (Array.isArray(list)) return list;
@@ -164,116 +133,6 @@ function listArg(call, name, list) {
     throw new TypeError(`${call}(): ${name} must be an iterable of bytes-like objects, got ${typeName(list)}`);
   }
   return Array.from(list);
-}
-
-function boolArg(call, name, value) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`${call}(): ${name} must be a boolean, got ${typeName(value)}`);
-  return value;
-}
-
-/** A file descriptor: a number, or an object with `fileno()`. */
-function sockArg(call, value) {
-  if (value === undefined || value === null) return undefined;
-  const fd = typeof value === 'object' && typeof value.fileno === 'function' ? value.fileno() : value;
-  return intArg(call, 'sock', fd, { min: 0 });
-}
-
-function portArg(call, port) {
-  if (port === undefined || port === null) return undefined;
-  if (typeof port !== 'number') throw new TypeError(`${call}(): port must be an integer, got ${typeName(port)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${call}(): port must be an integer in 0..65535, got ${port}`);
-  }
-  return port;
-}
-
-function hostArg(call, host, { many }) {
-  if (host === undefined || host === null || typeof host === 'string') return host ?? undefined;
-  if (many && Array.isArray(host)) {
-    for (const h of host) {
-      if (typeof h !== 'string') throw new TypeError(`${call}(): host must be a string or an array of strings, got an element of type ${typeName(h)}`);
-    }
-    return host;
-  }
-  throw new TypeError(`${call}(): host must be a string${many ? ', an array of strings' : ''} or null, got ${typeName(host)}`);
-}
-
-function pathArg(call, path) {
-  if (path === undefined || path === null) return undefined;
-  if (typeof path === 'string') return path;
-  if (path instanceof URL && path.protocol === 'file:') return decodeURIComponent(path.pathname);
-  throw new TypeError(`${call}(): path must be a string, got ${typeName(path)}`);
-}
-
-/** asyncio's checks of `ssl` and its timeouts (TLS is not supported yet). */
-function checkSsl(opts, { serverHostname = false } = {}) {
-  const { ssl } = opts;
-  if (typeof ssl === 'boolean') throw new TypeError('ssl argument must be an SSLContext or None');
-  if (ssl !== undefined && ssl !== null) throw new ValueError('ssl is not supported by evloop yet');
-  if (opts.sslHandshakeTimeout !== undefined && opts.sslHandshakeTimeout !== null) {
-    throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
-  }
-  if (opts.sslShutdownTimeout !== undefined && opts.sslShutdownTimeout !== null) {
-    throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
-  }
-  if (serverHostname && opts.serverHostname !== undefined && opts.serverHostname !== null) {
-    throw new ValueError('server_hostname is only meaningful with ssl');
-  }
-}
-
-function limitArg(call, limit) {
-  if (limit === undefined || limit === null) return undefined;
-  if (typeof limit !== 'number') throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
-  if (Number.isNaN(limit)) throw new RangeError(`${call}(): limit must not be NaN`);
-  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
-  if (!Number.isFinite(limit)) throw new RangeError(`${call}(): limit must be finite, got ${limit}`);
-  return Math.floor(limit);
-}
-
-const SSL_KEYS = ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
-const SERVER_KEYS = ['family', 'flags', 'sock', 'backlog', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', ...SSL_KEYS];
-const UNIX_SERVER_KEYS = ['sock', 'backlog', 'startServing', 'cleanupSocket', ...SSL_KEYS];
-const CONNECTION_KEYS = ['family', 'flags', 'sock', 'localAddr', 'serverHostname', ...SSL_KEYS];
-const UNIX_CONNECTION_KEYS = ['sock', 'serverHostname', ...SSL_KEYS];
-
-function serverOptions(call, opts, keys, limit = false) {
-  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
-  checkSsl(o);
-  return {
-    family: intArg(call, 'family', o.family),
-    flags: intArg(call, 'flags', o.flags),
-    sock: sockArg(call, o.sock),
-    backlog: intArg(call, 'backlog', o.backlog),
-    reuseAddress: boolArg(call, 'reuseAddress', o.reuseAddress),
-    reusePort: boolArg(call, 'reusePort', o.reusePort),
-    keepAlive: boolArg(call, 'keepAlive', o.keepAlive),
-    startServing: boolArg(call, 'startServing', o.startServing),
-    cleanupSocket: boolArg(call, 'cleanupSocket', o.cleanupSocket),
-    limit: limitArg(call, o.limit),
-  };
-}
-
-function connectionOptions(call, opts, keys, limit = false) {
-  const o = optionsArg(call, opts, limit ? [...keys, 'limit'] : keys);
-  checkSsl(o, { serverHostname: true });
-  let localHost;
-  let localPort;
-  if (o.localAddr !== undefined && o.localAddr !== null) {
-    if (!Array.isArray(o.localAddr) || typeof o.localAddr[0] !== 'string') {
-      throw new TypeError(`${call}(): localAddr must be [host, port], got ${typeName(o.localAddr)}`);
-    }
-    localHost = o.localAddr[0];
-    localPort = portArg(call, o.localAddr[1] ?? 0);
-  }
-  return {
-    family: intArg(call, 'family', o.family),
-    flags: intArg(call, 'flags', o.flags),
-    sock: sockArg(call, o.sock),
-    localHost,
-    localPort,
-    limit: limitArg(call, o.limit),
-  };
 }
 
 function nativeLoop(loop) {
@@ -588,9 +447,7 @@ const loopMethods = {
     return pending((done) => {
       const c = 'createServer';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = serverOptions(c, opts, SERVER_KEYS);
-      const h = hostArg(c, host, { many: true });
-      const p = portArg(c, port);
+      const [h, p, o] = serverArgs(c, host, port, opts);
       call(() => native.netCreateServer(nativeLoop(this), protocolFactory, h, p, o, done));
     }, (n) => new Server(kToken, n, this));
   },
@@ -600,8 +457,7 @@ const loopMethods = {
     return pending((done) => {
       const c = 'createUnixServer';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = serverOptions(c, opts, UNIX_SERVER_KEYS);
-      const p = pathArg(c, path);
+      const [p, o] = unixServerArgs(c, path, opts);
       call(() => native.netCreateUnixServer(nativeLoop(this), protocolFactory, p, o, done));
     }, (n) => new Server(kToken, n, this));
   },
@@ -611,9 +467,7 @@ const loopMethods = {
     return pending((done) => {
       const c = 'createConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = connectionOptions(c, opts, CONNECTION_KEYS);
-      const h = hostArg(c, host, { many: false });
-      const p = portArg(c, port);
+      const [h, p, o] = connectionArgs(c, host, port, opts);
       call(() => native.netCreateConnection(nativeLoop(this), protocolFactory, h, p, o, done));
     });
   },
@@ -623,8 +477,7 @@ const loopMethods = {
     return pending((done) => {
       const c = 'createUnixConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
-      const o = connectionOptions(c, opts, UNIX_CONNECTION_KEYS);
-      const p = pathArg(c, path);
+      const [p, o] = unixConnectionArgs(c, path, opts);
       call(() => native.netCreateUnixConnection(nativeLoop(this), protocolFactory, p, o, done));
     });
   },
@@ -812,9 +665,7 @@ export function startServer(clientConnected, host = undefined, port = undefined,
     const c = 'startServer';
     const loop = runningLoop();
     functionArg(c, 'clientConnected', clientConnected);
-    const o = serverOptions(c, opts, SERVER_KEYS, true);
-    const h = hostArg(c, host, { many: true });
-    const p = portArg(c, port);
+    const [h, p, o] = serverArgs(c, host, port, opts, { stream: true });
     call(() => native.netStartServer(nativeLoop(loop), clientCallback(clientConnected), h, p, o, (ok, v) => done(ok, ok ? new Server(kToken, v, loop) : v)));
   });
 }
@@ -825,8 +676,7 @@ export function startUnixServer(clientConnected, path = undefined, opts = undefi
     const c = 'startUnixServer';
     const loop = runningLoop();
     functionArg(c, 'clientConnected', clientConnected);
-    const o = serverOptions(c, opts, UNIX_SERVER_KEYS, true);
-    const p = pathArg(c, path);
+    const [p, o] = unixServerArgs(c, path, opts, { stream: true });
     call(() => native.netStartUnixServer(nativeLoop(loop), clientCallback(clientConnected), p, o, (ok, v) => done(ok, ok ? new Server(kToken, v, loop) : v)));
   });
 }
@@ -836,9 +686,7 @@ export function openConnection(host = undefined, port = undefined, opts = undefi
   return pending((done) => {
     const c = 'openConnection';
     const loop = runningLoop();
-    const o = connectionOptions(c, opts, CONNECTION_KEYS, true);
-    const h = hostArg(c, host, { many: false });
-    const p = portArg(c, port);
+    const [h, p, o] = connectionArgs(c, host, port, opts, { stream: true });
     call(() => native.netOpenConnection(nativeLoop(loop), h, p, o, done));
   }, streamPair);
 }
@@ -848,8 +696,7 @@ export function openUnixConnection(path = undefined, opts = undefined) {
   return pending((done) => {
     const c = 'openUnixConnection';
     const loop = runningLoop();
-    const o = connectionOptions(c, opts, UNIX_CONNECTION_KEYS, true);
-    const p = pathArg(c, path);
+    const [p, o] = unixConnectionArgs(c, path, opts, { stream: true });
     call(() => native.netOpenUnixConnection(nativeLoop(loop), p, o, done));
   }, streamPair);
 }
