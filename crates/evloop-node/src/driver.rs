@@ -151,7 +151,7 @@ pub struct DriverCore {
     /// package gave them (see `js_ready.rs`).
     pub(crate) js_timers: crate::js_ready::JsTimers,
     /// The one core handle queued for every `callSoon` of the package.
-    pub(crate) js_soon: RefCell<Option<evloop::Handle>>,
+    pub(crate) js_soon: evloop::Handle,
 }
 
 /// Owned by the JS loop object; disposing on drop closes the handles.
@@ -169,7 +169,7 @@ impl Driver {
     pub fn new(env: &Rc<JsEnv>, lp: EventLoop, owner: JsRef, hooks: Hooks) -> errors::JsResult<Driver> {
         let uv_loop = uv::uv_loop_of(env.raw)
             .ok_or_else(|| errors::runtime_error("no libuv loop in this env"))?;
-        let core = Rc::new(DriverCore {
+        let core = Rc::new_cyclic(|weak| DriverCore {
             lp,
             env: env.clone(),
             owner,
@@ -182,7 +182,7 @@ impl Driver {
             remotes: RefCell::new(HashMap::new()),
             hook_arg: Cell::new(std::ptr::null()),
             js_timers: Default::default(),
-            js_soon: RefCell::new(None),
+            js_soon: crate::js_ready::soon_handle(weak.clone()),
         });
         let waiter = match core.lp.selector_fd() {
             Some(fd) => Waiter::SelectorFd(
@@ -207,7 +207,6 @@ impl Driver {
         *core.handles.borrow_mut() = Some(Handles { waiter, timer, idle });
 
         let weak = Rc::downgrade(&core);
-        *core.js_soon.borrow_mut() = Some(crate::js_ready::soon_handle(weak.clone()));
         core.lp.set_exception_handler(Some(Rc::new(move |_lp, ctx| match weak.upgrade() {
             Some(driver) => driver.report_context(ctx),
             None => eprintln!("{}", evloop::format_context(ctx)),

@@ -22,7 +22,7 @@ use crate::js_callback::{self, JsEnv, JsRef};
 /// Names JS callbacks in the core's own reports. Reading `fn.name` at every
 /// `callSoon` would cost a property lookup; the package names a callback
 /// when it reports one.
-const JS_LABEL: &str = "<JavaScript function>";
+pub(crate) const JS_LABEL: &str = "<JavaScript function>";
 
 /// The native event loop.
 #[napi(js_name = "NativeEventLoop")]

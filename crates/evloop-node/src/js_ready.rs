@@ -9,9 +9,10 @@
 //!
 //! - `callSoon`: the package pushes the callback on its own FIFO and the core
 //!   queues, once more, the loop's one repeating handle that calls
-//!   `hooks.runSoon(loop)`, which runs the head of that FIFO. Both queues grow in the same order and are emptied in the
-//!   same order (the core runs its ready handles first in, first out; closing
-//!   the loop empties both), so the n-th core handle runs the n-th callback,
+//!   `hooks.runSoon(loop)`, which runs the head of that FIFO. Both queues
+//!   grow in the same order and are emptied in the same order (the core runs
+//!   its ready handles first in, first out; closing the loop empties both),
+//!   so the n-th core handle runs the n-th callback,
 //!   interleaved with the core's own callbacks exactly as asyncio orders them.
 //!   A cancelled callback keeps its place in the core's queue and is skipped
 //!   by the package, as asyncio skips a cancelled handle in `_ready`.
@@ -31,11 +32,8 @@ use napi::sys;
 
 use crate::driver::DriverCore;
 use crate::js_callback;
+use crate::js_loop::JS_LABEL;
 use crate::raw_call;
-
-/// Names the package's callbacks in the core's own reports (the package
-/// names them itself when it reports one).
-const JS_LABEL: &str = "<JavaScript function>";
 
 /// The core timers of the package's timers, indexed by the package's ids.
 #[derive(Default)]
@@ -117,12 +115,8 @@ unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_i
         // SAFETY: called by V8 as the function made in `fast_calls`.
         let (core, []) = unsafe { raw_call::call_args::<Weak<DriverCore>, 0>(env, info) };
         let Some(core) = core.upgrade() else { return null_mut() };
-        let queued = match core.js_soon.borrow().as_ref() {
-            Some(handle) => core.event_loop().call_soon_again(handle),
-            None => Ok(()),
-        };
-        match queued {
-            Ok(_) => {
+        match core.event_loop().call_soon_again(&core.js_soon) {
+            Ok(()) => {
                 core.wake();
                 null_mut()
             }

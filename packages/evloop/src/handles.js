@@ -28,10 +28,11 @@ export class Handle {
   /** What cancelling also does in the loop (a timer's heap entry, a reader), or null. */
   #onCancel;
 
+  /** `args`: the extra arguments (an empty array is kept as null: no spread at the call). */
   constructor(token, callback, args, onCancel) {
     if (token !== kHandle) throw new TypeError('Handle cannot be constructed directly: use loop.callSoon()');
     this.#callback = callback;
-    this.#args = args;
+    this.#args = args.length === 0 ? null : args;
     this.#onCancel = onCancel;
   }
 

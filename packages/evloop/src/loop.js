@@ -290,11 +290,11 @@ export class BaseEventLoop extends AbstractEventLoop {
   }
 
   #addIo(name, slot, fd, callback, args) {
-    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    this.#checkClosed();
     checkCallable(name, callback);
     this.#checkCallback(name, callback);
     const n = fdOf(name, fd);
-    const handle = new Handle(kHandle, callback, args.length === 0 ? null : args, (h) => {
+    const handle = new Handle(kHandle, callback, args, (h) => {
       if (this.#io.get(n)?.[slot] === h) this.#removeIo(name, slot, n);
     });
     call(() =>
@@ -323,10 +323,10 @@ export class BaseEventLoop extends AbstractEventLoop {
   }
 
   #soonHandle(name, callback, args) {
-    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    this.#checkClosed();
     checkCallable(name, callback);
     this.#checkCallback(name, callback);
-    const handle = new Handle(kHandle, callback, args.length === 0 ? null : args, null);
+    const handle = new Handle(kHandle, callback, args, null);
     this.#enqueueSoon();
     this.#soon.push(handle);
     if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
@@ -334,13 +334,13 @@ export class BaseEventLoop extends AbstractEventLoop {
   }
 
   #timerHandle(name, seconds, relative, callback, args) {
-    if (this.#closed) throw new RuntimeError('Event loop is closed');
+    this.#checkClosed();
     checkCallable(name, callback);
     checkSeconds(name, relative ? 'delay' : 'when', seconds, relative ? 'delay must not be None' : 'when cannot be None');
     this.#checkCallback(name, callback);
     const id = this.#freeTimerIds.length > 0 ? this.#freeTimerIds.pop() : this.#timers.length;
     const when = call(() => this.#scheduleTimer(id, seconds, relative));
-    const handle = new TimerHandle(kHandle, callback, args.length === 0 ? null : args, this.#cancelTimer, when, id);
+    const handle = new TimerHandle(kHandle, callback, args, this.#cancelTimer, when, id);
     this.#timers[id] = handle;
     if (this.#debug) descriptions.set(handle, formatCallback(callback, args));
     return handle;
@@ -647,7 +647,7 @@ export class BaseEventLoop extends AbstractEventLoop {
     if (this.#closed) throw new RuntimeError('Event loop is closed');
   }
 
-  /** asyncio's debug-mode checks (`_check_callback`); non-callables are always refused natively. */
+  /** asyncio's debug-mode checks (`_check_callback`); non-callables are always refused (`checkCallable`). */
   #checkCallback(name, callback) {
     if (!this.#debug) return;
     this.#checkClosed();
