@@ -70,7 +70,9 @@ impl ReadPool {
         let (mut data, mut value) = (null_mut(), null_mut());
         // A Buffer rather than an ArrayBuffer: Node allocates a Buffer's
         // memory without zeroing it (an ArrayBuffer's zeroing showed in the
-        // profile), and JS only ever sees the parts written below.
+        // profile). A protocol gets only the parts written below, but the
+        // rest is reachable through `data.buffer`, as with Node's own socket
+        // reads and `Buffer.allocUnsafe`.
         // SAFETY: env live inside the caller's scope; V8 owns the memory, which
         // stays where it is while the Buffer (referenced below) lives.
         let status = unsafe { sys::napi_create_buffer(env, POOL_SIZE, &mut data, &mut value) };
