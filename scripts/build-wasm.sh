@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the wasm simulation into packages/evloop/sim/pkg:
+# Build the wasm simulation into packages/evloop/wasm:
 # cargo (wasm32) -> wasm-bindgen --target web -> wasm-opt (npm binaryen).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,7 +12,7 @@ target_dir=${CARGO_TARGET_DIR:-target}
 # build it in a subdirectory of this clone's own (only the small dependencies are rebuilt).
 clone_id=$(printf '%s' "$root" | cksum | cut -d' ' -f1)
 wasm_target_dir="$target_dir/wasm-$clone_id"
-out=packages/evloop/sim/pkg
+out=packages/evloop/wasm
 wasm="$wasm_target_dir/wasm32-unknown-unknown/release/evloop_wasm.wasm"
 
 if ! command -v wasm-bindgen >/dev/null; then

@@ -70,4 +70,7 @@ pnpm run --silent build:native
 step "build the wasm simulation"
 pnpm run --silent build:wasm
 
+step "build the TypeScript package"
+pnpm run --silent build:ts
+
 step "setup done in $((SECONDS - t0))s"

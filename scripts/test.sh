@@ -35,6 +35,7 @@ run_step() {
 
 run_step build:native pnpm run --silent build:native
 run_step build:wasm pnpm run --silent build:wasm
+run_step build:ts pnpm run --silent build:ts
 
 echo "==> cargo test --workspace"
 start=$SECONDS

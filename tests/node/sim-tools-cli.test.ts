@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { programUrl } from './sim-tools-helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = join(root, 'packages/evloop/bin/evloop-sim.mjs');
+const bin = join(root, 'packages/evloop/legacy/bin/evloop-sim.mjs');
 const work = mkdtempSync(join(tmpdir(), 'evloop-sim-cli-'));
 const program = (name: string) => fileURLToPath(programUrl(name));
 

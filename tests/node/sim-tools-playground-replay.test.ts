@@ -15,7 +15,7 @@ import { Session } from '../../packages/playground/seek.js';
 import { FIXTURE, MOVES, SCENARIO, SEED } from '../shared/playground-export.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = join(root, 'packages/evloop/bin/evloop-sim.mjs');
+const bin = join(root, 'packages/evloop/legacy/bin/evloop-sim.mjs');
 const scenario = (name: string) => join(root, `packages/playground/scenarios/${name}.mjs`);
 const fixture = join(root, 'tests/shared', FIXTURE);
 const work = mkdtempSync(join(tmpdir(), 'evloop-playground-replay-'));

@@ -14,7 +14,7 @@ import { checkName, groupArg, latencyArg, numberArg, optionsArg } from './args.j
 import { Host, kToken } from './host.js';
 import { makeError, wrapTransport } from './net.js';
 import { buggifyArgs, buggifyOption, faultArgs, replayOption } from './power.js';
-import { clearRunningHost, jsEntries, runningHostName, setHooks, SimulationCore } from './pkg/evloop_wasm.js';
+import { clearRunningHost, jsEntries, runningHostName, setHooks, SimulationCore } from '../../wasm/evloop_wasm.js';
 import { activity, internal, isThenable, repr, touch, typeName } from './util.js';
 
 /** The simulation being driven (step, runFor, runUntilComplete), or null. */

@@ -10,7 +10,7 @@
 // optional); see docs/net.md.
 
 import { inspect } from 'node:util';
-import * as native from '../native/index.js';
+import * as native from '../../native/index.js';
 import * as errors from './errors.js';
 import { BaseEventLoop, getRunningLoop } from './loop.js';
 import { internal, typeName } from './internal.js';

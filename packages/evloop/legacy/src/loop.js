@@ -5,7 +5,7 @@
 // handler (it receives JS values), futures and tasks, the running loop.
 
 import { inspect } from 'node:util';
-import { NativeEventLoop } from '../native/index.js';
+import { NativeEventLoop } from '../../native/index.js';
 import { fromNative, NotImplementedError, RuntimeError, ValueError } from './errors.js';
 import { Future, Task, isFuture } from './futures.js';
 import {

@@ -1,6 +1,6 @@
 // The exports of "evloop/sim", shared by both entries (node.js, browser.js), which
 // instantiate the wasm module first. Nothing here touches the module at load time.
-export { coreVersion, Handle, SimLoop, TimerHandle } from './pkg/evloop_wasm.js';
+export { coreVersion, Handle, SimLoop, TimerHandle } from '../../wasm/evloop_wasm.js';
 export * from '../src/errors.js';
 export { Host } from './host.js';
 export { getRunningLoop, Simulation } from './simulation.js';

@@ -7,7 +7,7 @@
 // delivered to the callback on the loop's thread, in a coming iteration.
 
 import { deserialize, serialize } from 'node:v8';
-import { NativeLoopRemote, ThreadsafeHandle } from '../native/index.js';
+import { NativeLoopRemote, ThreadsafeHandle } from '../../native/index.js';
 import { fromNative, RuntimeError } from './errors.js';
 import { formatCallback, isFatal, internal, typeName } from './internal.js';
 

@@ -1,7 +1,7 @@
 // The package's Node entry: asyncio's event loop, from the native addon,
 // driven by Node's own libuv loop (docs/node.md).
 
-export { coreVersion } from '../native/index.js';
+export { coreVersion } from '../../native/index.js';
 export * from './errors.js';
 export {
   AbstractEventLoop,

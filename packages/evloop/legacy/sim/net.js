@@ -6,7 +6,7 @@
 
 import * as errors from '../src/errors.js';
 import { connectionArgs, functionArg, intArg, serverArgs, unixConnectionArgs, unixServerArgs } from '../src/net-args.js';
-import { NativeTransportSocket } from './pkg/evloop_wasm.js';
+import { NativeTransportSocket } from '../../wasm/evloop_wasm.js';
 import { internal, touch, typeName } from './util.js';
 
 const { IncompleteReadError, LimitOverrunError } = errors;

@@ -1,0 +1,2 @@
+// Placeholder until the Node entry moves here from legacy/src.
+export * from '../core/errors.js';

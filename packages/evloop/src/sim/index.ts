@@ -1,0 +1,2 @@
+// Placeholder until the simulation entry moves here from legacy/sim.
+export * from '../core/errors.js';
