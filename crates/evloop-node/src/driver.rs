@@ -578,7 +578,10 @@ impl DriverCore {
         let _scope = HandleScope::open(env);
         let obj = js_callback::object(env);
         js_callback::set_property(env, obj, "message", js_callback::string(env, &ctx.message));
-        if let Some(text) = &ctx.exception {
+        if let Some(err) = &ctx.error {
+            let exc = crate::errors::error_value(env, &crate::errors::code_string(err), &err.message());
+            js_callback::set_property(env, obj, "exception", exc);
+        } else if let Some(text) = &ctx.exception {
             js_callback::set_property(env, obj, "exception", js_callback::plain_error(env, text));
         }
         if let Some(handle) = &ctx.handle {

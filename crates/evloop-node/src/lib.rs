@@ -8,6 +8,7 @@
 mod driver;
 mod errors;
 mod js_callback;
+mod js_log;
 mod js_loop;
 mod js_net;
 mod js_protocol;

@@ -148,7 +148,9 @@ pub(crate) fn install_reporter(ctx: &Ctx, report: Function) {
 fn context_value(context: &ExceptionContext) -> JsValue {
     let obj: JsValue = Object::new().into();
     set(&obj, "message", &JsValue::from_str(&context.message));
-    if let Some(text) = &context.exception {
+    if let Some(err) = &context.error {
+        set(&obj, "exception", &crate::convert::error_value(err));
+    } else if let Some(text) = &context.exception {
         set(&obj, "exception", &js_sys::Error::new(text).into());
     }
     if let Some(handle) = &context.handle {

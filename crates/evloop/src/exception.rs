@@ -15,6 +15,9 @@ pub struct ExceptionContext {
     pub message: String,
     /// The error's text, where there is one.
     pub exception: Option<String>,
+    /// The error itself, where the core has one, so that a binding hands its
+    /// handler the same class, `errno` and `syscall` a caller would get.
+    pub error: Option<crate::Error>,
     /// The handle whose callback failed, as its repr.
     pub handle: Option<String>,
     /// Any other keys, with their values rendered as text.
@@ -33,6 +36,13 @@ impl ExceptionContext {
     /// Sets the `exception` text.
     pub fn with_exception(mut self, exception: impl Into<String>) -> ExceptionContext {
         self.exception = Some(exception.into());
+        self
+    }
+
+    /// Sets the `exception` from an error: its text, and the error itself.
+    pub fn with_error(mut self, error: crate::Error) -> ExceptionContext {
+        self.exception = Some(error.to_string());
+        self.error = Some(error);
         self
     }
 

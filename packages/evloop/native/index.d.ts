@@ -314,6 +314,12 @@ export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeS
 /** `startUnixServer(cb, path, opts)`: `done(ok, server)`. */
 export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
 
+/**
+ * Installs `hook(level, message)` as this thread's receiver of the core's
+ * warnings (`level` is "warn" or "error").
+ */
+export declare function setLogHook(hook: unknown): void
+
 /** Installs the package's hooks (called once by `net.js` when it loads). */
 export declare function setNetHooks(wrapTransport: (native: NativeTransport) => object, makeError: (code: string, message: string, extra?: object) => Error, dataReceived: (protocol: object, data: Buffer, offset: number, length: number) => void): void
 

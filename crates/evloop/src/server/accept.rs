@@ -62,7 +62,7 @@ impl AcceptDriver for SelectorAccept {
 pub(crate) fn start_accepting(server: &Server, fd: Fd) {
     if let Err(e) = server.0.driver.start(server, fd) {
         server.0.lp.call_exception_handler(
-            ExceptionContext::new("Failed to start accepting").with_exception(e.to_string()),
+            ExceptionContext::new("Failed to start accepting").with_error(e),
         );
     }
 }
@@ -110,7 +110,7 @@ pub(crate) fn accept_error(server: &Server, fd: Fd, e: io::Error) -> bool {
         let socket = server.sockets().into_iter().find(|s| s.fileno() == fd);
         server.0.lp.call_exception_handler(
             ExceptionContext::new("socket.accept() out of system resource")
-                .with_exception(Error::os("accept", e).to_string())
+                .with_error(Error::os("accept", e))
                 .with("socket", format!("{socket:?}")),
         );
         server.0.driver.stop(server, fd);
@@ -119,7 +119,7 @@ pub(crate) fn accept_error(server: &Server, fd: Fd, e: io::Error) -> bool {
     }
     server.0.lp.call_exception_handler(
         ExceptionContext::new("Exception in callback Server._accept_connection")
-            .with_exception(Error::os("accept", e).to_string()),
+            .with_error(Error::os("accept", e)),
     );
     false
 }
@@ -155,7 +155,7 @@ fn accept_connection(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<
 fn report_creation_error(server: &Server, e: Error) {
     if server.0.lp.get_debug() {
         server.0.lp.call_exception_handler(
-            ExceptionContext::new("Error on transport creation for incoming connection").with_exception(e.to_string()),
+            ExceptionContext::new("Error on transport creation for incoming connection").with_error(e),
         );
     }
 }

@@ -138,7 +138,7 @@ impl StreamReaderProtocol {
                 if let Some(lp) = EventLoop::by_id(loop_id) {
                     lp.call_exception_handler(
                         ExceptionContext::new("Unhandled exception in client_connected_cb")
-                            .with_exception(exc.to_string())
+                            .with_error(exc)
                             .with("transport", format!("{t:?}")),
                     );
                 }

@@ -613,7 +613,7 @@ impl Transport {
         let protocol = self.0.protocol.borrow().clone();
         self.0.lp.call_exception_handler(with_payload(
             ExceptionContext::new(message)
-                .with_exception(exc.to_string())
+                .with_error(exc.clone())
                 .with("transport", format!("{self:?}"))
                 .with("protocol", protocol.describe()),
             &protocol,

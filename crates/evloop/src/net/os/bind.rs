@@ -42,13 +42,13 @@ fn domain_of(addr: &SocketAddr) -> Domain {
     if addr.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 }
 }
 
-/// Creates and binds one listening socket; `Ok(None)` when the address is
-/// not available here (skipped, as since 3.12).
-fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> Result<Option<Socket>> {
+/// Creates and binds one listening socket; `Ok(Err(errno))` when the
+/// address is skipped, as asyncio skips it: its family cannot be created
+/// here, or it is not available (`EADDRNOTAVAIL`).
+fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> Result<std::result::Result<Socket, i32>> {
     let sock = match Socket::new(domain_of(&addr), Type::STREAM, Some(socket2::Protocol::TCP)) {
         Ok(s) => s,
-        // asyncio skips families the host cannot create sockets for.
-        Err(_) => return Ok(None),
+        Err(e) => return Ok(Err(e.raw_os_error().unwrap_or(0))),
     };
     let setup = || -> std::io::Result<()> {
         if opts.reuse_address.unwrap_or(true) {
@@ -68,8 +68,8 @@ fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> Result<Option<Socket>> {
     };
     setup().map_err(|e| Error::os("setsockopt", e))?;
     match sock.bind(&addr.into()) {
-        Ok(()) => Ok(Some(sock)),
-        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(None),
+        Ok(()) => Ok(Ok(sock)),
+        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(Err(libc::EADDRNOTAVAIL)),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(0);
             let text = Error::os("bind", e).message().to_lowercase();
@@ -152,17 +152,21 @@ pub(crate) async fn bind_tcp(
         }
     }
     let mut sockets: Vec<Box<dyn ListenSocket>> = Vec::new();
+    let mut skipped = 0;
     for addr in &addrs {
         // On error, the sockets bound so far close as they drop.
-        if let Some(sock) = bind_one(*addr, opts)? {
-            sockets.push(Box::new(OsListener::new(sock).map_err(|e| Error::os("fcntl", e))?));
+        match bind_one(*addr, opts)? {
+            Ok(sock) => sockets.push(Box::new(OsListener::new(sock).map_err(|e| Error::os("fcntl", e))?)),
+            Err(errno) => skipped = errno,
         }
     }
     if sockets.is_empty() {
         let listed: Vec<Address> = addrs.iter().map(|a| Address::Inet(*a)).collect();
+        // asyncio's error here has no errno; keeping the last skip's
+        // (EADDRNOTAVAIL, EAFNOSUPPORT) tells callers why (docs/net.md).
         return Err(Error::os_with_message(
             "bind",
-            0,
+            skipped,
             format!("could not bind on any address out of {}", format_list(&listed)),
         ));
     }

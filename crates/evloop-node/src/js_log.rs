@@ -1,0 +1,88 @@
+//! The core's `log` records (asyncio's `logger.warning(...)`: "socket.send()
+//! raised exception.", slow callbacks, unclosed writers) handed to the
+//! package's replaceable logger: `setLogHook(fn(level, message))`.
+//!
+//! `log` has one logger per process, but JS functions belong to one thread's
+//! env: the logger looks up the hook of the thread the record comes from, so
+//! each worker's records reach its own hook. Without a hook (or where JS may
+//! not run, e.g. during env teardown) the record goes to stderr.
+
+use std::cell::RefCell;
+use std::ptr::null_mut;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::{Env, Unknown};
+use napi::{sys, JsValue};
+use napi_derive::napi;
+
+use crate::errors::{self, ErrCode};
+use crate::js_callback::{self, HandleScope, JsEnv, JsRef};
+
+thread_local! {
+    static HOOK: RefCell<Option<Rc<JsRef>>> = const { RefCell::new(None) };
+    static ENV: RefCell<Option<Rc<JsEnv>>> = const { RefCell::new(None) };
+}
+
+struct ToJs;
+
+static LOGGER: ToJs = ToJs;
+
+impl log::Log for ToJs {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = if record.level() == log::Level::Error { "error" } else { "warn" };
+        let message = record.args().to_string();
+        if !deliver(level, &message) {
+            eprintln!("evloop: {message}");
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Calls the thread's hook; false if there is none or JS cannot run now.
+fn deliver(level: &str, message: &str) -> bool {
+    let Some(hook) = HOOK.try_with(|h| h.borrow().clone()).ok().flatten() else { return false };
+    let Some(env) = ENV.try_with(|e| e.borrow().clone()).ok().flatten() else { return false };
+    if !env.is_alive() || !js_callback::can_run_js(env.raw) {
+        return false;
+    }
+    let raw = env.raw;
+    let _scope = HandleScope::open(raw);
+    let args = [js_callback::string(raw, level), js_callback::string(raw, message)];
+    let (mut global, mut out) = (null_mut(), null_mut());
+    // SAFETY: on the env's thread inside a handle scope; the hook is a live
+    // function reference; a throw is cleared below so none stays pending.
+    let status = unsafe {
+        sys::napi_get_global(raw, &mut global);
+        sys::napi_call_function(raw, global, hook.get(), args.len(), args.as_ptr(), &mut out)
+    };
+    if status != sys::Status::napi_ok {
+        js_callback::take_exception(raw);
+    }
+    true
+}
+
+/// Installs `hook(level, message)` as this thread's receiver of the core's
+/// warnings (`level` is "warn" or "error").
+#[napi(catch_unwind)]
+pub fn set_log_hook(env: Env, hook: Unknown) -> napi::Result<(), ErrCode> {
+    let raw = env.raw();
+    if js_callback::type_of(raw, hook.raw()) != sys::ValueType::napi_function {
+        return Err(errors::type_error("setLogHook(): hook must be a function"));
+    }
+    let js_env = ENV.with(|e| e.borrow_mut().get_or_insert_with(|| JsEnv::new(raw)).clone());
+    let hook = JsRef::new(&js_env, hook.raw()).ok_or_else(|| errors::runtime_error("cannot reference the log hook"))?;
+    HOOK.with(|h| h.borrow_mut().replace(Rc::new(hook)));
+    // The first thread installs the process's logger; later calls find it set.
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+    Ok(())
+}
