@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -804,6 +804,7 @@ export { netOpenUnixConnection }
 export { netRunningLoop }
 export { netStartServer }
 export { netStartUnixServer }
+export { setLogHook }
 export { setNetHooks }
 export { socketConstants }
 export { transportWriter }
