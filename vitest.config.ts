@@ -13,23 +13,10 @@ const chromiumArgs = [
   '--no-first-run',
 ];
 
-// EVLOOP_DIST=1 runs the suites against the TypeScript build in packages/evloop/dist while the
-// package's exports still point at legacy/ (the move to TypeScript, in progress).
-const dist = new URL('./packages/evloop/dist/', import.meta.url).pathname;
-function distAliases(runtime: 'node' | 'browser') {
-  if (process.env.EVLOOP_DIST !== '1') return [];
-  return [
-    { find: /^evloop$/, replacement: `${dist}node/index.js` },
-    { find: /^evloop\/sim$/, replacement: runtime === 'node' ? `${dist}node/sim.js` : `${dist}sim/browser.js` },
-    { find: /^evloop\/sim\/tools$/, replacement: runtime === 'node' ? `${dist}node/sim-tools.js` : `${dist}sim/tools/browser.js` },
-  ];
-}
-
 export default defineConfig({
   test: {
     projects: [
       {
-        resolve: { alias: distAliases('node') },
         test: {
           name: 'node',
           include: ['tests/node/**/*.test.ts'],
@@ -38,7 +25,6 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias: distAliases('browser') },
         test: {
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],

@@ -15,6 +15,8 @@ import {
   type StreamWriter,
 } from 'evloop';
 
+const text = new TextDecoder();
+
 const clients = new Set<StreamWriter>();
 
 function nameOf(writer: StreamWriter): string {
@@ -41,7 +43,7 @@ async function chat(reader: StreamReader, writer: StreamWriter): Promise<void> {
   await broadcast(writer, `* ${who} joined\n`);
   try {
     for await (const line of reader) {
-      await broadcast(writer, `${who}: ${line.toString('utf8')}${line.at(-1) === 10 ? '' : '\n'}`);
+      await broadcast(writer, `${who}: ${text.decode(line)}${line.at(-1) === 10 ? '' : '\n'}`);
     }
   } finally {
     clients.delete(writer);

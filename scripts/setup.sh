@@ -72,5 +72,7 @@ pnpm run --silent build:wasm
 
 step "build the TypeScript package"
 pnpm run --silent build:ts
+# The package's bin (evloop-sim) is a file of the build: link it now that it exists.
+pnpm install --frozen-lockfile --offline >/dev/null
 
 step "setup done in $((SECONDS - t0))s"

@@ -36,7 +36,10 @@ setEventLoopPolicy(null);
 const policyLoop: AbstractEventLoop = getEventLoopPolicy().newEventLoop();
 void policyLoop;
 
-const loop: EventLoop = newEventLoop();
+// newEventLoop() is the policy's loop: any AbstractEventLoop, with the whole loop API.
+const fromPolicy: AbstractEventLoop = newEventLoop();
+fromPolicy.close();
+const loop = new EventLoop();
 const l2 = new SelectorEventLoop({ selector: 'poll' });
 const which: 'epoll' | 'kqueue' | 'poll' | 'select' = l2.selector;
 void which;
@@ -108,8 +111,8 @@ remote.stop();
 
 setEventLoop(loop);
 setEventLoop(null);
-const current: EventLoop = getEventLoop();
-const runningLoop: EventLoop = getRunningLoop();
+const current: AbstractEventLoop = getEventLoop();
+const runningLoop: AbstractEventLoop = getRunningLoop();
 void current;
 void runningLoop;
 

@@ -38,7 +38,8 @@ export function mechanismOf(kind: LoopKind): string {
  * the policy's loop, or a loop of `kind`.
  */
 export function makeLoop(kind?: LoopKind): EventLoop {
-  const loop = kind === undefined ? newEventLoop() : newLoop(kind);
+  // The suites' policies make EventLoops.
+  const loop = kind === undefined ? (newEventLoop() as EventLoop) : newLoop(kind);
   created.push(loop);
   return loop;
 }

@@ -95,7 +95,7 @@ describe('policies', () => {
 
   it('a TypeScript subclass chooses the loops newEventLoop() makes', async () => {
     setEventLoopPolicy(new SelectPolicy());
-    const loop = newEventLoop();
+    const loop = newEventLoop() as SelectorEventLoop;
     expect(loop.selector).toBe('select');
     loop.close();
     // run() without a loop factory uses the policy, and sets the current loop meanwhile.

@@ -22,7 +22,7 @@ describe('buggify on a real loop', () => {
   });
 
   it('is false on the loops the policy makes', () => {
-    const loop = evloop.newEventLoop();
+    const loop = evloop.newEventLoop() as evloop.EventLoop;
     try {
       expect(loop.buggify('x', 1)).toBe(false);
     } finally {

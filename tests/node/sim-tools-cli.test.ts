@@ -1,15 +1,15 @@
 // The evloop-sim command: each subcommand's exit code (0 nothing found,
 // 1 found, 2 usage) and output, run with node on the bin file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { programUrl } from './sim-tools-helpers.js';
+import { cliBin, programUrl } from './sim-tools-helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = join(root, 'packages/evloop/legacy/bin/evloop-sim.mjs');
+const bin = cliBin;
 const work = mkdtempSync(join(tmpdir(), 'evloop-sim-cli-'));
 const program = (name: string) => fileURLToPath(programUrl(name));
 
@@ -62,6 +62,7 @@ describe('evloop-sim', () => {
     expect(cli('replay', out, program('stale-register')).code).toBe(0);
   });
 
+  // Two commands, each starting worker threads: near vitest's default 5 s on a busy machine.
   it('sweep: exit 1 with the failing seeds, 0 when none fails; progress on stderr', () => {
     const dir = join(work, 'failures');
     const found = cli('sweep', program('stale-register'), '--seeds', '16', '--swarm', '--workers', '2', '--stop-after', '1', '--out', dir);
@@ -73,7 +74,7 @@ describe('evloop-sim', () => {
     const none = cli('sweep', program('stale-register'), '--seeds', '4', '--workers', '2');
     expect(none.code).toBe(0);
     expect(none.out).toContain('4 seeds run, 0 failed');
-  });
+  }, 60_000);
 
   it('exit 2 on a usage error', () => {
     const none = cli();
@@ -87,6 +88,7 @@ describe('evloop-sim', () => {
     expect(cli('--help').code).toBe(0);
   });
 
+  // Fourteen commands, each starting Node and the wasm module: more than vitest's default 5 s on a busy machine.
   it('a usage error names the command and the argument, with no stack, and exits 2', () => {
     const noDefault = join(work, 'no-default.mjs');
     writeFileSync(noDefault, 'export const options = {};\n');
@@ -119,7 +121,7 @@ describe('evloop-sim', () => {
       expect(r.err, args.join(' ')).not.toMatch(/\n\s+at /);
     }
     expect(cli('run', noDefault, '--seed', '1').err).toContain(`'${noDefault}'`);
-  });
+  }, 120_000);
 
   it('--name=value and per-command --help', () => {
     const r = cli('run', program('stale-register'), '--seed=9', `--out=${join(work, 'c.json')}`);
@@ -134,5 +136,67 @@ describe('evloop-sim', () => {
     const r = spawnSync('pnpm', ['exec', 'evloop-sim', 'diff', a, a], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout).toMatch(/^identical/);
     expect(r.status).toBe(0);
+  });
+
+  describe('relative paths are the caller\'s', () => {
+    // A directory outside the workspace, and the paths from it to the program and to a trace.
+    const elsewhere = join(work, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const rel = (path: string) => relative(elsewhere, path);
+    const files = (name: string) => existsSync(join(elsewhere, name));
+
+    it('from the cwd when nothing moved the process', () => {
+      const r = spawnSync(process.execPath, [bin, 'run', rel(program('stale-register')), '--seed', '9', '--out', 'cwd.json'], {
+        cwd: elsewhere,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toContain('seed 9:');
+      expect(r.status).toBe(0);
+      expect(files('cwd.json')).toBe(true);
+    });
+
+    it('from the shell\'s directory when pnpm exec started the command in the project (-C, --filter, -w)', () => {
+      // What pnpm -C <root> exec leaves a command: the project's directory as cwd, npm_command=exec,
+      // and the PWD of the shell it was typed in.
+      const env = { ...process.env, npm_command: 'exec', PWD: elsewhere, INIT_CWD: '' };
+      const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+      const made = run('run', rel(program('stale-register')), '--seed', '9', '--out', 'pwd.json');
+      expect(made.status).toBe(0);
+      expect(files('pwd.json')).toBe(true);
+      expect(existsSync(join(root, 'pwd.json'))).toBe(false);
+      const replayed = run('replay', 'pwd.json', rel(program('stale-register')));
+      expect(replayed.stdout).toContain('no divergence');
+      expect(replayed.status).toBe(0);
+      const missing = run('diff', 'pwd.json', 'nope.json');
+      expect(missing.stderr).toContain("evloop-sim diff: <b.json> 'nope.json': no such file");
+    });
+
+    it('from the directory a package script was run in (INIT_CWD)', () => {
+      const env = { ...process.env, npm_command: 'run-script', INIT_CWD: elsewhere };
+      const r = spawnSync(process.execPath, [bin, 'run', rel(program('stale-register')), '--seed', '9', '--out', 'init.json'], {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(0);
+      expect(files('init.json')).toBe(true);
+    });
+
+    it('through pnpm: pnpm exec evloop-sim from a subdirectory of the workspace', () => {
+      // A directory of the workspace that is no package: pnpm finds the bin from there.
+      const sub = join(root, 'tests/sim-programs');
+      const out = relative(sub, join(elsewhere, 'pnpm.json'));
+      const r = spawnSync('pnpm', ['exec', 'evloop-sim', 'run', 'stale-register.mjs', '--seed', '9', '--out', out], {
+        cwd: sub,
+        env: { ...process.env, INIT_CWD: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toContain('seed 9:');
+      expect(r.status).toBe(0);
+      expect(files('pnpm.json')).toBe(true);
+    });
   });
 });

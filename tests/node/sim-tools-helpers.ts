@@ -1,6 +1,10 @@
 // Helpers for the simulation tools' tests: the sample programs of
 // tests/sim-programs, loaded by URL (plain .mjs modules, typed here).
+import { fileURLToPath } from 'node:url';
 import type { ProgramModule } from 'evloop/sim/tools';
+
+/** The evloop-sim command's file, as the package builds it. */
+export const cliBin = fileURLToPath(new URL('../../packages/evloop/dist/node/bin/evloop-sim.js', import.meta.url));
 
 export const programsDir = new URL('../sim-programs/', import.meta.url);
 

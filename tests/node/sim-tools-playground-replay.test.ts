@@ -13,9 +13,10 @@ import * as sim from 'evloop/sim';
 import * as tools from 'evloop/sim/tools';
 import { Session } from '../../packages/playground/seek.js';
 import { FIXTURE, MOVES, SCENARIO, SEED } from '../shared/playground-export.js';
+import { cliBin } from './sim-tools-helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = join(root, 'packages/evloop/legacy/bin/evloop-sim.mjs');
+const bin = cliBin;
 const scenario = (name: string) => join(root, `packages/playground/scenarios/${name}.mjs`);
 const fixture = join(root, 'tests/shared', FIXTURE);
 const work = mkdtempSync(join(tmpdir(), 'evloop-playground-replay-'));

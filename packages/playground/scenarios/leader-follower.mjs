@@ -2,14 +2,20 @@
 // simulation tools: a leader sends heartbeats to two followers, which answer.
 // A trace exported from the page replays with
 //   pnpm exec evloop-sim replay evloop-leader-follower-seed42.json packages/playground/scenarios/leader-follower.mjs
-import { drive, Follower, sender } from './common.js';
+/** @import { Simulation } from 'evloop/sim' */
+/** @import { ProgramInput } from 'evloop/sim/tools' */
+import { drive, Follower, sender } from './common.mjs';
 
 export const label = 'leader/follower';
+/** @type {string[]} */
 export const hosts = ['leader', 'follower1', 'follower2'];
-/** Simulation options but the seed. */
+/** Simulation options but the seed. @type {{ latency: [number, number] }} */
 export const options = { latency: [0.005, 0.03] };
 
-/** Adds the hosts. */
+/**
+ * Adds the hosts.
+ * @param {Simulation} sim
+ */
 export function setup(sim) {
   sim.host('leader', (loop) => {
     for (const f of ['follower1', 'follower2']) {
@@ -24,6 +30,11 @@ export function setup(sim) {
   }
 }
 
+/**
+ * Adds the hosts and runs to `input.until.events` (else a few virtual seconds).
+ * @param {Simulation} sim
+ * @param {Partial<ProgramInput>} [input]
+ */
 export default async function leaderFollower(sim, input) {
   setup(sim);
   await drive(sim, input);

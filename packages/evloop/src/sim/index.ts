@@ -1,2 +1,44 @@
-// Placeholder until the simulation entry moves here from legacy/sim.
+// The exports of "evloop/sim", shared by both entries (browser.ts here,
+// node/sim.ts), which instantiate the wasm module first: nothing here
+// touches the module at load time. API.md, "TypeScript, subpath evloop/sim".
+
+import type { ExceptionHandler as LoopExceptionHandler } from '../core/base-loop.js';
+import type { Host } from './host.js';
+
+export { coreVersion, SimLoop } from '../../wasm/evloop_wasm.js';
 export * from '../core/errors.js';
+export { Handle, TimerHandle } from '../core/handles.js';
+export { allTasks, Future, isFuture, Task, type TaskOptions } from '../core/futures.js';
+export type { ExceptionContext } from '../core/backend.js';
+export { getLogger, setLogger, type Logger } from '../core/log.js';
+export { Host } from './host.js';
+export { getRunningLoop } from './running.js';
+export { Simulation } from './simulation.js';
+export { sleep } from './sleep.js';
+export type * from './types.js';
+
+/** `handler(host, context)`, as asyncio calls it. */
+export type ExceptionHandler = LoopExceptionHandler<Host>;
+
+export {
+  openConnection,
+  Server,
+  startServer,
+  StreamReader,
+  StreamWriter,
+  Transport,
+  TransportSocket,
+  type BufferedProtocol,
+  type ClientConnected,
+  type ConnectionOptions,
+  type InetAddress,
+  type Protocol,
+  type ServeForeverPromise,
+  type ServerOptions,
+  type SocketAddress,
+  type StreamLimit,
+} from '../core/net/index.js';
+export * from './socket-constants.js';
+
+// The browser-safe tools (docs/simulation.md, "Tools"); sweep comes with each entry.
+export * from './tools/index.js';

@@ -1,0 +1,203 @@
+// The argument checks of the networking calls, one set for Node and the
+// simulation, so both take the same arguments and throw the same errors.
+// Browser-safe.
+//
+// Each check returns the value (or its normalized form; null and undefined
+// become undefined where the argument is optional) or throws, naming the
+// call and the argument. What a back end refuses on its own (a Unix socket
+// or `sock` in a simulation) is its to say.
+
+import { ValueError } from '../errors.js';
+import { typeName } from '../values.js';
+import type { NetConnectionOptions, NetServerOptions } from './backend.js';
+
+type Options = Record<string, unknown>;
+
+/** An options object with only `allowed` keys (null/undefined: none). */
+export function optionsArg(call: string, opts: unknown, allowed: readonly string[]): Options {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object') throw new TypeError(`${call}(): options must be an object, got ${typeName(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key)) throw new TypeError(`${call}(): unknown option '${key}'`);
+  }
+  return opts as Options;
+}
+
+export function functionArg(call: string, name: string, value: unknown): void {
+  if (typeof value !== 'function') throw new TypeError(`${call}(): ${name} must be a function, got ${typeName(value)}`);
+}
+
+export interface IntRange {
+  min?: number;
+  max?: number;
+}
+
+/** An integer option (null/undefined: absent). */
+export function intArg(call: string, name: string, value: unknown, { min = -(2 ** 31), max = 2 ** 31 - 1 }: IntRange = {}): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${call}(): ${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** An integer argument that must be given (null/undefined: TypeError). */
+export function requiredIntArg(call: string, name: string, value: unknown, range?: IntRange): number {
+  if (value === undefined || value === null) {
+    throw new TypeError(`${call}(): ${name} must be an integer, got ${typeName(value)}`);
+  }
+  return intArg(call, name, value, range) as number;
+}
+
+function boolArg(call: string, name: string, value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new TypeError(`${call}(): ${name} must be a boolean, got ${typeName(value)}`);
+  return value;
+}
+
+/** A file descriptor: a number, or an object with `fileno()`. */
+function sockArg(call: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const fileno: unknown = typeof value === 'object' ? (value as { fileno?: unknown }).fileno : undefined;
+  const fd: unknown = typeof fileno === 'function' ? (fileno as () => unknown).call(value) : value;
+  return intArg(call, 'sock', fd, { min: 0 });
+}
+
+function portArg(call: string, port: unknown): number | undefined {
+  if (port === undefined || port === null) return undefined;
+  if (typeof port !== 'number') throw new TypeError(`${call}(): port must be an integer, got ${typeName(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`${call}(): port must be an integer in 0..65535, got ${port}`);
+  }
+  return port;
+}
+
+/** A host name. */
+function hostArg(call: string, host: unknown): string | undefined {
+  if (host === undefined || host === null) return undefined;
+  if (typeof host === 'string') return host;
+  throw new TypeError(`${call}(): host must be a string or null, got ${typeName(host)}`);
+}
+
+/** A host name, or (servers) an array of them. */
+function hostsArg(call: string, host: unknown): string | string[] | undefined {
+  if (host === undefined || host === null) return undefined;
+  if (typeof host === 'string') return host;
+  if (Array.isArray(host)) {
+    for (const h of host as unknown[]) {
+      if (typeof h !== 'string') throw new TypeError(`${call}(): host must be a string or an array of strings, got an element of type ${typeName(h)}`);
+    }
+    return host as string[];
+  }
+  throw new TypeError(`${call}(): host must be a string, an array of strings or null, got ${typeName(host)}`);
+}
+
+/** A Unix socket path: a string, or a `file:` URL. */
+function pathArg(call: string, path: unknown): string | undefined {
+  if (path === undefined || path === null) return undefined;
+  if (typeof path === 'string') return path;
+  if (path instanceof URL && path.protocol === 'file:') return decodeURIComponent(path.pathname);
+  throw new TypeError(`${call}(): path must be a string, got ${typeName(path)}`);
+}
+
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+/** asyncio's checks of `ssl` and its timeouts (TLS is not supported yet). */
+function checkSsl(opts: Options, serverHostname: boolean): void {
+  const { ssl } = opts;
+  if (typeof ssl === 'boolean') throw new TypeError('ssl argument must be an SSLContext or None');
+  if (!absent(ssl)) throw new ValueError('ssl is not supported by evloop yet');
+  if (!absent(opts['sslHandshakeTimeout'])) throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
+  if (!absent(opts['sslShutdownTimeout'])) throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
+  if (serverHostname && !absent(opts['serverHostname'])) throw new ValueError('server_hostname is only meaningful with ssl');
+}
+
+/** A stream buffer limit; ValueError for <= 0 is asyncio's message. */
+function limitArg(call: string, limit: unknown): number | undefined {
+  if (limit === undefined || limit === null) return undefined;
+  if (typeof limit !== 'number') throw new TypeError(`${call}(): limit must be a number, got ${typeName(limit)}`);
+  if (Number.isNaN(limit)) throw new RangeError(`${call}(): limit must not be NaN`);
+  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
+  if (!Number.isFinite(limit)) throw new RangeError(`${call}(): limit must be finite, got ${limit}`);
+  return Math.floor(limit);
+}
+
+const SSL_KEYS = ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
+const SERVER_KEYS = ['family', 'flags', 'sock', 'backlog', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', ...SSL_KEYS];
+const UNIX_SERVER_KEYS = ['sock', 'backlog', 'startServing', 'cleanupSocket', ...SSL_KEYS];
+const CONNECTION_KEYS = ['family', 'flags', 'sock', 'localAddr', 'serverHostname', ...SSL_KEYS];
+const UNIX_CONNECTION_KEYS = ['sock', 'serverHostname', ...SSL_KEYS];
+
+/** `keys`, plus `limit` for the stream calls (startServer, openConnection, ...). */
+function allowedKeys(keys: string[], stream: boolean): string[] {
+  return stream ? [...keys, 'limit'] : keys;
+}
+
+function serverOptions(call: string, opts: unknown, keys: string[], stream: boolean): NetServerOptions {
+  const o = optionsArg(call, opts, allowedKeys(keys, stream));
+  checkSsl(o, false);
+  return {
+    family: intArg(call, 'family', o['family']),
+    flags: intArg(call, 'flags', o['flags']),
+    sock: sockArg(call, o['sock']),
+    backlog: intArg(call, 'backlog', o['backlog']),
+    reuseAddress: boolArg(call, 'reuseAddress', o['reuseAddress']),
+    reusePort: boolArg(call, 'reusePort', o['reusePort']),
+    keepAlive: boolArg(call, 'keepAlive', o['keepAlive']),
+    startServing: boolArg(call, 'startServing', o['startServing']),
+    cleanupSocket: boolArg(call, 'cleanupSocket', o['cleanupSocket']),
+    limit: limitArg(call, o['limit']),
+  };
+}
+
+function connectionOptions(call: string, opts: unknown, keys: string[], stream: boolean): NetConnectionOptions {
+  const o = optionsArg(call, opts, allowedKeys(keys, stream));
+  checkSsl(o, true);
+  let localHost: string | undefined;
+  let localPort: number | undefined;
+  const localAddr = o['localAddr'];
+  if (localAddr !== undefined && localAddr !== null) {
+    if (!Array.isArray(localAddr) || typeof localAddr[0] !== 'string') {
+      throw new TypeError(`${call}(): localAddr must be [host, port], got ${typeName(localAddr)}`);
+    }
+    localHost = localAddr[0];
+    localPort = portArg(call, (localAddr as unknown[])[1] ?? 0);
+  }
+  return {
+    family: intArg(call, 'family', o['family']),
+    flags: intArg(call, 'flags', o['flags']),
+    sock: sockArg(call, o['sock']),
+    localHost,
+    localPort,
+    limit: limitArg(call, o['limit']),
+  };
+}
+
+// The four forms below check options first, then the address, so a call
+// wrong in both reports its options, whichever back end runs it. `stream`
+// (startServer, openConnection and their Unix forms) also allows `limit`.
+
+/** createServer and startServer: `[host, port, options]`. */
+export function serverArgs(call: string, host: unknown, port: unknown, opts: unknown, stream = false): [string | string[] | undefined, number | undefined, NetServerOptions] {
+  const o = serverOptions(call, opts, SERVER_KEYS, stream);
+  return [hostsArg(call, host), portArg(call, port), o];
+}
+
+/** createConnection and openConnection: `[host, port, options]`. */
+export function connectionArgs(call: string, host: unknown, port: unknown, opts: unknown, stream = false): [string | undefined, number | undefined, NetConnectionOptions] {
+  const o = connectionOptions(call, opts, CONNECTION_KEYS, stream);
+  return [hostArg(call, host), portArg(call, port), o];
+}
+
+/** createUnixServer and startUnixServer: `[path, options]`. */
+export function unixServerArgs(call: string, path: unknown, opts: unknown, stream = false): [string | undefined, NetServerOptions] {
+  const o = serverOptions(call, opts, UNIX_SERVER_KEYS, stream);
+  return [pathArg(call, path), o];
+}
+
+/** createUnixConnection and openUnixConnection: `[path, options]`. */
+export function unixConnectionArgs(call: string, path: unknown, opts: unknown, stream = false): [string | undefined, NetConnectionOptions] {
+  const o = connectionOptions(call, opts, UNIX_CONNECTION_KEYS, stream);
+  return [pathArg(call, path), o];
+}

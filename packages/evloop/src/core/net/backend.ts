@@ -1,0 +1,227 @@
+// The contract between the one networking layer (core/net) and a binding:
+// the napi addon (node/net-backend.ts) and the wasm host loop
+// (sim/net-backend.ts) each satisfy it with `satisfies`, so a change of a
+// binding's generated declarations that breaks the layer is a compile error.
+//
+// Two levels, because the bindings have two: what is the same for every loop
+// of a runtime (`NetBinding`: writes, hooks, recognizing native sockets) and
+// what one loop does (`NetBackend`: creating servers and connections). The
+// binding wraps native transports through a hook that is given no loop, so a
+// Transport only ever knows its binding.
+// Browser-safe.
+
+/** A binding's completion callback: `done(true, value)` or `done(false, error)`. */
+export type Done = (ok: boolean, value: unknown) => void;
+
+/** Bytes as the runtime accepts them: any view, an ArrayBuffer or a SharedArrayBuffer. */
+export type BytesLike = ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
+
+// ---------------------------------------------------------------- native objects
+// What both bindings' objects offer; the package's classes wrap them.
+
+export interface NativeTransportSocketLike {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+  fileno(): number;
+  getsockname(): unknown;
+  getpeername(): unknown;
+  getsockopt(level: number, option: number): number;
+  setsockopt(level: number, option: number, value: number): void;
+  settimeout(timeout?: number | null): void;
+  setblocking(flag: boolean): void;
+  gettimeout(): number;
+  describe(): string;
+}
+
+export interface NativeTransportLike {
+  writelines(list: Uint8Array[]): void;
+  writeEof(): void;
+  canWriteEof(): boolean;
+  close(): void;
+  abort(): void;
+  isClosing(): boolean;
+  /** An address, null, a native socket (see `NetBinding.isSocket`), or undefined for unknown names. */
+  getExtraInfo(name: string): unknown;
+  pauseReading(): void;
+  resumeReading(): void;
+  isReading(): boolean;
+  setWriteBufferLimits(high?: number | null, low?: number | null): void;
+  /** `[low, high]` (an Array or a Float64Array). */
+  getWriteBufferLimits(): ArrayLike<number>;
+  getWriteBufferSize(): number;
+  setProtocol(protocol: object, wrapper: object): void;
+  getProtocol(): unknown;
+}
+
+export interface NativeServeForeverLike {
+  cancel(): boolean;
+}
+
+export interface NativeServerLike {
+  close(): void;
+  closeClients(): void;
+  abortClients(): void;
+  isServing(): boolean;
+  sockets(): ArrayLike<unknown>;
+  startServing(done: Done): void;
+  serveForever(done: Done): NativeServeForeverLike;
+  waitClosed(done: Done): void;
+  describe(): string;
+}
+
+export interface NativeStreamReaderLike {
+  read(n: number, done: Done): void;
+  readline(done: Done): void;
+  readexactly(n: number, done: Done): void;
+  /** The separators, normalized to an array of Uint8Arrays by the layer. */
+  readuntil(separators: Uint8Array[], done: Done): void;
+  atEof(): boolean;
+  readonly limit: number;
+  describe(): string;
+}
+
+export interface NativeStreamWriterLike {
+  write(data: Uint8Array): void;
+  writelines(list: Uint8Array[]): void;
+  writeEof(): void;
+  canWriteEof(): boolean;
+  close(): void;
+  isClosing(): boolean;
+  drain(done: Done): void;
+  waitClosed(done: Done): void;
+  getExtraInfo(name: string): unknown;
+  transport(): NativeTransportLike;
+  describe(): string;
+}
+
+export interface NativeStreamDoneLike {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** A stream server's per-connection callback, as the layer gives it to the binding. */
+export type NativeClientCallback = (reader: NativeStreamReaderLike, writer: NativeStreamWriterLike, done: NativeStreamDoneLike) => void;
+
+// ---------------------------------------------------------------- options
+// Normalized by core/net/args.ts: every key present, undefined when not given.
+
+export interface NetServerOptions {
+  family?: number | undefined;
+  flags?: number | undefined;
+  sock?: number | undefined;
+  backlog?: number | undefined;
+  reuseAddress?: boolean | undefined;
+  reusePort?: boolean | undefined;
+  keepAlive?: boolean | undefined;
+  startServing?: boolean | undefined;
+  cleanupSocket?: boolean | undefined;
+  /** Stream servers: the readers' buffer limit. */
+  limit?: number | undefined;
+}
+
+export interface NetConnectionOptions {
+  family?: number | undefined;
+  flags?: number | undefined;
+  sock?: number | undefined;
+  /** `localAddr[0]`. */
+  localHost?: string | undefined;
+  /** `localAddr[1]`. */
+  localPort?: number | undefined;
+  /** Stream connections: the reader's buffer limit. */
+  limit?: number | undefined;
+}
+
+// ---------------------------------------------------------------- the two levels
+
+/**
+ * What the layer gives a binding (`netHooks(binding)` of core/net/transport.ts):
+ * each back-end module installs them in its binding (the addon's `setNetHooks`
+ * when node/net-backend.ts loads; the wasm's `setHooks` once the module is
+ * instantiated, by `installNetHooks()` of sim/net-backend.ts).
+ */
+export interface NetHooks {
+  /** Wraps a native transport the binding hands to a protocol or a `done`. */
+  wrapTransport(native: NativeTransportLike): object;
+  /** The package's error for a binding's code ("ConnectionRefusedError|ECONNREFUSED|111|connect"). */
+  makeError(code: string, message: string, extra?: object): Error;
+  /**
+   * `protocol.dataReceived(data)` where the binding passes a part of a shared
+   * pool buffer (`offset`, `length`), or a buffer of its own with a length of -1.
+   */
+  deliverData(protocol: object, data: Uint8Array, offset: number, length: number): void;
+}
+
+/**
+ * One runtime's binding (the napi addon, the wasm module): the same for
+ * every loop of that runtime.
+ */
+export interface NetBinding {
+  /** Names the runtime in messages and types ("native", "sim"). */
+  readonly kind: 'native' | 'sim';
+  /**
+   * The value `write` takes for a transport, read once when it is wrapped
+   * (the addon's slot in its write table; the native object itself for the wasm).
+   */
+  writeKey(native: NativeTransportLike): unknown;
+  /**
+   * `Transport.write`: the hot path. The addon's is its plain JS function
+   * (no class-method call per write); it accepts any view or ArrayBuffer
+   * natively (a bare SharedArrayBuffer aside: the layer retries that one as a
+   * view). Throws the binding's errors unmapped (the layer maps them).
+   */
+  write(key: unknown, data: unknown): void;
+  /** Whether `value` is this binding's native TransportSocket (for getExtraInfo and Server.sockets). */
+  isSocket(value: unknown): value is NativeTransportSocketLike;
+  /**
+   * Called before every call that schedules work for the binding: the
+   * simulation counts them to know when promise continuations are done
+   * (sim/activity.ts); a no-op for the addon.
+   */
+  touch(): void;
+}
+
+/**
+ * One loop's networking. A NetLoop reads it on every call (`NetLoop.net`),
+ * so a simulated host's restart switches it to the new life's.
+ */
+export interface NetBackend {
+  readonly binding: NetBinding;
+  /** `done(ok, NativeServerLike)`. */
+  createServer(factory: () => object, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): void;
+  createUnixServer(factory: () => object, path: string | undefined, opts: NetServerOptions, done: Done): void;
+  /** `done(ok, [Transport (already wrapped by the hook), protocol])`. */
+  createConnection(factory: () => object, host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
+  createUnixConnection(factory: () => object, path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  /** `done(ok, NativeServerLike)`; `cb` runs for each connection. */
+  startServer(cb: NativeClientCallback, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): void;
+  startUnixServer(cb: NativeClientCallback, path: string | undefined, opts: NetServerOptions, done: Done): void;
+  /** `done(ok, [NativeStreamReaderLike, NativeStreamWriterLike])`. */
+  openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
+  openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+}
+
+/**
+ * The socket constants a runtime reports (numbers, as Python's `socket`
+ * module has them): the platform's in Node, Linux's in a simulation.
+ */
+export interface SocketConstants {
+  readonly AF_UNSPEC: number;
+  readonly AF_INET: number;
+  readonly AF_INET6: number;
+  readonly AF_UNIX: number;
+  readonly SOCK_STREAM: number;
+  readonly SOCK_DGRAM: number;
+  readonly SOL_SOCKET: number;
+  readonly SO_REUSEADDR: number;
+  readonly SO_REUSEPORT: number;
+  readonly SO_KEEPALIVE: number;
+  readonly SO_TYPE: number;
+  readonly SO_RCVBUF: number;
+  readonly SO_SNDBUF: number;
+  readonly IPPROTO_TCP: number;
+  readonly TCP_NODELAY: number;
+  readonly IPPROTO_IPV6: number;
+  readonly IPV6_V6ONLY: number;
+  readonly AI_PASSIVE: number;
+}

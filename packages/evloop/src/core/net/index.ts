@@ -1,0 +1,27 @@
+// The public names of networking, shared by "evloop" and "evloop/sim" (each
+// entry adds its socket constants: node/net-backend.ts, sim/net-backend.ts).
+// Browser-safe.
+
+export { NetLoop } from './net-loop.js';
+export { Transport, TransportSocket, type WriteBufferLimits } from './transport.js';
+export { Server, type ServeForeverOptions, type ServeForeverPromise } from './server.js';
+export {
+  StreamReader,
+  StreamWriter,
+  startServer,
+  startUnixServer,
+  openConnection,
+  openUnixConnection,
+  type ClientConnected,
+} from './streams.js';
+export type { BufferedProtocol, InetAddress, Protocol, SocketAddress } from './protocol.js';
+export type {
+  ConnectionOptions,
+  ServerOptions,
+  SockLike,
+  SslOptions,
+  StreamLimit,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from './options.js';
+export type { BytesLike, SocketConstants } from './backend.js';

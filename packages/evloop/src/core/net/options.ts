@@ -1,0 +1,58 @@
+// The public option types of the networking calls (checked by args.ts).
+// Browser-safe.
+
+/** TLS is not supported yet: `ssl` must be null/undefined (TypeError for a boolean). */
+export interface SslOptions {
+  ssl?: unknown;
+  sslHandshakeTimeout?: number | null;
+  sslShutdownTimeout?: number | null;
+}
+
+/** A file descriptor, or an object with `fileno()`. */
+export type SockLike = number | { fileno(): number } | null;
+
+export interface ServerOptions extends SslOptions {
+  /** `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`. */
+  family?: number;
+  /** getaddrinfo flags (default `AI_PASSIVE`). */
+  flags?: number;
+  /** A bound stream socket's fd (or an object with `fileno()`); the server takes ownership. */
+  sock?: SockLike;
+  /** `listen()` backlog and accepts per readiness (default 100). */
+  backlog?: number;
+  /** SO_REUSEADDR (default on). */
+  reuseAddress?: boolean | null;
+  reusePort?: boolean | null;
+  /** SO_KEEPALIVE on the listening sockets. */
+  keepAlive?: boolean | null;
+  /** Listen at once (default true). */
+  startServing?: boolean;
+}
+
+export interface UnixServerOptions extends SslOptions {
+  sock?: SockLike;
+  backlog?: number;
+  startServing?: boolean;
+  /** Remove the socket file on close if it is still ours (default true). */
+  cleanupSocket?: boolean;
+}
+
+export interface ConnectionOptions extends SslOptions {
+  family?: number;
+  flags?: number;
+  /** A connected stream socket's fd; the transport takes ownership. */
+  sock?: SockLike;
+  /** `[host, port]` to bind before connecting (a numeric host). */
+  localAddr?: [string, number] | null;
+  serverHostname?: string | null;
+}
+
+export interface UnixConnectionOptions extends SslOptions {
+  sock?: SockLike;
+  serverHostname?: string | null;
+}
+
+/** Streams: the reader's buffer limit (default 64 KiB). */
+export interface StreamLimit {
+  limit?: number;
+}

@@ -1,0 +1,383 @@
+// asyncio's streams: StreamReader, StreamWriter and the package functions
+// startServer, openConnection and their Unix forms, which use the running
+// loop. One implementation for Node and the simulation.
+// Browser-safe.
+
+import { getRunningLoop } from '../running.js';
+import { typeName } from '../values.js';
+import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import type { BytesLike, NativeClientCallback, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
+import { bytesView } from './bytes.js';
+import { NetLoop, netOf } from './net-loop.js';
+import { pending } from './pending.js';
+import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions } from './options.js';
+import type { SocketAddress } from './protocol.js';
+import { makeServer, type Server } from './server.js';
+import { inspectCustom, wrapTransport, type Transport, type TransportSocket } from './transport.js';
+
+const LF = Uint8Array.of(10);
+const COUNT = { min: -(2 ** 52), max: 2 ** 52 };
+
+let newReader: (binding: NetBinding, n: NativeStreamReaderLike) => StreamReader;
+let newWriter: (binding: NetBinding, n: NativeStreamWriterLike) => StreamWriter;
+
+/** The read half of a stream (asyncio.StreamReader). Reads resolve to Uint8Arrays (Buffers in Node). */
+export class StreamReader {
+  readonly #n: NativeStreamReaderLike;
+  readonly #binding: NetBinding;
+
+  static {
+    newReader = (binding, n) => new StreamReader(binding, n);
+  }
+
+  private constructor(binding: NetBinding, n: NativeStreamReaderLike) {
+    this.#n = n;
+    this.#binding = binding;
+  }
+
+  /** Up to `n` bytes, waiting only if nothing is buffered; -1 (default) reads until EOF. */
+  read(n = -1): Promise<Uint8Array> {
+    return pending((done) => {
+      const size = requiredIntArg('read', 'n', n, COUNT);
+      this.#binding.touch();
+      this.#n.read(size, done);
+    }, asBytes);
+  }
+
+  /** Up to and including `\n`; at EOF, the partial line (empty at the end). */
+  readline(): Promise<Uint8Array> {
+    return pending((done) => {
+      this.#binding.touch();
+      this.#n.readline(done);
+    }, asBytes);
+  }
+
+  /** Exactly `n` bytes; IncompleteReadError if EOF comes first. */
+  readexactly(n: number): Promise<Uint8Array> {
+    return pending((done) => {
+      if (typeof n !== 'number') throw new TypeError(`readexactly(): n must be an integer, got ${typeName(n)}`);
+      const size = intArg('readexactly', 'n', n, COUNT) as number;
+      this.#binding.touch();
+      this.#n.readexactly(size, done);
+    }, asBytes);
+  }
+
+  /**
+   * Up to and including `separator` (bytes-like, or an array of them: the
+   * first match ends the chunk). IncompleteReadError at EOF,
+   * LimitOverrunError past the limit.
+   */
+  readuntil(separator: BytesLike | BytesLike[] = LF): Promise<Uint8Array> {
+    return pending((done) => {
+      let seps: Uint8Array[];
+      try {
+        seps = Array.isArray(separator) ? separator.map(bytesView) : [bytesView(separator)];
+      } catch {
+        throw new TypeError(`readuntil(): separator must be a bytes-like object or an array of them, not '${typeName(separator)}'`);
+      }
+      this.#binding.touch();
+      this.#n.readuntil(seps, done);
+    }, asBytes);
+  }
+
+  /** Whether EOF was received and the buffer is empty. */
+  atEof(): boolean {
+    return this.#n.atEof();
+  }
+
+  /** The buffer limit (default 64 KiB). */
+  get limit(): number {
+    return this.#n.limit;
+  }
+
+  /** Lines until EOF (asyncio's `async for line in reader`). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  toString(): string {
+    return this.#n.describe();
+  }
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+function asBytes(v: unknown): Uint8Array {
+  return v as Uint8Array;
+}
+
+/** The write half of a stream (asyncio.StreamWriter). */
+export class StreamWriter {
+  readonly #n: NativeStreamWriterLike;
+  readonly #binding: NetBinding;
+  #transport: Transport | null = null;
+
+  static {
+    newWriter = (binding, n) => new StreamWriter(binding, n);
+  }
+
+  private constructor(binding: NetBinding, n: NativeStreamWriterLike) {
+    this.#n = n;
+    this.#binding = binding;
+  }
+
+  get transport(): Transport {
+    this.#transport ??= wrapTransport(this.#binding, this.#n.transport());
+    return this.#transport;
+  }
+
+  // As asyncio's StreamWriter, the writes and closing are the transport's own.
+
+  /** Sends `data` (any bytes-like value; copied). */
+  write(data: BytesLike): void {
+    this.transport.write(data);
+  }
+
+  writelines(list: Iterable<BytesLike>): void {
+    this.transport.writelines(list);
+  }
+
+  writeEof(): void {
+    this.transport.writeEof();
+  }
+
+  canWriteEof(): boolean {
+    return this.transport.canWriteEof();
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  isClosing(): boolean {
+    return this.transport.isClosing();
+  }
+
+  /** Waits until the write buffer is down to its low-water mark (flow control). */
+  drain(): Promise<void> {
+    return pending((done) => {
+      this.#binding.touch();
+      this.#n.drain(done);
+    }, () => undefined);
+  }
+
+  /** Resolves once the connection is lost (rejects with its error, if any). */
+  waitClosed(): Promise<void> {
+    return pending((done) => {
+      this.#binding.touch();
+      this.#n.waitClosed(done);
+    }, () => undefined);
+  }
+
+  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | null;
+  getExtraInfo(name: 'socket'): TransportSocket;
+  getExtraInfo<T = undefined>(name: string, dflt?: T): unknown;
+  getExtraInfo(name: string, dflt?: unknown): unknown {
+    return this.transport.getExtraInfo(name, dflt);
+  }
+
+  /** `await using writer = ...`: close, then wait until the connection is gone (errors ignored). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.waitClosed().catch(() => {});
+  }
+
+  toString(): string {
+    return this.#n.describe();
+  }
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+/** Called for each connection of a stream server; may be async (a rejection closes the connection). */
+export type ClientConnected = (reader: StreamReader, writer: StreamWriter) => void | PromiseLike<void>;
+
+function streamPair(binding: NetBinding): (v: unknown) => [StreamReader, StreamWriter] {
+  return (v) => {
+    const [r, w] = v as [NativeStreamReaderLike, NativeStreamWriterLike];
+    return [newReader(binding, r), newWriter(binding, w)];
+  };
+}
+
+/**
+ * The binding's per-connection callback of a stream server: wraps the
+ * reader and writer, runs `clientConnected`, and settles `done` when the
+ * promise it returns settles (a rejection is reported and closes the
+ * connection, as asyncio does for its task).
+ */
+function clientCallback(binding: NetBinding, clientConnected: ClientConnected): NativeClientCallback {
+  return (nr, nw, done) => {
+    let result: unknown;
+    try {
+      result = clientConnected(newReader(binding, nr), newWriter(binding, nw));
+    } catch (e) {
+      done.reject(e);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
+      Promise.resolve(result).then(
+        () => {
+          binding.touch();
+          done.resolve();
+        },
+        (e: unknown) => {
+          binding.touch();
+          done.reject(e);
+        },
+      );
+    } else {
+      done.resolve();
+    }
+  };
+}
+
+/** The running loop, as a loop with networking. */
+function runningNetLoop(): NetLoop {
+  const loop = getRunningLoop();
+  if (!(loop instanceof NetLoop)) throw new TypeError('the running loop has no networking');
+  return loop;
+}
+
+/** `startServer` on `loop` (the package function uses the running loop; a simulated Host offers it as a method). */
+export function startServerOn<L extends NetLoop>(
+  loop: L,
+  clientConnected: ClientConnected,
+  host?: string | string[] | null,
+  port?: number | null,
+  opts?: ServerOptions & StreamLimit,
+): Promise<Server<L>> {
+  let binding: NetBinding;
+  return pending((done) => {
+    const c = 'startServer';
+    functionArg(c, 'clientConnected', clientConnected);
+    const [h, p, o] = serverArgs(c, host, port, opts, true);
+    const net = netOf(loop);
+    binding = net.binding;
+    binding.touch();
+    net.startServer(clientCallback(binding, clientConnected), h, p, o, done);
+  }, (n) => makeServer(binding, n, loop));
+}
+
+/** `startUnixServer` on `loop`. */
+export function startUnixServerOn<L extends NetLoop>(
+  loop: L,
+  clientConnected: ClientConnected,
+  path?: string | URL | null,
+  opts?: UnixServerOptions & StreamLimit,
+): Promise<Server<L>> {
+  let binding: NetBinding;
+  return pending((done) => {
+    const c = 'startUnixServer';
+    functionArg(c, 'clientConnected', clientConnected);
+    const [p, o] = unixServerArgs(c, path, opts, true);
+    const net = netOf(loop);
+    binding = net.binding;
+    binding.touch();
+    net.startUnixServer(clientCallback(binding, clientConnected), p, o, done);
+  }, (n) => makeServer(binding, n, loop));
+}
+
+/** `openConnection` from `loop`. */
+export function openConnectionOn(
+  loop: NetLoop,
+  host?: string | null,
+  port?: number | null,
+  opts?: ConnectionOptions & StreamLimit,
+): Promise<[StreamReader, StreamWriter]> {
+  let binding: NetBinding;
+  return pending((done) => {
+    const [h, p, o] = connectionArgs('openConnection', host, port, opts, true);
+    const net = netOf(loop);
+    binding = net.binding;
+    binding.touch();
+    net.openConnection(h, p, o, done);
+  }, (v) => streamPair(binding)(v));
+}
+
+/** `openUnixConnection` from `loop`. */
+export function openUnixConnectionOn(
+  loop: NetLoop,
+  path?: string | URL | null,
+  opts?: UnixConnectionOptions & StreamLimit,
+): Promise<[StreamReader, StreamWriter]> {
+  let binding: NetBinding;
+  return pending((done) => {
+    const [p, o] = unixConnectionArgs('openUnixConnection', path, opts, true);
+    const net = netOf(loop);
+    binding = net.binding;
+    binding.touch();
+    net.openUnixConnection(p, o, done);
+  }, (v) => streamPair(binding)(v));
+}
+
+/**
+ * asyncio.start_server on the running loop: `clientConnected(reader,
+ * writer)` runs for each connection (it may be async). Options: those of
+ * createServer, plus `limit`.
+ */
+export function startServer(
+  clientConnected: ClientConnected,
+  host?: string | string[] | null,
+  port?: number | null,
+  opts?: ServerOptions & StreamLimit,
+): Promise<Server> {
+  let loop: NetLoop;
+  try {
+    loop = runningNetLoop();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return startServerOn(loop, clientConnected, host, port, opts);
+}
+
+/** asyncio.start_unix_server on the running loop (a simulated host refuses it). */
+export function startUnixServer(
+  clientConnected: ClientConnected,
+  path?: string | URL | null,
+  opts?: UnixServerOptions & StreamLimit,
+): Promise<Server> {
+  let loop: NetLoop;
+  try {
+    loop = runningNetLoop();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return startUnixServerOn(loop, clientConnected, path, opts);
+}
+
+/** asyncio.open_connection on the running loop: `[reader, writer]`. */
+export function openConnection(
+  host?: string | null,
+  port?: number | null,
+  opts?: ConnectionOptions & StreamLimit,
+): Promise<[StreamReader, StreamWriter]> {
+  let loop: NetLoop;
+  try {
+    loop = runningNetLoop();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return openConnectionOn(loop, host, port, opts);
+}
+
+/** asyncio.open_unix_connection on the running loop (a simulated host refuses it). */
+export function openUnixConnection(
+  path?: string | URL | null,
+  opts?: UnixConnectionOptions & StreamLimit,
+): Promise<[StreamReader, StreamWriter]> {
+  let loop: NetLoop;
+  try {
+    loop = runningNetLoop();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return openUnixConnectionOn(loop, path, opts);
+}

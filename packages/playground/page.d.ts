@@ -1,2 +1,0 @@
-// Types of page.js.
-export declare const html: string;
