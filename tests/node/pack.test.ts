@@ -25,8 +25,24 @@ describe('packed package', () => {
 
     writeFileSync(
       join(app, 'main.ts'),
-      `import { newEventLoop, RuntimeError, type Handle } from "evloop";
-import { SimLoop } from "evloop/sim";
+      `import { newEventLoop, RuntimeError, SelectorEventLoop, type Handle, type Protocol, type Transport } from "evloop";
+import { SimLoop, Simulation } from "evloop/sim";
+
+// One Protocol class, used unchanged on a real loop and on a simulated host.
+class Echo implements Protocol {
+  transport: Transport | null = null;
+  connectionMade(transport: Transport): void { this.transport = transport; }
+  dataReceived(data: Uint8Array): void { this.transport?.write(data); }
+}
+class Client implements Protocol {
+  received = "";
+  done: (text: string) => void = () => {};
+  dataReceived(data: Uint8Array): void {
+    this.received += new TextDecoder().decode(data);
+    if (this.received.length >= 4) this.done(this.received);
+  }
+}
+
 const loop = newEventLoop();
 const order: string[] = [];
 const h: Handle = loop.callSoon(() => order.push("soon"));
@@ -35,10 +51,35 @@ await loop.runForever();
 loop.close();
 let closed = false;
 try { loop.callSoon(() => {}); } catch (e) { closed = e instanceof RuntimeError; }
-const sim = new SimLoop();
-sim.callLater(3600, () => sim.stop());
-sim.runForever();
-console.log(JSON.stringify({ order, cancelled: h.cancelled(), closed, simTime: sim.time() }));
+
+const real = new SelectorEventLoop();
+const realEcho = await real.runUntilComplete((async () => {
+  const server = await real.createServer(() => new Echo(), "127.0.0.1", 0);
+  const address = server.sockets[0]!.getsockname();
+  const port = typeof address === "string" ? 0 : address.port;
+  const [transport, client] = await real.createConnection(() => new Client(), "127.0.0.1", port);
+  const text = await new Promise<string>((resolve) => { client.done = resolve; transport.write(new TextEncoder().encode("ping")); });
+  transport.close();
+  server.close();
+  return text;
+})());
+real.close();
+
+const sim = new Simulation({ seed: 1 });
+sim.host("server", async (host) => {
+  const server = await host.createServer(() => new Echo(), null, 8080);
+  await server.serveForever();
+});
+const client = sim.host("client");
+const simEcho = await sim.runUntilComplete((async () => {
+  const [transport, c] = await client.createConnection(() => new Client(), "server", 8080);
+  return new Promise<string>((resolve) => { c.done = resolve; transport.write(new TextEncoder().encode("pong")); });
+})());
+
+const simLoop = new SimLoop();
+simLoop.callLater(3600, () => simLoop.stop());
+simLoop.runForever();
+console.log(JSON.stringify({ order, cancelled: h.cancelled(), closed, realEcho, simEcho, simTime: simLoop.time() }));
 `,
     );
     writeFileSync(
@@ -55,6 +96,6 @@ console.log(JSON.stringify({ order, cancelled: h.cancelled(), closed, simTime: s
     );
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { stdio: 'pipe' });
     const out = execFileSync(process.execPath, [join(app, 'dist/main.js')], { cwd: app }).toString();
-    expect(JSON.parse(out)).toEqual({ order: ['soon', 'later'], cancelled: false, closed: true, simTime: 3600 });
+    expect(JSON.parse(out)).toEqual({ order: ['soon', 'later'], cancelled: false, closed: true, realEcho: 'ping', simEcho: 'pong', simTime: 3600 });
   }, 120_000);
 });
