@@ -29,7 +29,8 @@ static LOGGER: ToJs = ToJs;
 
 impl log::Log for ToJs {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
+        // Slow callbacks are reported by the binding's own hook, with JS names.
+        metadata.level() <= log::Level::Warn && metadata.target() != evloop::SLOW_CALLBACK_TARGET
     }
 
     fn log(&self, record: &log::Record<'_>) {
@@ -50,11 +51,16 @@ impl log::Log for ToJs {
 fn deliver(level: &str, message: &str) -> bool {
     let Some(hook) = HOOK.try_with(|h| h.borrow().clone()).ok().flatten() else { return false };
     let Some(env) = ENV.try_with(|e| e.borrow().clone()).ok().flatten() else { return false };
-    if !env.is_alive() || !js_callback::can_run_js(env.raw) {
+    if !env.is_alive() {
         return false;
     }
     let raw = env.raw;
+    // Records also come from libuv callbacks, where no JS frame has opened a scope:
+    // every value made below (can_run_js's included) needs this one.
     let _scope = HandleScope::open(raw);
+    if !js_callback::can_run_js(raw) {
+        return false;
+    }
     let args = [js_callback::string(raw, level), js_callback::string(raw, message)];
     let (mut global, mut out) = (null_mut(), null_mut());
     // SAFETY: on the env's thread inside a handle scope; the hook is a live

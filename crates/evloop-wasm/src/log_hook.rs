@@ -17,7 +17,8 @@ static LOGGER: ToJs = ToJs;
 
 impl log::Log for ToJs {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
+        // Slow callbacks are reported by the binding's own hook, with JS names.
+        metadata.level() <= log::Level::Warn && metadata.target() != evloop::SLOW_CALLBACK_TARGET
     }
 
     fn log(&self, record: &log::Record<'_>) {

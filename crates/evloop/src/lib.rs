@@ -51,7 +51,7 @@ mod timer_heap;
 mod transport;
 
 pub use error::{Error, OsError, Result};
-pub use event_loop::{get_running_loop, EventLoop, LoopStats};
+pub use event_loop::{get_running_loop, EventLoop, LoopStats, SLOW_CALLBACK_TARGET};
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};

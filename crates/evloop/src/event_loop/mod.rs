@@ -37,6 +37,11 @@ use crate::timer_heap::TimerHeap;
 
 pub use run::get_running_loop;
 
+/// The `log` target of debug mode's slow-callback warnings ("Executing <Handle>
+/// took 0.200 seconds"). The bindings report slow callbacks themselves, with
+/// their own callbacks' names, and leave records of this target out.
+pub const SLOW_CALLBACK_TARGET: &str = "evloop::slow_callback";
+
 /// asyncio's `slow_callback_duration` default, in seconds.
 const DEFAULT_SLOW_CALLBACK_DURATION: f64 = 0.1;
 

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use super::{EventLoop, Ready};
+use super::{EventLoop, Ready, SLOW_CALLBACK_TARGET};
 use crate::error::{Error, Result};
 use crate::exception::{panic_text, ExceptionContext};
 use crate::handle::Handle;
@@ -170,7 +170,7 @@ impl EventLoop {
         if let Some(started) = started {
             let took = started.elapsed().as_secs_f64();
             if took >= self.inner.slow_callback_duration.get() {
-                log::warn!(target: "evloop", "Executing {} took {took:.3} seconds", what());
+                log::warn!(target: SLOW_CALLBACK_TARGET, "Executing {} took {took:.3} seconds", what());
             }
         }
     }
