@@ -90,3 +90,36 @@ describe('writes after the connection was lost', () => {
     }
   });
 });
+
+describe('warnings of the core from outside any JS call', () => {
+  it('an unclosed StreamWriter collected by the GC warns through the logger, without crashing', async () => {
+    // The core's StreamWriter warns in its destructor, which runs when the GC
+    // finalizes the JS wrapper: outside any JS call, with no handle scope open.
+    const source = `
+      import v8 from 'node:v8';
+      import vm from 'node:vm';
+      import { newEventLoop, openConnection, setLogger, sleep, startServer } from '${entry}';
+      v8.setFlagsFromString('--expose-gc');
+      const gc = vm.runInNewContext('gc');
+      const warnings = [];
+      setLogger({ error: () => {}, warn: (m) => warnings.push(String(m)) });
+      const loop = newEventLoop();
+      await loop.runUntilComplete(loop.createTask(async () => {
+        const srv = await startServer(() => {}, '127.0.0.1', 0);
+        const port = srv.sockets[0].getsockname().port;
+        for (let i = 0; i < 3; i++) await openConnection('127.0.0.1', port); // reader and writer dropped
+        for (let i = 0; i < 50 && !warnings.some((w) => w.startsWith('unclosed')); i++) {
+          gc();
+          await sleep(0.01);
+        }
+        srv.close();
+      }));
+      loop.close();
+      console.log(JSON.stringify({ unclosed: warnings.some((w) => /^unclosed <StreamWriter/.test(w)) }));
+    `;
+    const r = await runNode(source);
+    expect(r.stderr).not.toMatch(/FATAL/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ unclosed: true });
+  });
+});
