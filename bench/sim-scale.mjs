@@ -8,8 +8,13 @@
 //      repository: bench/sim-scale.html imports this very file and runs runScenario in the page.
 // Results go to bench/results/sim-<date>.json and docs/benchmarks-sim.md.
 //
-//   pnpm bench:sim [--hosts N] [--pairs N] [--rounds N] [--reps N] [--only native,node,browser]
-//                  [--skip-build] [--out DIR]
+//   pnpm bench:sim [--hosts N] [--pairs N] [--rounds N] [--reps N] [--only native,node,browser,js]
+//                  [--js-scale F] [--skip-build] [--out DIR]
+//
+// `js` (bench/sim-js.mjs): workloads driven by JavaScript programs, as users write them, in Node
+// (each in a fresh process, with evloop's native loop as the reference) and in Chromium; the
+// targets of docs/benchmarks-sim.md are checked as ratios of one run. `--js-scale` scales
+// their sizes (1 = the full run).
 //
 // CHROMIUM_PATH picks the browser (default /usr/bin/chromium); CARGO_TARGET_DIR as in scripts/.
 //
@@ -129,7 +134,8 @@ async function main() {
     rounds: Number(opt('--rounds', DEFAULTS.rounds)),
   };
   const reps = Number(opt('--reps', 5));
-  const only = opt('--only', 'native,node,browser').split(',');
+  const only = opt('--only', 'native,node,browser,js').split(',');
+  const jsScale = Number(opt('--js-scale', 1));
   const outDir = path.resolve(root, opt('--out', '.'));
   for (const [k, v] of Object.entries({ ...cfg, reps })) {
     if (!Number.isInteger(v) || v < 1) die(`bad setting ${k}=${v}`);
@@ -178,6 +184,29 @@ async function main() {
     results.push(median(`wasm, Node ${process.version}`, runs));
   }
 
+  // 4. JavaScript-driven workloads in Node, each in its own process (a fresh heap)
+  const js = { node: {}, browser: {} };
+  const jsPlan = {
+    native: { n: Math.round(200_000 * jsScale) },
+    timers: { n: Math.round(200_000 * jsScale) },
+    echo: { rounds: Math.round(20_000 * jsScale) },
+    gossip1k: { hosts: 1000, seconds: Math.max(2, Math.round(60 * jsScale)) },
+    gossip10k: { hosts: 10_000, seconds: Math.max(2, Math.round(60 * jsScale)) },
+    gossip10kTrace: { hosts: 10_000, seconds: Math.max(2, Math.round(5 * jsScale)), trace: true },
+    sequential: { sims: Math.max(20, Math.round(1000 * jsScale)) },
+  };
+  const workloadOf = (k) => (k.startsWith('gossip') ? 'gossip' : k);
+  if (only.includes('js')) {
+    for (const [key, o] of Object.entries(jsPlan)) {
+      const p = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'bench', 'sim-js.mjs'), workloadOf(key), JSON.stringify(o)], {
+        cwd: root, encoding: 'utf8', maxBuffer: 1 << 24,
+      });
+      if (p.status !== 0) die(`sim-js ${key} failed:\n${p.stderr}`);
+      js.node[key] = JSON.parse(p.stdout.trim().split('\n').pop());
+      log(`js node ${key}: ${JSON.stringify(js.node[key])}`);
+    }
+  }
+
   // 3. wasm in Chromium
   if (only.includes('browser')) {
     const { chromium } = await dyn('playwright');
@@ -216,6 +245,14 @@ async function main() {
         log(`browser rep ${r + 1}/${reps}: ${j.events} events in ${j.seconds.toFixed(3)} s = ${fmt(j.events_per_s)} events/s`);
       }
       results.push(median(`wasm, Chromium ${version}`, runs));
+      if (only.includes('js')) {
+        for (const [key, o] of Object.entries(jsPlan)) {
+          if (key === 'native' || key === 'sequential') continue;
+          js.browser[key] = await page.evaluate(([w, opts]) => globalThis.simJs(w, opts), [workloadOf(key), o]);
+          log(`js browser ${key}: ${JSON.stringify(js.browser[key])}`);
+        }
+        js.browserVersion = version;
+      }
     } finally {
       await browser?.close();
       await server.close();
@@ -241,6 +278,8 @@ async function main() {
     machine: { nproc: Number(nproc), cpu: cpuModel, kernel: `${os.type()} ${os.release()}`, node: process.version },
     scenario: { ...DEFAULTS, ...cfg, active: 2 * cfg.pairs, trace: false, reps },
     results,
+    load: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    js: only.includes('js') ? { ...js, targets: targets(js.node) } : null,
   };
   const jsonPath = path.join(outDir, 'bench', 'results', `sim-${date}.json`);
   fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
@@ -250,6 +289,66 @@ async function main() {
   fs.writeFileSync(mdPath, markdown(report));
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, mdPath)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(table(report));
+}
+
+/** The targets of issue 18, as ratios of one run (null: not measured). */
+function targets(n) {
+  const r = (a, b) => (a === undefined || b === undefined ? null : Math.round((a / b) * 1000) / 1000);
+  return {
+    timers_vs_native: { value: r(n.timers?.callbacks_per_s, n.native?.callbacks_per_s), target: '>= 0.5' },
+    gossip_10x_hosts_time: {
+      value: n.gossip10k && n.gossip1k ? r(n.gossip10k.seconds / n.gossip10k.virtual_seconds, n.gossip1k.seconds / n.gossip1k.virtual_seconds) : null,
+      target: '<= 12',
+    },
+    gossip_10k_wall_per_virtual: { value: n.gossip10k?.wall_per_virtual ?? null, target: '< 0.25' },
+    rss_1000_vs_10: { value: n.sequential?.rss_ratio ?? null, target: '<= 1.2' },
+  };
+}
+
+function jsMarkdown(report) {
+  const js = report.js;
+  if (!js) return '';
+  const n = js.node;
+  const b = js.browser;
+  const f = (x) => (x === undefined || x === null ? '–' : fmt(x));
+  const row = (name, k, unit, field) => `| ${name} | ${f(n[k]?.[field])} | ${f(b[k]?.[field])} | ${unit} |`;
+  const t = js.targets;
+  const ok = (v, test) => (v === null ? 'not measured' : test(v) ? 'met' : '**missed**');
+  const seq = n.sequential;
+  return `
+## Driven by JavaScript programs
+
+\`bench/sim-js.mjs\`: host programs written in JavaScript, as users write them; the Node figures
+each come from a fresh process. Sizes: timers ${n.timers?.n ?? '–'} \`callLater\` callbacks on one
+host (delays spread over 1 virtual s); echo ${n.echo?.rounds ?? '–'} stream round trips between two
+hosts (\`readline\`/\`write\`); gossip: every host serves, connects to 3 random peers and writes
+one message to one of them every virtual second (each host active), trace off unless said.
+
+| workload | Node | Chromium${js.browserVersion ? ` ${js.browserVersion}` : ''} | unit |
+|---|---:|---:|---|
+${row('native loop reference: SelectorEventLoop callLater callbacks (Node)', 'native', 'callbacks/s', 'callbacks_per_s')}
+${row('timers on one host', 'timers', 'callbacks/s', 'callbacks_per_s')}
+${row('echo round trips', 'echo', 'round trips/s', 'round_trips_per_s')}
+${row('echo events', 'echo', 'events/s', 'events_per_s')}
+${row(`gossip, 1,000 hosts, ${n.gossip1k?.virtual_seconds ?? '–'} virtual s`, 'gossip1k', 'events/s', 'events_per_s')}
+${row(`gossip, 10,000 hosts, ${n.gossip10k?.virtual_seconds ?? '–'} virtual s`, 'gossip10k', 'events/s', 'events_per_s')}
+${row(`gossip, 10,000 hosts, ${n.gossip10kTrace?.virtual_seconds ?? '–'} virtual s, trace on`, 'gossip10kTrace', 'events/s', 'events_per_s')}
+
+Wall seconds: gossip 1,000 hosts ${n.gossip1k?.seconds ?? '–'} s (Chromium ${b.gossip1k?.seconds ?? '–'} s);
+10,000 hosts ${n.gossip10k?.seconds ?? '–'} s (Chromium ${b.gossip10k?.seconds ?? '–'} s); with the trace on,
+${n.gossip10kTrace?.seconds ?? '–'} s for ${n.gossip10kTrace?.virtual_seconds ?? '–'} virtual s (${n.gossip10kTrace?.trace_records ?? '–'} records).
+
+Sequential simulations (Node): ${seq ? `${seq.sims} simulations of ${seq.hosts} gossiping hosts (${seq.virtual_seconds} virtual s, trace on, closed) in one process: RSS ${seq.after10?.rss?.toFixed(1)} MiB after the first 10, ${seq.end?.rss?.toFixed(1)} MiB at the end; JS heap ${seq.after10?.heap?.toFixed(1)} → ${seq.end?.heap?.toFixed(1)} MiB; ${seq.first10_ms_per_sim?.toFixed(1)} ms per simulation at the start, ${seq.last10_ms_per_sim?.toFixed(1)} ms at the end.` : 'not measured.'}
+
+| target (issue 18), ratios of this run | value | target | |
+|---|---:|---:|---|
+| JS timer callbacks in the simulation / native \`callLater\` callbacks | ${t.timers_vs_native.value ?? '–'} | ≥ 0.5 | ${ok(t.timers_vs_native.value, (v) => v >= 0.5)} |
+| gossip wall time per virtual s, 10,000 / 1,000 hosts | ${t.gossip_10x_hosts_time.value ?? '–'} | ≤ 12 | ${ok(t.gossip_10x_hosts_time.value, (v) => v <= 12)} |
+| gossip 10,000 hosts, wall s per virtual s | ${t.gossip_10k_wall_per_virtual.value ?? '–'} | < 0.25 | ${ok(t.gossip_10k_wall_per_virtual.value, (v) => v < 0.25)} |
+| RSS after ${seq?.sims ?? 1000} simulations / after 10 | ${t.rss_1000_vs_10.value ?? '–'} | ≤ 1.2 | ${ok(t.rss_1000_vs_10.value, (v) => v <= 1.2)} |
+
+Load while measuring (1/5/15-minute load average on ${report.machine.nproc} CPUs): ${report.load.join(', ')}.
+`;
 }
 
 function table(report) {
@@ -294,7 +393,7 @@ protocols and stream calls cross the wasm boundary. The event counts differ betw
 and the wasm rows (the same in Node and Chromium): the JS programs are async functions over
 \`Future\`s and promise continuations, which take a few more host iterations per active host than
 the Rust tasks; the messages on the network are the same.
-`;
+${jsMarkdown(report)}`;
 }
 
 function fmt(n) {

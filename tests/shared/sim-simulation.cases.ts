@@ -116,6 +116,49 @@ export function simulationCases(sim: SimModule): void {
     }
   });
 
+  it('by default lets every continuation run before the next event, however deep the chain', async () => {
+    // 2,000 nested awaits (thousands of microtask turns) and chains through plain promises:
+    // each host's callback still comes before the other's timer due at the same time.
+    const s = new sim.Simulation();
+    const seen: string[] = [];
+    const nested = async (depth: number): Promise<number> => (depth === 0 ? 0 : 1 + (await nested(depth - 1)));
+    const thenChain = (n: number): Promise<number> => {
+      let p = Promise.resolve(0);
+      for (let i = 0; i < n; i++) p = p.then((v) => v + 1);
+      return p;
+    };
+    s.host('a', async (loop) => {
+      for (let round = 1; round <= 3; round++) {
+        await loop.sleep(1);
+        expect(await nested(2000)).toBe(2000);
+        expect(await thenChain(500)).toBe(500);
+        loop.callSoon(() => seen.push(`a@${loop.time()}`));
+      }
+    });
+    const b = s.host('b');
+    for (let t = 1; t <= 3; t++) b.callAt(t, () => seen.push(`b@${b.time()}`));
+    await s.runFor(4);
+    expect(seen).toEqual(['a@1', 'b@1', 'a@2', 'b@2', 'a@3', 'b@3']);
+    // The same with step() and runUntilComplete().
+    const s2 = new sim.Simulation();
+    const seen2: string[] = [];
+    s2.host('a', async (loop) => {
+      await loop.sleep(1);
+      await nested(3000);
+      loop.callSoon(() => seen2.push('a'));
+    });
+    const b2 = s2.host('b');
+    b2.callAt(1, () => seen2.push('b'));
+    while (seen2.length < 2 && (await s2.step()));
+    expect(seen2).toEqual(['a', 'b']);
+    const f = b2.createFuture<string>();
+    b2.callAt(2, () => void nested(1000).then(() => f.setResult('deep')));
+    expect(await s2.runUntilComplete(f)).toBe('deep');
+    expect(s2.options()).not.toHaveProperty('microtaskTurns');
+    s.close();
+    s2.close();
+  });
+
   // ------------------------------------------------------------ virtual time
 
   it('runs a one-hour callLater at once, in virtual time', async () => {

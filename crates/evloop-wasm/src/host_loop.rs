@@ -4,6 +4,9 @@
 //! forwards to the core loop, which the simulation drives.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -16,11 +19,90 @@ use crate::handle::{SimHandle, SimTimerHandle};
 #[wasm_bindgen(js_name = NativeHostLoop)]
 pub struct HostLoop {
     ctx: Ctx,
+    /// The callbacks scheduled by number (`scheduleSoon`, `scheduleAt`), for `cancelScheduled`.
+    slots: Rc<Slots>,
+}
+
+/// The numbered callbacks of one life: the package numbers its handles and
+/// gets the number back in one dispatch function, so that scheduling a
+/// callback crosses the boundary with numbers only (no JS function, no
+/// handle object per callback).
+#[derive(Default)]
+struct Slots {
+    handles: RefCell<Vec<Option<Scheduled>>>,
+    dispatch: RefCell<Option<Function>>,
+}
+
+enum Scheduled {
+    Soon(evloop::Handle),
+    Timer(evloop::TimerHandle),
+}
+
+impl Slots {
+    fn put(&self, id: u32, h: Scheduled) {
+        let mut v = self.handles.borrow_mut();
+        let i = id as usize;
+        if v.len() <= i {
+            v.resize_with(i + 1, || None);
+        }
+        v[i] = Some(h);
+    }
+
+    fn take(&self, id: u32) -> Option<Scheduled> {
+        self.handles.borrow_mut().get_mut(id as usize).and_then(Option::take)
+    }
+}
+
+thread_local! {
+    /// Callback labels by number: the few names a program's callbacks have, kept once.
+    static LABELS: RefCell<(HashMap<&'static str, u32>, Vec<&'static str>)> = RefCell::new((HashMap::new(), Vec::new()));
+}
+
+/// At most this many distinct labels are kept (the rest cross as strings).
+const MAX_LABELS: usize = 4096;
+
+/// The number of `label` for the numbered calls, or -1 when too many labels are kept already.
+#[wasm_bindgen(js_name = internLabel)]
+pub fn intern_label(label: &str) -> i32 {
+    LABELS.with(|l| {
+        let mut l = l.borrow_mut();
+        if let Some(&n) = l.0.get(label) {
+            return n as i32;
+        }
+        if l.1.len() >= MAX_LABELS {
+            return -1;
+        }
+        // Kept for the process: bounded by MAX_LABELS, and names repeat across simulations.
+        let s: &'static str = Box::leak(label.to_owned().into_boxed_str());
+        let n = l.1.len() as u32;
+        l.1.push(s);
+        l.0.insert(s, n);
+        n as i32
+    })
+}
+
+fn label_of(n: u32) -> Cow<'static, str> {
+    LABELS.with(|l| Cow::Borrowed(l.borrow().1.get(n as usize).copied().unwrap_or("<unknown>")))
 }
 
 impl HostLoop {
     pub(crate) fn new(ctx: Ctx) -> HostLoop {
-        HostLoop { ctx }
+        HostLoop { ctx, slots: Rc::new(Slots::default()) }
+    }
+
+    /// The core callback of numbered callback `id`: `dispatch(id)`.
+    fn numbered(&self, id: u32) -> impl FnOnce() + 'static {
+        let ctx = self.ctx.clone();
+        // Weak: the slots hold the handle, which holds this callback.
+        let slots: Weak<Slots> = Rc::downgrade(&self.slots);
+        move || {
+            let Some(slots) = slots.upgrade() else { return };
+            slots.take(id);
+            let Some(f) = slots.dispatch.borrow().clone() else { return };
+            if let Err(exc) = ctx.call(&f, &JsValue::UNDEFINED, &[JsValue::from(id)]) {
+                ctx.report("Exception in callback", exc, Vec::new());
+            }
+        }
     }
 
     pub(crate) fn ctx(&self) -> &Ctx {
@@ -65,6 +147,45 @@ impl HostLoop {
     pub fn call_at(&self, when: f64, label: String, run: Function) -> Result<SimTimerHandle, JsValue> {
         let cb = self.callback(run);
         self.ctx.lp().call_at_labelled(when, Cow::Owned(label), cb).map(SimTimerHandle).map_err(throw)
+    }
+
+    /// Sets the function numbered callbacks call with their number (`undefined`: none, the life ends).
+    #[wasm_bindgen(js_name = setDispatch)]
+    pub fn set_dispatch(&self, dispatch: Option<Function>) {
+        *self.slots.dispatch.borrow_mut() = dispatch;
+        if self.slots.dispatch.borrow().is_none() {
+            self.slots.handles.borrow_mut().clear();
+        }
+    }
+
+    /// `callSoon` by number: label number `label` (internLabel), callback number `id` (the package's).
+    #[wasm_bindgen(js_name = scheduleSoon)]
+    pub fn schedule_soon(&self, label: u32, id: u32) -> Result<(), JsValue> {
+        let h = self.ctx.lp().call_soon_labelled(label_of(label), self.numbered(id)).map_err(throw)?;
+        self.slots.put(id, Scheduled::Soon(h));
+        Ok(())
+    }
+
+    /// `callAt` (`relative`: `callLater`) by number; returns when the timer is due.
+    #[wasm_bindgen(js_name = scheduleAt)]
+    pub fn schedule_at(&self, at: f64, relative: bool, label: u32, id: u32) -> Result<f64, JsValue> {
+        let cb = self.numbered(id);
+        let lp = self.ctx.lp();
+        let h = if relative { lp.call_later_labelled(at, label_of(label), cb) } else { lp.call_at_labelled(at, label_of(label), cb) }
+            .map_err(throw)?;
+        let when = h.when();
+        self.slots.put(id, Scheduled::Timer(h));
+        Ok(when)
+    }
+
+    /// Cancels numbered callback `id`; a no-op if it ran or was cancelled.
+    #[wasm_bindgen(js_name = cancelScheduled)]
+    pub fn cancel_scheduled(&self, id: u32) {
+        match self.slots.take(id) {
+            Some(Scheduled::Soon(h)) => h.cancel(),
+            Some(Scheduled::Timer(h)) => h.cancel(),
+            None => {}
+        }
     }
 
     pub fn stop(&self) {

@@ -120,7 +120,7 @@ export const futureCases: Case[] = [
       }),
   },
   {
-    name: 'cancelling a task: done at once, awaiters get CancelledError; a task cancelled before its first step never runs',
+    name: 'cancelling a task: CancelledError at its await, awaiters get it; a task cancelled before its first step never runs',
     run: (kind) =>
       kind.run(async ({ loop, api }) => {
         const task = loop.createTask(async () => {
@@ -129,8 +129,8 @@ export const futureCases: Case[] = [
         });
         await ticks(loop, 2);
         expect(task.cancel('stop it')).toBe(true);
-        expect(task.cancelled()).toBe(true);
         await expect(task).rejects.toBeInstanceOf(api.CancelledError);
+        expect(task.cancelled()).toBe(true);
         expect(task.cancel()).toBe(false);
         let ran = false;
         const early = loop.createTask(async () => {

@@ -2,7 +2,7 @@
 // users program against; BaseLoop (base-loop.ts) implements it once for every runtime.
 
 import type { ExceptionContext } from './backend.js';
-import type { Future, Task, TaskOptions } from './futures.js';
+import type { Coroutine, Future, Task, TaskFactory, TaskOptions } from './futures.js';
 import type { Handle, TimerHandle } from './handles.js';
 import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './net/options.js';
 import type { Protocol } from './net/protocol.js';
@@ -38,7 +38,9 @@ export abstract class AbstractEventLoop {
   abstract isRunning(): boolean;
   abstract isClosed(): boolean;
   abstract createFuture<T = unknown>(): Future<T>;
-  abstract createTask<T>(coro: (() => PromiseLike<T> | T) | PromiseLike<T>, options?: TaskOptions): Task<T>;
+  abstract createTask<T>(coro: Coroutine<T>, options?: TaskOptions): Task<T>;
+  abstract setTaskFactory(factory: TaskFactory | null): void;
+  abstract getTaskFactory(): TaskFactory | null;
   abstract setExceptionHandler(handler: ExceptionHandler<this> | null): void;
   abstract getExceptionHandler(): ExceptionHandler<this> | null;
   abstract callExceptionHandler(context: ExceptionContext): void;

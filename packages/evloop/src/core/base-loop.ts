@@ -18,7 +18,7 @@ import { AbstractEventLoop, type ExceptionHandler } from './abstract-loop.js';
 import type { ExceptionContext, LoopBackend, LoopDriver } from './backend.js';
 import { RuntimeError, ValueError } from './errors.js';
 import { formatCallback, inspectCustom } from './format.js';
-import { Future, Task, type TaskOptions } from './futures.js';
+import { type Coroutine, Future, Task, type TaskFactory, type TaskOptions } from './futures.js';
 import {
   type AnyCallback,
   descriptions,
@@ -33,6 +33,7 @@ import {
 import { loopInternals } from './internal.js';
 import { logError, logWarning } from './log.js';
 import { platform, repr } from './platform.js';
+import { captureContext } from './task-context.js';
 import { isCoroutineFunction, isFatal, isThenable, typeName } from './values.js';
 
 export type { ExceptionContext } from './backend.js';
@@ -78,6 +79,7 @@ export abstract class BaseLoop extends AbstractEventLoop {
   #slowCallbackDuration = 0.1;
   /** Pending tasks (asyncio's all_tasks). */
   #tasks = new Set<Task<unknown>>();
+  #taskFactory: TaskFactory | null = null;
 
   /** Shared by every handle of this loop: no closure per call. */
   #report: HandleReport = (exc, handle, callback, args) => this.#callbackError(exc, handle, callback, args);
@@ -104,6 +106,9 @@ export abstract class BaseLoop extends AbstractEventLoop {
     loopInternals.futureDone = (loop) => loop.onFutureDone();
     loopInternals.taskStepName = (loop, name) => loop.taskStepName(name);
     loopInternals.guard = (loop, fn) => loop.#guard(fn);
+    loopInternals.callSoonIn = (loop, context, callback, arg) => {
+      loop.#soonHandle('callSoon', callback, [arg], context ?? captureContext());
+    };
   }
 
   // -------------------------------------------------------- callbacks and timers
@@ -115,7 +120,7 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   /** Runs `callback(...args)` in the next iteration, after those queued before (FIFO). */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
-    return this.#soonHandle('callSoon', callback, args);
+    return this.#soonHandle('callSoon', callback, args, captureContext());
   }
 
   /**
@@ -123,7 +128,7 @@ export abstract class BaseLoop extends AbstractEventLoop {
    * simulation's single thread, does the waiting); Node's other threads use a LoopRemote.
    */
   callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
-    return this.#soonHandle('callSoonThreadsafe', callback, args);
+    return this.#soonHandle('callSoonThreadsafe', callback, args, captureContext());
   }
 
   /** Runs `callback(...args)` after `delay` seconds (negative: due now). */
@@ -136,12 +141,13 @@ export abstract class BaseLoop extends AbstractEventLoop {
     return this.#timerHandle('callAt', when, false, callback, args);
   }
 
-  #soonHandle(call: string, callback: unknown, args: readonly unknown[]): Handle {
+  /** `context`: the async context the callback runs in (task-context.ts; asyncio copies it). */
+  #soonHandle(call: string, callback: unknown, args: readonly unknown[], context: object | null): Handle {
     const backend = this.backend;
     if (backend.isClosed()) throw new RuntimeError('Event loop is closed');
     checkCallable(call, callback);
     if (this.#debug) this.#checkCallback(call, callback);
-    const handle = new Handle(kHandle, callback, args, this.#cancelSoon);
+    const handle = new Handle(kHandle, callback, args, this.#cancelSoon, context);
     backend.scheduleSoon(handle);
     if (this.#debug) descriptions.set(handle, formatCallback(callback, args, repr));
     return handle;
@@ -153,7 +159,7 @@ export abstract class BaseLoop extends AbstractEventLoop {
     checkCallable(call, callback);
     checkSeconds(call, relative ? 'delay' : 'when', seconds, relative ? 'delay must not be None' : 'when cannot be None');
     if (this.#debug) this.#checkCallback(call, callback);
-    const handle = new TimerHandle(kHandle, callback, args, this.#cancelTimer);
+    const handle = new TimerHandle(kHandle, callback, args, this.#cancelTimer, captureContext());
     setTimerWhen(handle, backend.scheduleTimer(handle, seconds, relative));
     if (this.#debug) descriptions.set(handle, formatCallback(callback, args, repr));
     return handle;
@@ -257,15 +263,39 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   /**
    * A Task running `coro`: an async function (called with no arguments in the next
-   * iteration) or a PromiseLike. See Task for cancellation.
+   * iteration) or a PromiseLike, made by the task factory if one is set. Options: `name`, and
+   * `context` (a function that runs a function in a context: Node's
+   * `AsyncLocalStorage.snapshot()`); by default the task runs in the current context.
+   * See Task for cancellation.
    */
-  createTask<T>(coro: (() => PromiseLike<T> | T) | PromiseLike<T>, options?: TaskOptions): Task<T> {
+  createTask<T>(coro: Coroutine<T>, options?: TaskOptions): Task<T> {
     if (this.backend.isClosed()) throw new RuntimeError('Event loop is closed');
     if (options !== undefined && options !== null && typeof options !== 'object') {
       throw new TypeError(`createTask(): options must be an object, got ${typeName(options)}`);
     }
-    const name = options?.name;
-    return new Task<T>(coro, name === undefined ? { loop: this } : { loop: this, name });
+    const opts: TaskOptions = {};
+    if (options?.name !== undefined) opts.name = options.name;
+    if (options?.context !== undefined) opts.context = options.context;
+    const factory = this.#taskFactory;
+    if (factory === null) return new Task<T>(coro, { ...opts, loop: this });
+    const task = factory(this, coro, opts);
+    if (!(task instanceof Future)) {
+      throw new TypeError(`the task factory must return a Task, got ${typeName(task)}`);
+    }
+    return task;
+  }
+
+  /** Makes `createTask` call `factory(loop, coro, options)` (asyncio's task factory); null restores the default. */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== 'function') {
+      throw new TypeError(`task factory must be a callable or None, got ${repr(factory)}`);
+    }
+    this.#taskFactory = factory;
+  }
+
+  /** The task factory, or null for the default. */
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
   }
 
   // -------------------------------------------------------- exception handler

@@ -4,6 +4,7 @@
 // handle (`handleSlot`): the Node back end a timer id, the wasm back end the binding's handle.
 
 import { inspectCustom } from './format.js';
+import { runInContext } from './task-context.js';
 
 /**
  * A callback as the loop stores it: any function (its arguments were typed against it at the
@@ -40,13 +41,22 @@ export class Handle {
   #onCancel: ((handle: Handle) => void) | null;
   /** The back end's value for this handle (a timer id, a binding's handle). */
   #slot: unknown = undefined;
+  /** The async context it was scheduled in (task-context.ts), or null: run where it is called. */
+  #context: object | null;
 
   /** Loops make handles (`callSoon`, ...): `token` is theirs. */
-  constructor(token: typeof kHandle, callback: AnyCallback, args: readonly unknown[], onCancel: ((handle: Handle) => void) | null) {
+  constructor(
+    token: typeof kHandle,
+    callback: AnyCallback,
+    args: readonly unknown[],
+    onCancel: ((handle: Handle) => void) | null,
+    context: object | null = null,
+  ) {
     if (token !== kHandle) throw new TypeError('Handle cannot be constructed directly: use loop.callSoon()');
     this.#callback = callback;
     this.#args = args.length === 0 ? null : args;
     this.#onCancel = onCancel;
+    this.#context = context;
   }
 
   /** Keeps the callback from running; its function and arguments are released. Idempotent. */
@@ -55,6 +65,7 @@ export class Handle {
     this.#cancelled = true;
     this.#callback = null;
     this.#args = null;
+    this.#context = null;
     const onCancel = this.#onCancel;
     this.#onCancel = null;
     if (onCancel !== null) onCancel(this);
@@ -77,15 +88,18 @@ export class Handle {
       if (handle.#cancelled) return;
       const callback = handle.#callback as AnyCallback;
       const args = handle.#args;
+      const context = handle.#context;
       if (once) {
         // It runs only this once: let go of what it holds (and of its onCancel: a timer that
         // ran is no longer scheduled).
         handle.#callback = null;
         handle.#args = null;
         handle.#onCancel = null;
+        handle.#context = null;
       }
       try {
-        if (args === null) callback();
+        if (context !== null) runInContext(context, callback, args);
+        else if (args === null) callback();
         else callback(...(args as never[]));
       } catch (exc) {
         report(exc, handle, callback, args);

@@ -21,6 +21,8 @@ export interface LoopInternals {
   taskStepName(loop: BaseLoop, taskName: string): string;
   /** Reports an error without ever throwing (a fatal one ends the run): the loop's `guard`. */
   guard(loop: BaseLoop, fn: () => void): void;
+  /** `loop.callSoon(callback, arg)` run in `context` (captured earlier; null: the current one). */
+  callSoonIn(loop: BaseLoop, context: object | null, callback: (arg: unknown) => unknown, arg: unknown): void;
 }
 
 const unset = (): never => {
@@ -35,4 +37,5 @@ export const loopInternals: LoopInternals = {
   futureDone: unset,
   taskStepName: unset,
   guard: unset,
+  callSoonIn: unset,
 };

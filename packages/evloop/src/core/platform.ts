@@ -1,7 +1,7 @@
 // What only a runtime has, installed by each entry before it is used (`setPlatform`): how values
-// are written in messages and reports, and the thread's name. The defaults are browser-safe
-// (format.ts); the Node entries install `util.inspect` and the worker's thread name. The logger
-// is log.ts's.
+// are written in messages and reports, the thread's name, and async context. The defaults are
+// browser-safe (format.ts; no async context); the Node entries install `util.inspect`, the
+// worker's thread name and AsyncLocalStorage-based context. The logger is log.ts's.
 
 import { basicFormatException, basicRepr } from './format.js';
 
@@ -14,6 +14,33 @@ export interface Platform {
   formatException(exc: unknown): string;
   /** Python's name for this thread (`MainThread`), for the policy's messages. */
   threadName(): string;
+  /**
+   * Async context (Node: AsyncLocalStorage), or null where the runtime has none (browsers):
+   * callbacks then run in the loop's context and a task is known only during the steps it drives
+   * itself (task-context.ts, docs/tasks.md).
+   */
+  asyncContext: AsyncContextHook | null;
+}
+
+/** A value that follows a function's async continuations (Node: one AsyncLocalStorage). */
+export interface ContextStore<T> {
+  /** Runs `fn` with the store holding `value` (and every continuation `fn` starts). */
+  run<R>(value: T | undefined, fn: () => R): R;
+  /** The value here, undefined outside any `run`. */
+  get(): T | undefined;
+}
+
+/** What a runtime with async context provides (installed by the Node entries). */
+export interface AsyncContextHook {
+  /**
+   * The current async context, to run a callback in later (Node: an AsyncResource made with
+   * requireManualDestroy, about 0.1 µs; AsyncLocalStorage.snapshot() costs far more in Node 20).
+   */
+  capture(): object;
+  /** Runs `fn(...args)` (args null: none) in a context `capture` returned. */
+  runIn(context: object, fn: (...args: never[]) => unknown, args: readonly unknown[] | null): unknown;
+  /** A new store (called once per use, at load time). */
+  newStore<T>(): ContextStore<T>;
 }
 
 /** The platform in use; entries change it with `setPlatform`, never by assigning. */
@@ -22,6 +49,7 @@ export const platform: Platform = {
   inspect: basicRepr,
   formatException: basicFormatException,
   threadName: () => 'MainThread',
+  asyncContext: null,
 };
 
 /** Installs a runtime's functions (those given; the others stay). */

@@ -1,17 +1,24 @@
 // The package's Node entry ("evloop"): asyncio's event loop, from the native addon, driven by
 // Node's own libuv loop (docs/node.md).
 
-import { sleepOn } from '../core/base-loop.js';
-import type { Future } from '../core/futures.js';
 import { getRunningLoop as runningLoop } from '../core/running.js';
-import { typeName } from '../core/values.js';
 import type { AbstractEventLoop } from '../core/abstract-loop.js';
 
 export { coreVersion } from '../../native/index.js';
 export * from '../core/errors.js';
 export { AbstractEventLoop, type ExceptionContext, type ExceptionHandler, type FileLike } from '../core/base-loop.js';
 export { Handle, TimerHandle } from '../core/handles.js';
-export { allTasks, Future, isFuture, Task, type TaskOptions } from '../core/futures.js';
+export {
+  allTasks,
+  currentTask,
+  eagerTaskFactory,
+  Future,
+  isFuture,
+  Task,
+  type TaskContext,
+  type TaskFactory,
+  type TaskOptions,
+} from '../core/futures.js';
 export { getLogger, setLogger, type Logger } from '../core/log.js';
 export {
   BaseEventLoop,
@@ -33,6 +40,8 @@ export {
 export { run, Runner, type RunMain, type RunOptions } from './runner.js';
 export { LoopRemote, ThreadsafeHandle } from './remote.js';
 export * from '../core/net/index.js';
+// asyncio's toolkit: sleep, waitFor, timeout, gather, TaskGroup, queues, locks (docs/tasks.md).
+export * from '../core/toolkit/index.js';
 export * from './socket-constants.js';
 
 /**
@@ -41,16 +50,4 @@ export * from './socket-constants.js';
  */
 export function getRunningLoop(): AbstractEventLoop {
   return runningLoop();
-}
-
-/**
- * A Future of the running loop that completes with `value` after `delay` seconds
- * (asyncio.sleep); `sleep(0)` resumes after one iteration.
- */
-export function sleep(delay: number): Future<void>;
-export function sleep<T>(delay: number, value: T): Future<T>;
-export function sleep<T>(delay: number, value?: T): Future<T | undefined> {
-  if (typeof delay !== 'number') throw new TypeError(`sleep(): delay must be a number, got ${typeName(delay)}`);
-  if (Number.isNaN(delay)) throw new RangeError('sleep(): delay must not be NaN');
-  return sleepOn(runningLoop(), 'sleep', delay, value);
 }

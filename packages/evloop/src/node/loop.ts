@@ -3,8 +3,6 @@
 // loop does is BaseLoop's and NetLoop's (core/); here is what only a native loop has: running
 // (runForever's promise), readers and writers on fds, remotes for other threads, the selector.
 
-import { inspect } from 'node:util';
-import { isMainThread, threadId } from 'node:worker_threads';
 import { fromNative, NotImplementedError, RuntimeError, ValueError } from '../core/errors.js';
 import { formatCallback } from '../core/format.js';
 import type { FileLike } from '../core/base-loop.js';
@@ -13,24 +11,13 @@ import { Future, isFuture } from '../core/futures.js';
 import { cancelHandleQuietly, descriptions, Handle, kHandle } from '../core/handles.js';
 import type { NetBackend } from '../core/net/backend.js';
 import { NetLoop } from '../core/net/net-loop.js';
-import { repr, setPlatform } from '../core/platform.js';
+import { repr } from '../core/platform.js';
 import { getRunningLoopOrNull, setRunningLoop } from '../core/running.js';
 import { isCoroutineFunction, isFatal, isThenable, typeName } from '../core/values.js';
 import { nativeCall, NodeBackend } from './backend.js';
 import { nativeNetBackend } from './net-backend.js';
+import './platform.js';
 import { LoopRemote } from './remote.js';
-
-/** How Node shows values in messages and reports: `util.inspect`, as the legacy layer did. */
-export function installNodePlatform(): void {
-  setPlatform({
-    repr: (value) => inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 }),
-    inspect: (value) => inspect(value, { depth: 2, breakLength: Infinity }),
-    formatException: (exc) => inspect(exc),
-    threadName: () => (isMainThread ? 'MainThread' : `Worker-${threadId}`),
-  });
-}
-
-installNodePlatform();
 
 /** Selector names: "default" (epoll on Linux, kqueue on macOS), "epoll"/"kqueue", "poll", "select". */
 export type SelectorName = 'default' | 'epoll' | 'kqueue' | 'poll' | 'select';

@@ -2,6 +2,7 @@
 
 import { AbstractEventLoop, type BaseLoop } from '../core/base-loop.js';
 import { RuntimeError } from '../core/errors.js';
+import { abandonTask } from '../core/task.js';
 import { inspectCustom } from '../core/format.js';
 import { loopInternals } from '../core/internal.js';
 import { getRunningLoopOrNull } from '../core/running.js';
@@ -92,6 +93,14 @@ export class Runner<L extends AbstractEventLoop = BaseEventLoop> {
       if (tasks.length > 0) {
         loop.callSoon(() => loop.stop());
         await loop.runForever();
+        // A task awaiting a foreign promise cannot be stopped by cancel(): it ends cancelled
+        // here, and one more iteration runs its done callbacks (docs/tasks.md).
+        const stuck = tasks.filter((t) => !t.done());
+        if (stuck.length > 0) {
+          for (const task of stuck) abandonTask(task);
+          loop.callSoon(() => loop.stop());
+          await loop.runForever();
+        }
       }
     } finally {
       if (this.#setLoop) setEventLoop(null);

@@ -4,6 +4,8 @@
 // evaluating them before this body is safe.
 
 import { readFileSync } from 'node:fs';
+// Node's platform (util.inspect, AsyncLocalStorage for tasks and callbacks), without the addon.
+import './platform.js';
 import { initSync } from '../../wasm/evloop_wasm.js';
 
 initSync({ module: readFileSync(new URL('../../wasm/evloop_wasm_bg.wasm', import.meta.url)) });

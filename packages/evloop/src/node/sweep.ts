@@ -23,6 +23,12 @@ export interface SweepOptions {
   stopAfter?: number | undefined;
   /** A progress bar (or lines) on stderr (default: when stderr is a terminal). */
   progress?: boolean;
+  /**
+   * `[i, n]`: only shard i (1-based) of n, as test runners shard: the seeds at
+   * positions i-1, i-1+n, i-1+2n, ... of the list. The n shards are disjoint,
+   * cover every seed, and hold the same seeds on every machine.
+   */
+  shard?: [number, number] | undefined;
 }
 
 export interface SweepFailure {
@@ -60,6 +66,16 @@ function moduleUrl(program: unknown): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(program) && !/^[a-z]:[\\/]/i.test(program) ? program : pathToFileURL(resolve(program)).href;
 }
 
+/** `list`'s seeds of shard `i` of `n` (every n-th from position i-1). */
+export function shardOf(list: number[], shard: [number, number] | undefined): number[] {
+  if (shard === undefined) return list;
+  const [i, n] = shard;
+  if (!Number.isSafeInteger(n) || n < 1 || !Number.isSafeInteger(i) || i < 1 || i > n) {
+    throw new RangeError(`sweep(): shard must be [i, n] with 1 <= i <= n, got [${String(i)}, ${String(n)}]`);
+  }
+  return list.filter((_, p) => p % n === i - 1);
+}
+
 function seedList(seeds: unknown, firstSeed: number): number[] {
   if (Array.isArray(seeds) && seeds.every((s) => Number.isSafeInteger(s))) return seeds as number[];
   if (typeof seeds === 'number' && Number.isSafeInteger(seeds) && seeds >= 0) return Array.from({ length: seeds }, (_, i) => firstSeed + i);
@@ -74,12 +90,13 @@ function seedList(seeds: unknown, firstSeed: number): number[] {
  * stops handing out seeds once that many failed, finishes the seeds in
  * flight, and reports the first `stopAfter` failing seeds in seed order, with
  * `runs` counting the seeds up to the last of them: the same answer whatever
- * the number of workers.
+ * the number of workers. With `shard: [i, n]`, only that shard's seeds run
+ * (`runs` and `failures` are the shard's).
  */
 export async function sweep(options: SweepOptions): Promise<{ runs: number; failures: SweepFailure[] }> {
   const { program, seeds, firstSeed = 0, swarm = false, families, stopAfter = Infinity } = options ?? ({} as Partial<SweepOptions>);
   const url = moduleUrl(program);
-  const list = seedList(seeds, firstSeed);
+  const list = shardOf(seedList(seeds, firstSeed), options.shard);
   const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), list.length));
   const progress = (options.progress ?? Boolean(process.stderr.isTTY)) ? progressReporter(list.length, { stream: process.stderr }) : null;
 

@@ -8,12 +8,21 @@
 import type { LoopBackend, LoopDriver } from '../core/backend.js';
 import { fromNative } from '../core/errors.js';
 import { handleLabel, handleSlot, setHandleSlot, type Handle, type TimerHandle } from '../core/handles.js';
-import type {
-  NativeHostLoop,
-  Handle as NativeHandle,
-  TimerHandle as NativeTimerHandle,
-} from '../../wasm/evloop_wasm.js';
+import { internLabel, type NativeHostLoop } from '../../wasm/evloop_wasm.js';
 import { touch } from './activity.js';
+
+/** Label numbers (the binding's `internLabel`), by label: the same few names again and again. */
+const labels = new Map<string, number>();
+
+/** The number of `label`; -1 when the binding keeps no more. */
+function labelNumber(label: string): number {
+  let n = labels.get(label);
+  if (n === undefined) {
+    n = internLabel(label);
+    labels.set(label, n);
+  }
+  return n;
+}
 
 /** `fn()`, with the binding's errors mapped to the package's classes. */
 function call<T>(fn: () => T): T {
@@ -34,35 +43,89 @@ export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () =
     enter();
     driver.report(context);
   });
+  // A callback crosses to the core as two numbers (its label's, its own): the life calls
+  // `dispatch(id)` when it is due. `pending[id]` holds the handle until then; ids are reused.
+  const pending: (Handle | undefined)[] = [];
+  const free: number[] = [];
+  const take = (handle: Handle): number => {
+    const id = free.length > 0 ? (free.pop() as number) : pending.length;
+    pending[id] = handle;
+    setHandleSlot(handle, id);
+    return id;
+  };
+  const release = (id: number): void => {
+    pending[id] = undefined;
+    free.push(id);
+  };
+  life.setDispatch((id: number) => {
+    const handle = pending[id];
+    if (handle === undefined) return;
+    release(id);
+    setHandleSlot(handle, undefined);
+    enter();
+    driver.runHandle(handle);
+  });
+  const cancel = (handle: Handle): void => {
+    const slot = handleSlot(handle) as number | { cancel(): void } | undefined;
+    if (typeof slot === 'object') {
+      slot.cancel();
+      return;
+    }
+    const id = slot;
+    if (id === undefined || pending[id] !== handle) return;
+    release(id);
+    setHandleSlot(handle, undefined);
+    life.cancelScheduled(id);
+  };
   // Every scheduling call is work the driver must let settle (activity.ts).
   return {
     clock: 'virtual',
     time: () => life.time(),
     scheduleSoon(handle: Handle): void {
-      const run = (): void => {
-        enter();
-        driver.runHandle(handle);
-      };
-      setHandleSlot(handle, call(() => life.callSoon(handleLabel(handle), run)));
+      const label = labelNumber(handleLabel(handle));
+      if (label < 0) {
+        // More distinct labels than the binding keeps: the callback crosses as a function.
+        const run = (): void => {
+          enter();
+          driver.runHandle(handle);
+        };
+        setHandleSlot(handle, call(() => life.callSoon(handleLabel(handle), run)));
+      } else {
+        const id = take(handle);
+        try {
+          life.scheduleSoon(label, id);
+        } catch (e) {
+          release(id);
+          throw fromNative(e);
+        }
+      }
       touch();
     },
-    cancelSoon(handle: Handle): void {
-      (handleSlot(handle) as NativeHandle | undefined)?.cancel();
-    },
+    cancelSoon: cancel,
     scheduleTimer(handle: TimerHandle, at: number, relative: boolean): number {
-      const run = (): void => {
-        enter();
-        driver.runHandle(handle);
-      };
-      const label = handleLabel(handle);
-      const native = call(() => (relative ? life.callLater(at, label, run) : life.callAt(at, label, run)));
-      setHandleSlot(handle, native);
+      const label = labelNumber(handleLabel(handle));
+      let when: number;
+      if (label < 0) {
+        const run = (): void => {
+          enter();
+          driver.runHandle(handle);
+        };
+        const native = call(() => (relative ? life.callLater(at, handleLabel(handle), run) : life.callAt(at, handleLabel(handle), run)));
+        setHandleSlot(handle, native);
+        when = native.when();
+      } else {
+        const id = take(handle);
+        try {
+          when = life.scheduleAt(at, relative, label, id);
+        } catch (e) {
+          release(id);
+          throw fromNative(e);
+        }
+      }
       touch();
-      return native.when();
+      return when;
     },
-    cancelTimer(handle: TimerHandle): void {
-      (handleSlot(handle) as NativeTimerHandle | undefined)?.cancel();
-    },
+    cancelTimer: cancel,
     stop: () => call(() => life.stop()),
     close(): void {
       touch();
@@ -77,7 +140,8 @@ export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () =
   } satisfies LoopBackend;
 }
 
-/** Forgets the life's reporter (the simulation closes): breaks the cycle through the binding. */
+/** Forgets the life's reporter and dispatcher (the simulation closes): breaks the cycles through the binding. */
 export function releaseLife(life: NativeHostLoop): void {
   life.clearReporter();
+  life.setDispatch(undefined);
 }

@@ -54,8 +54,12 @@ export let hostLife: HostLife;
  * the closed one: RuntimeError 'Event loop is closed').
  */
 export class Host extends NetLoop {
-  /** The simulation that made the host. */
-  readonly #sim: Simulation;
+  /**
+   * The simulation that made the host, weakly: the core holds the host (its
+   * callbacks, its program), and must not keep a simulation the program
+   * forgot to close from being collected (simulation.ts, `finalizer`).
+   */
+  readonly #sim: WeakRef<Simulation>;
   /** The simulation's core: the host's clock skew, random stream and fault points are kept there, by name. */
   readonly #core: SimulationCore;
   readonly #name: string;
@@ -87,7 +91,7 @@ export class Host extends NetLoop {
     addLife: (starter: (() => void) | undefined) => NativeHostLoop,
   ) {
     super();
-    this.#sim = sim;
+    this.#sim = new WeakRef(sim);
     this.#core = core;
     this.#name = name;
     this.#program = program;
@@ -107,9 +111,11 @@ export class Host extends NetLoop {
     return this.#name;
   }
 
-  /** The simulation the host belongs to. */
+  /** The simulation the host belongs to (RuntimeError once it was garbage-collected: nothing runs any more). */
   get simulation(): Simulation {
-    return this.#sim;
+    const sim = this.#sim.deref();
+    if (sim === undefined) throw new RuntimeError(`the simulation of host '${this.#name}' was garbage-collected`);
+    return sim;
   }
 
   /** The host's wall clock, in seconds since the Unix epoch: 2026-01-01T00:00:00Z + time() + its skew. */
@@ -215,6 +221,8 @@ export class Host extends NetLoop {
   // -------------------------------------------------------- lives
 
   #useLife(life: NativeHostLoop): void {
+    // The life before (crashed, so closed) calls nothing any more.
+    if (this.#life !== undefined && this.#life !== life) this.#life.setDispatch(undefined);
     this.#life = life;
     this.#backend = simBackend(life, this.driver, this.#enter);
     this.#net = simNetBackend(life);

@@ -11,9 +11,6 @@ import { buggifyOption, replayOption, type BuggifyMode, type ReplayArgs } from '
 /** The keys `new Simulation(options)` (and `checkDeterminism`) accept. */
 export const SIM_KEYS = ['seed', 'latency', 'loss', 'connectTimeout', 'streamTimeout', 'trace', 'microtaskTurns', 'replay', 'buggify'];
 
-/** Default microtask turns without activity after a step before the next event. */
-const MICROTASK_TURNS = 32;
-
 /** The options, checked, with their defaults. */
 export interface CoreOptions {
   seed: number;
@@ -22,8 +19,8 @@ export interface CoreOptions {
   connectTimeout: number;
   streamTimeout: number;
   trace: boolean;
-  /** Not the core's: the driver's (`#settle`). */
-  microtaskTurns: number;
+  /** Not the core's: the driver's (drain.ts); undefined: the exact drain. */
+  microtaskTurns: number | undefined;
   replay: ReplayArgs | undefined;
   buggify: [BuggifyMode, string[]];
 }
@@ -40,8 +37,10 @@ export function simulationOptions(call: string, options: unknown): CoreOptions {
   const streamTimeout = o['streamTimeout'] === undefined ? 30 : numberArg(call, 'streamTimeout', o['streamTimeout']);
   const trace = o['trace'] ?? true;
   if (typeof trace !== 'boolean') throw new TypeError(`${call}(): trace must be a boolean, got ${typeName(trace)}`);
-  const turns = o['microtaskTurns'] ?? MICROTASK_TURNS;
-  if (typeof turns !== 'number' || !Number.isInteger(turns) || turns < 1) {
+  // Absent: the driver waits for the microtask queue to drain (drain.ts); a number keeps the
+  // rule of earlier versions (so many idle turns), which traces recorded with it replay with.
+  const turns = o['microtaskTurns'] ?? undefined;
+  if (turns !== undefined && (typeof turns !== 'number' || !Number.isInteger(turns) || turns < 1)) {
     throw new RangeError(`${call}(): microtaskTurns must be an integer >= 1, got ${repr(turns)}`);
   }
   const replay = replayOption(call, o['replay']);

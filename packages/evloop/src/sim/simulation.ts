@@ -21,7 +21,8 @@ import {
   SimulationCore,
   type NativeHostLoop,
 } from '../../wasm/evloop_wasm.js';
-import { activityCount, touch } from './activity.js';
+import { touch } from './activity.js';
+import { drained, idleTurns, pump } from './drain.js';
 import { checkName, groupArg, latencyArg, numberArg } from './args.js';
 import { hostLife, type Host } from './host.js';
 import { installNetHooks } from './net-backend.js';
@@ -59,6 +60,31 @@ interface Outcome {
 // is then the host the binding is in.
 setRunningLoopLookup(lastHost);
 
+/** What a simulation holds that must be let go of, without the Simulation object itself. */
+interface Held {
+  core: SimulationCore;
+  hosts: Map<string, Host>;
+}
+
+/** Lets go of what `held` holds: every host's hooks in the core, the core's programs and loops. */
+function release(held: Held): void {
+  for (const host of held.hosts.values()) hostLife.release(host);
+  held.core.close();
+}
+
+/**
+ * A simulation the program forgot to close: once it is collected, its core
+ * and hosts are released and the core's memory freed. Nothing the core holds
+ * refers to the Simulation object (hosts hold it weakly), so it can be collected.
+ */
+const finalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<Held>((held) => {
+        release(held);
+        held.core.free();
+      })
+    : undefined;
+
 export class Simulation {
   /** The core the binding exports: the network, the clock, the hosts' native loops. */
   readonly #core: SimulationCore;
@@ -67,8 +93,14 @@ export class Simulation {
   /** Whether a step, runFor or runUntilComplete is in progress. */
   #busy = false;
   #closed = false;
-  /** Idle microtask turns that end `#settle`. */
-  readonly #turns: number;
+  /** With the option `microtaskTurns`: idle microtask turns that end a drain (drain.ts); else the drain is exact. */
+  readonly #turns: number | undefined;
+  /** Whether the last `#stepSync` ran JavaScript. */
+  #entered = false;
+  /** The running loop when the drive began (a Node loop's), handed back while other work may run. */
+  #previousLoop: ReturnType<typeof getRunningLoopOrNull> = null;
+  /** The simulation driven when the drive began, handed back likewise. */
+  #previousDriving: ReturnType<typeof drivingSimulation> = null;
 
   constructor(options?: SimulationOptions) {
     const o = simulationOptions('Simulation', options);
@@ -83,11 +115,14 @@ export class Simulation {
     );
     this.#turns = o.microtaskTurns;
     // A scheduled restart happens inside a step: the host object moves to
-    // the new life before its program runs there.
+    // the new life before its program runs there. (The hook refers to the
+    // hosts, not to `this`: see `finalizer`.)
+    const hosts = this.#hosts;
     this.#core.setRestartHook((name: string, life: NativeHostLoop) => {
-      const host = this.#hosts.get(name);
+      const host = hosts.get(name);
       if (host !== undefined) hostLife.set(host, life);
     });
+    finalizer?.register(this, { core: this.#core, hosts }, this);
   }
 
   /**
@@ -131,10 +166,15 @@ export class Simulation {
   /** Runs one event, then lets promise continuations run; resolves false when nothing was left. */
   step(): Promise<boolean> {
     return this.#drive(async () => {
-      if (await this.#stepOnce()) return true;
+      if (this.#stepSync()) {
+        if (this.#entered) await this.#settle();
+        return true;
+      }
       // Nothing was due: continuations still running may schedule more.
       await this.#settle();
-      return this.#stepOnce();
+      const ran = this.#stepSync();
+      if (this.#entered) await this.#settle();
+      return ran;
     });
   }
 
@@ -145,21 +185,24 @@ export class Simulation {
       if (!(seconds >= 0) || !Number.isFinite(seconds)) {
         throw new ValueError(`runFor() needs a finite duration >= 0, got ${seconds}`);
       }
-      const end = this.#core.now() + seconds;
+      const core = this.#core;
+      const end = core.now() + seconds;
       let settled = false;
-      for (;;) {
-        const t = this.#core.nextEventTime();
-        if (t === undefined || t > end) {
-          // Continuations still running may schedule more: let them finish once.
-          if (settled) break;
-          await this.#settle();
-          settled = true;
-          continue;
+      await this.#run(() => {
+        for (;;) {
+          const t = core.nextEventTime();
+          if (t === undefined || t > end) {
+            // Continuations still running may schedule more: let them finish once.
+            if (settled) return false;
+            settled = true;
+            return true;
+          }
+          settled = false;
+          this.#stepSync();
+          if (this.#entered) return true;
         }
-        settled = false;
-        await this.#stepOnce();
-      }
-      this.#core.advanceTo(end);
+      }, true);
+      core.advanceTo(end);
     });
   }
 
@@ -179,15 +222,21 @@ export class Simulation {
       (value: unknown) => Object.assign(outcome, { done: true, ok: false, value }),
     );
     return this.#drive(async () => {
-      await this.#settle();
-      while (!outcome.done) {
-        const ran = await this.#stepOnce();
-        if (outcome.done) break;
-        if (!ran) {
-          await this.#settle();
-          if (!outcome.done) throw new RuntimeError('Simulation ran out of events before the Future completed.');
+      let empty = false;
+      // The first call comes after the continuations pending now ran.
+      await this.#run(() => {
+        if (outcome.done) return false;
+        if (empty) throw new RuntimeError('Simulation ran out of events before the Future completed.');
+        for (;;) {
+          if (!this.#stepSync()) {
+            // Nothing is left: the continuations may still finish the future.
+            empty = true;
+            return true;
+          }
+          if (this.#entered) return true;
+          if (outcome.done) return false;
         }
-      }
+      }, false);
       if (!outcome.ok) throw outcome.value;
       return outcome.value as T;
     });
@@ -314,7 +363,7 @@ export class Simulation {
 
   /** The options the simulation was made with, but the seed and the replay record (what a trace file stores). */
   options(): SimulationOptionsJson {
-    return { ...(JSON.parse(this.#core.optionsJson()) as Omit<SimulationOptionsJson, 'microtaskTurns'>), microtaskTurns: this.#turns };
+    return { ...(JSON.parse(this.#core.optionsJson()) as Omit<SimulationOptionsJson, 'microtaskTurns'>), ...(this.#turns === undefined ? {} : { microtaskTurns: this.#turns }) };
   }
 
   /**
@@ -344,8 +393,8 @@ export class Simulation {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const host of this.#hosts.values()) hostLife.release(host);
-    this.#core.close();
+    finalizer?.unregister(this);
+    release({ core: this.#core, hosts: this.#hosts });
   }
 
   [Symbol.dispose](): void {
@@ -401,7 +450,9 @@ export class Simulation {
     this.#busy = true;
     // A simulation may be driven from inside a Node loop's task: its loop comes back after.
     const previousLoop = getRunningLoopOrNull();
+    this.#previousLoop = previousLoop;
     const previous = setDriving(this);
+    this.#previousDriving = previous;
     try {
       this.#core.start();
       return await body();
@@ -413,40 +464,52 @@ export class Simulation {
     }
   }
 
-  /** One event, then the continuations it released. */
-  async #stepOnce(): Promise<boolean> {
+  /** One event, synchronously; `#entered` then says whether it ran JavaScript (continuations may be pending). */
+  #stepSync(): boolean {
     setDriving(this);
     const before = jsEntries();
     // The host's back end makes it the running loop as the step enters it (host.ts);
     // its promise continuations then run with it, until the next step.
     setRunningLoop(null);
-    let ran: boolean;
     try {
-      ran = this.#core.step();
+      return this.#core.step();
     } finally {
+      this.#entered = jsEntries() !== before;
       setRunningLoop(lastHost());
     }
-    if (jsEntries() !== before) await this.#settle();
-    return ran;
   }
 
   /**
-   * Lets pending promise continuations run: one microtask turn at a time,
-   * until `#turns` turns in a row did no work for the simulation. The count
-   * depends only on what the continuations do, never on real time.
+   * Calls `tick` (at once when `now`) and again after each drain of the
+   * continuations while it returns true (drain.ts): exactly after all of
+   * them, or, with the option `microtaskTurns`, after that many idle turns.
    */
-  async #settle(): Promise<void> {
-    let seen = activityCount();
-    let idle = 0;
-    while (idle < this.#turns) {
-      await undefined;
-      const now = activityCount();
-      if (now !== seen) {
-        seen = now;
-        idle = 0;
-      } else {
-        idle += 1;
-      }
+  async #run(tick: () => boolean, now: boolean): Promise<void> {
+    const turns = this.#turns;
+    if (turns === undefined) {
+      const previousLoop = this.#previousLoop;
+      const previousDriving = this.#previousDriving;
+      await pump(
+        {
+          tick,
+          pause: () => {
+            setDriving(previousDriving);
+            clearRunningHost();
+            setRunningLoop(previousLoop);
+          },
+          // `#stepSync` takes the running loop again.
+          resume: () => {},
+        },
+        now,
+      );
+      return;
     }
+    if (!now) await idleTurns(turns);
+    while (tick()) await idleTurns(turns);
+  }
+
+  /** Lets the pending promise continuations run (drain.ts). */
+  #settle(): Promise<void> {
+    return this.#turns === undefined ? drained() : idleTurns(this.#turns);
   }
 }

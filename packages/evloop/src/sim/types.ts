@@ -18,8 +18,11 @@ export interface SimulationOptions {
   /** Record the trace (default true; `stats()` are always kept). */
   trace?: boolean;
   /**
-   * Microtask turns in a row without work for the simulation that end the
-   * wait for promise continuations after a step (default 32).
+   * Without it (the default), the driver lets every promise continuation a
+   * step released run to its end before the next event, however deep the
+   * chain of awaits. With it, the rule of earlier versions: the wait ends
+   * after this many microtask turns in a row without work for the
+   * simulation (traces recorded with it replay the same).
    */
   microtaskTurns?: number;
   /**
@@ -55,7 +58,8 @@ export interface SimulationOptionsJson {
   streamTimeout: number;
   trace: boolean;
   buggify: boolean | string[];
-  microtaskTurns: number;
+  /** Only when the simulation was made with it (the idle-turn rule of earlier versions). */
+  microtaskTurns?: number;
 }
 
 /** A host name, or several. */

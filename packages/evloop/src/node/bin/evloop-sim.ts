@@ -103,7 +103,17 @@ interface Command {
 
 const RUN = { seed: 'int', swarm: 'flag', families: 'text', out: 'text' } as const;
 const SHRINK = { seed: 'int', swarm: 'flag', families: 'text', from: 'text', out: 'text' } as const;
-const SWEEP = { seeds: 'int', first: 'int', swarm: 'flag', families: 'text', workers: 'int', 'stop-after': 'int', out: 'text' } as const;
+const SWEEP = { seeds: 'int', first: 'int', swarm: 'flag', families: 'text', workers: 'int', 'stop-after': 'int', out: 'text', shard: 'text' } as const;
+
+/** `--shard i/n` (1 <= i <= n), as test runners take it. */
+function shardArg(text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!(n >= 1 && i >= 1 && i <= n)) throw new UsageError('sweep', `--shard: expected i/n with 1 <= i <= n, got '${text}'`);
+  return [i, n];
+}
 
 const commands: Record<string, Command> = {
   run: {
@@ -171,12 +181,13 @@ const commands: Record<string, Command> = {
 
   sweep: {
     usage: `sweep <program.mjs> --seeds N [--first S] [--swarm] [--families f,g] [--workers K]
-                   [--stop-after M] [--out dir]`,
+                   [--stop-after M] [--shard i/n] [--out dir]`,
     async main(argv) {
       const { positional, flags } = parseArgs('sweep', argv, SWEEP);
       const [programPath] = positionals('sweep', positional, ['<program.mjs>']) as [string];
       if (flags.seeds === undefined) throw new UsageError('sweep', 'missing --seeds N');
       const fam = families('sweep', flags);
+      const shard = shardArg(flags.shard);
       // Checked here, once, so that a bad module is a usage error rather than every worker's failure.
       await importProgram('sweep', programPath);
       const out = flags.out;
@@ -195,6 +206,7 @@ const commands: Record<string, Command> = {
         families: fam,
         workers: flags.workers || undefined,
         stopAfter: flags['stop-after'] || undefined,
+        shard,
         progress: true,
       });
       for (const f of result.failures) {
@@ -206,7 +218,8 @@ const commands: Record<string, Command> = {
         }
         console.log(`seed ${f.seed} [${f.families.join(',') || 'no faults'}]: ${failureLine(f.error)}${saved}`);
       }
-      console.log(`${result.runs} seeds run, ${result.failures.length} failed`);
+      const of = shard === undefined ? '' : ` (shard ${shard[0]}/${shard[1]})`;
+      console.log(`${result.runs} seeds run${of}, ${result.failures.length} failed`);
       return result.failures.length === 0 ? 0 : 1;
     },
   },
