@@ -30,6 +30,7 @@
 
 pub mod clock;
 mod errno;
+mod backend;
 mod error;
 mod event_loop;
 mod exception;
@@ -63,9 +64,9 @@ pub use remote::{LoopRemote, ThreadsafeHandle};
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
-pub use net::{Address, Family, TransportSocket};
-pub use server::{Host, ProtocolFactory, Server, ServerOptions, UnixServerOptions};
-pub use transport::{BufferedProtocol, ConnectionOptions, ExtraInfo, Protocol, ReadBuffer, Transport};
+pub use net::{Address, ConnectionOptions, Family, Host, ServerOptions, TransportSocket, UnixServerOptions};
+pub use server::{ProtocolFactory, Server};
+pub use transport::{BufferedProtocol, ExtraInfo, Protocol, ReadBuffer, Transport};
 pub use streams::{
     StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
 };

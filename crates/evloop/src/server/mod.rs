@@ -26,14 +26,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+use crate::backend::AcceptDriver;
 use crate::error::{Error, Result};
 use crate::future::Future;
-use crate::net::socket::ListenSocket;
-use crate::net::TransportSocket;
+use crate::net::socket::{ListenSocket, StreamSocket};
+use crate::net::{Address, TransportSocket};
 use crate::transport::{Protocol, Transport, TransportInner};
 use crate::EventLoop;
 
-pub use create::{Host, ServerOptions, UnixServerOptions};
 
 /// Makes the protocol of each accepted connection.
 pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
@@ -51,8 +51,8 @@ pub(crate) struct ServerInner {
     serving_forever: RefCell<Option<Future<()>>>,
     factory: ProtocolFactory,
     backlog: i32,
-    /// Readiness or completions: how connections are accepted.
-    driver: Rc<dyn accept::AcceptDriver>,
+    /// How connections are accepted: the loop's back end decides.
+    driver: Box<dyn AcceptDriver>,
 }
 
 /// A listening server. Clones are the same server.
@@ -70,7 +70,7 @@ impl Server {
             serving_forever: RefCell::new(None),
             factory,
             backlog,
-            driver: accept::driver_for(lp),
+            driver: lp.backend().accept_driver(),
         }))
     }
 
@@ -259,6 +259,14 @@ impl Server {
 
     pub(crate) fn backlog(&self) -> i32 {
         self.0.backlog
+    }
+
+    /// One `accept()` on the listening socket `fd`; `None` if the server
+    /// no longer listens on it.
+    pub(crate) fn accept_on(&self, fd: crate::selector::Fd) -> Option<std::io::Result<(Box<dyn StreamSocket>, Option<Address>)>> {
+        let listeners = self.0.listeners.borrow();
+        let l = listeners.as_ref()?.iter().find(|l| l.fd() == fd)?;
+        Some(l.accept())
     }
 
     pub(crate) fn listening_fd_open(&self, fd: crate::selector::Fd) -> bool {

@@ -1,28 +1,14 @@
 //! `create_connection` and `create_unix_connection`: the client side of a
 //! stream connection.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 
 use super::{Protocol, Transport};
 use crate::error::{Error, Result};
 use crate::net::socket::StreamSocket;
-use crate::net::Family;
+use crate::net::ConnectionOptions;
 use crate::selector::Fd;
 use crate::EventLoop;
-
-/// Options of `create_connection`.
-#[derive(Clone, Debug, Default)]
-pub struct ConnectionOptions {
-    /// Address family to resolve for.
-    pub family: Family,
-    /// `getaddrinfo` flags.
-    pub flags: i32,
-    /// A connected stream socket to use instead of host/port (owned).
-    pub sock: Option<Fd>,
-    /// Bind the socket to this address before connecting.
-    pub local_addr: Option<SocketAddr>,
-}
 
 impl EventLoop {
     /// Opens a TCP connection to `host:port` (trying each resolved address
