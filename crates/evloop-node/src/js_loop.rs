@@ -53,7 +53,7 @@ impl JsEventLoop {
         };
         let js_env = JsEnv::new(env.raw());
         let owner = JsRef::weak(&js_env, owner.raw())
-            .ok_or_else(|| errors::type_error("NativeEventLoop(): owner must be an object"))?;
+            .ok_or_else(|| errors::type_error("JsEventLoop(): owner must be an object"))?;
         let hooks = Hooks {
             callback_error: hook(&js_env, hooks, c"callbackError")?,
             slow_callback: hook(&js_env, hooks, c"slowCallback")?,
@@ -311,7 +311,7 @@ fn hook(env: &Rc<JsEnv>, hooks: Unknown, name: &std::ffi::CStr) -> JsResult<JsRe
     if status != sys::Status::napi_ok || js_callback::type_of(raw, f) != sys::ValueType::napi_function {
         js_callback::take_exception(raw);
         return Err(errors::type_error(format!(
-            "NativeEventLoop(): hooks.{} must be a function",
+            "JsEventLoop(): hooks.{} must be a function",
             name.to_string_lossy()
         )));
     }

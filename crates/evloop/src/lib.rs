@@ -28,6 +28,8 @@
 //! # Ok::<(), evloop::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clock;
 mod errno;
 mod backend;
@@ -66,7 +68,7 @@ pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
 pub use net::{Address, ConnectionOptions, Family, Host, ServerOptions, TransportSocket, UnixServerOptions};
 pub use server::{ProtocolFactory, Server};
-pub use transport::{BufferedProtocol, ExtraInfo, Protocol, ReadBuffer, Transport};
+pub use transport::{BufferedProtocol, ExtraInfo, IntoProtocol, Protocol, ReadBuffer, Transport};
 pub use streams::{
     StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
 };

@@ -75,10 +75,7 @@ pub(crate) fn retry_later(server: &Server, fd: Fd) {
 /// the accept closes the connection silently (gh-109564: CPython fails an
 /// assertion here); the factory is never called for it.
 fn accept_connection(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<Address>) {
-    if server.is_closed() {
-        return;
-    }
-    let factory = server.factory();
+    let Some(factory) = server.factory() else { return };
     let protocol = match call_protocol(|| factory()) {
         Ok(p) => p,
         Err(e) => return report_creation_error(server, e),

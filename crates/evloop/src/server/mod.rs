@@ -49,7 +49,9 @@ pub(crate) struct ServerInner {
     waiters: RefCell<Option<Vec<Future<()>>>>,
     serving: Cell<bool>,
     serving_forever: RefCell<Option<Future<()>>>,
-    factory: ProtocolFactory,
+    /// `None` once closed: a binding's factory often refers to the
+    /// server's own wrapper, a cycle its garbage collector cannot see.
+    factory: RefCell<Option<ProtocolFactory>>,
     backlog: i32,
     /// How connections are accepted: the loop's back end decides.
     driver: Box<dyn AcceptDriver>,
@@ -68,7 +70,7 @@ impl Server {
             waiters: RefCell::new(Some(Vec::new())),
             serving: Cell::new(false),
             serving_forever: RefCell::new(None),
-            factory,
+            factory: RefCell::new(Some(factory)),
             backlog,
             driver: lp.backend().accept_driver(),
         }))
@@ -141,6 +143,7 @@ impl Server {
             self.0.driver.stop(self, l.fd());
         }
         drop(listeners);
+        self.0.factory.borrow_mut().take();
         self.0.serving.set(false);
         let forever = self.0.serving_forever.borrow_mut().take();
         if let Some(fut) = forever {
@@ -253,8 +256,9 @@ impl Server {
         }
     }
 
-    pub(crate) fn factory(&self) -> ProtocolFactory {
-        self.0.factory.clone()
+    /// The protocol factory; `None` once closed.
+    pub(crate) fn factory(&self) -> Option<ProtocolFactory> {
+        self.0.factory.borrow().clone()
     }
 
     pub(crate) fn backlog(&self) -> i32 {

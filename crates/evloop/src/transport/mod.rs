@@ -6,6 +6,7 @@ mod protocol;
 mod stream;
 mod write_buffer;
 
+pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, TransportInner};
