@@ -11,7 +11,6 @@ use napi::bindgen_prelude::{Env, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
-use crate::ctx::Ctx;
 use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, JsEnv, JsRef};
 use crate::thrown;
@@ -102,15 +101,14 @@ fn call_hook(env: sys::napi_env, hook: &JsRef, args: &[sys::napi_value]) -> Opti
     Some(out)
 }
 
-/// Calls `protocol.dataReceived(bytes)` through the package's hook, with
-/// `bytes` copied into a pooled buffer (`read_pool.rs`); `None` before
-/// `net.js` installed its hooks. Needs an open handle scope.
-pub fn deliver_data(ctx: &Ctx, protocol: sys::napi_value, data: &[u8]) -> Option<Result<sys::napi_value, sys::napi_value>> {
+/// The call `hooks.dataReceived(protocol, buffer, offset, length)` that
+/// hands `bytes` to `protocol.dataReceived`, with `bytes` copied into a
+/// pooled buffer (`read_pool.rs`): the function and its arguments; `None`
+/// before `net.js` installed its hooks. Needs an open handle scope.
+pub fn data_received_call(env: sys::napi_env, protocol: sys::napi_value, data: &[u8]) -> Option<(sys::napi_value, [sys::napi_value; 4])> {
     let h = hooks()?;
-    let env = ctx.raw();
     let (buffer, offset, length) = h.pool.place(env, data);
-    let args = [protocol, buffer, js_callback::number(env, offset), js_callback::number(env, length)];
-    Some(ctx.call(null_mut(), h.data_received.get(), &args))
+    Some((h.data_received.get(), [protocol, buffer, js_callback::number(env, offset), js_callback::number(env, length)]))
 }
 
 /// The package's `Transport` for a native transport object (the native

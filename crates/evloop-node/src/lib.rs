@@ -8,6 +8,7 @@
 mod convert;
 mod ctx;
 mod driver;
+mod enter;
 mod errors;
 mod js_callback;
 mod js_loop;

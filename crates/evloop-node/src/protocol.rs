@@ -139,9 +139,8 @@ impl Protocol for JsProtocol {
             return Ok(());
         }
         let _scope = HandleScope::open(self.ctx.raw());
-        match convert::deliver_data(&self.ctx, self.obj.get(), data) {
-            Some(Ok(_)) => Ok(()),
-            Some(Err(exc)) => Err(thrown::wrap(&self.ctx.env, exc)),
+        match convert::data_received_call(self.ctx.raw(), self.obj.get(), data) {
+            Some((hook, args)) => self.ctx.call(null_mut(), hook, &args).map(|_| ()).map_err(|exc| thrown::wrap(&self.ctx.env, exc)),
             None => self.notify(c"dataReceived", |env| vec![js_callback::buffer_copy(env, data)]),
         }
     }

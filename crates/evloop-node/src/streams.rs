@@ -427,6 +427,6 @@ pub fn net_running_loop(env: Env) -> Unknown<'static> {
     let owner = evloop::get_running_loop()
         .ok()
         .and_then(|lp| crate::driver::driver_of(&lp))
-        .and_then(|d| d.owner_value());
+        .and_then(|d| d.entry().owner_value());
     convert::unknown(raw, owner.unwrap_or_else(|| convert::null(raw)))
 }
