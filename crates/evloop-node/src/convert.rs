@@ -194,6 +194,19 @@ pub fn truthy(env: sys::napi_env, value: sys::napi_value) -> bool {
     out
 }
 
+/// A JS array of values (needs an open handle scope).
+pub fn array(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
+    let mut a = null_mut();
+    // SAFETY: env live inside a scope; items belong to it.
+    unsafe {
+        sys::napi_create_array_with_length(env, items.len(), &mut a);
+        for (i, v) in items.iter().enumerate() {
+            sys::napi_set_element(env, a, i as u32, *v);
+        }
+    }
+    a
+}
+
 /// An address as `node:net` gives it: `{ address, port, family }` for IP,
 /// the path string for a Unix socket.
 pub fn address_value(env: sys::napi_env, addr: &Address) -> sys::napi_value {

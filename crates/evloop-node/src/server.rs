@@ -167,19 +167,6 @@ pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> nap
     })
 }
 
-/// A JS array of values (needs an open handle scope).
-pub(crate) fn array(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
-    let mut a = null_mut();
-    // SAFETY: env live inside a scope; items belong to it.
-    unsafe {
-        sys::napi_create_array_with_length(env, items.len(), &mut a);
-        for (i, v) in items.iter().enumerate() {
-            sys::napi_set_element(env, a, i as u32, *v);
-        }
-    }
-    a
-}
-
 /// `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`.
 #[napi(
     catch_unwind,
@@ -232,7 +219,7 @@ pub(crate) fn server_value(ctx: &Ctx, server: Server) -> evloop::Result<sys::nap
 fn connection_value(ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<sys::napi_value> {
     let env = ctx.raw();
     let wrapper = protocol.transport_wrapper(&transport);
-    Ok(array(env, &[wrapper, protocol.object()]))
+    Ok(convert::array(env, &[wrapper, protocol.object()]))
 }
 
 /// `loop.createConnection(protocolFactory, host, port, opts)`;

@@ -252,7 +252,7 @@ fn pair_value(ctx: &Ctx, (r, w): (StreamReader, StreamWriter)) -> evloop::Result
     // SAFETY: as above.
     let writer = unsafe { JsStreamWriter::to_napi_value(env, JsStreamWriter { w, ctx: ctx.clone() }) }
         .map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok(server::array(env, &[reader, writer]))
+    Ok(convert::array(env, &[reader, writer]))
 }
 
 /// `openConnection(host, port, opts)`: `done(ok, [reader, writer])`.
