@@ -94,7 +94,7 @@ pub mod logs {
             true
         }
         fn log(&self, record: &log::Record) {
-            if record.target() == "evloop" {
+            if record.target() == "evloop" || record.target().starts_with("evloop::") {
                 RECORDS.with(|r| r.borrow_mut().push((record.level(), record.args().to_string())));
             }
         }
