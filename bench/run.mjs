@@ -62,8 +62,8 @@ for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', '
   if (!(cfg[k] >= 0) || (!['warmup', 'prime', 'maxOtherLoad'].includes(k) && cfg[k] === 0)) die(`bad setting ${k}=${cfg[k]}`);
 }
 
-// The shared cargo target directory of scripts/setup.sh and scripts/test.sh (README, "Caching").
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache', 'evloop-target');
+// The cargo target directory of scripts/setup.sh and scripts/test.sh: the clone's target/ (README, "Caching").
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const childEnv = { ...process.env, CARGO_TARGET_DIR: targetDir };
 const release = (...p) => path.join(targetDir, 'release', ...p);
 const venvPython = path.join(root, 'bench', '.venv', 'bin', 'python');

@@ -153,7 +153,7 @@ async function main() {
 
   // 1. native
   if (only.includes('native')) {
-    const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache', 'evloop-target');
+    const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
     const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
     log('native: cargo build --release -p evloop --example sim_scale');
     const b = spawnSync('cargo', ['build', '--release', '-q', '-p', 'evloop', '--example', 'sim_scale'], {

@@ -6,9 +6,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
 PNPM_VERSION=10.34.9
-# Outside the clone, so fresh clones reuse them (see README, "Caching").
+# Outside the clone, so fresh clones reuse it (see README, "Caching").
 TOOLS_CACHE=${EVLOOP_TOOLS_CACHE:-$HOME/.cache/evloop-tools}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/evloop-target}
+# The clone's own target/ unless the caller shares one (.ci/run does): a shared
+# directory once handed one checkout another's stale rlib.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 export PATH="$root/.tools/bin:$PATH"
 
 t0=$SECONDS

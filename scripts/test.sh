@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-# Shared across clones: a fresh clone rebuilds only the workspace crates (README, "Caching").
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/evloop-target}
+# The clone's own target/ unless the caller shares one (README, "Caching").
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 export PATH="$root/.tools/bin:$PATH"
 
 tmp=$(mktemp -d)

@@ -30,7 +30,7 @@ const quick = flag('quick');
 const only = value('only', 'load,churn,backpressure,slowloris,fuzz').split(',');
 const servers = value('servers', 'rust,node').split(',');
 const fuzzSeconds = Number(value('fuzz-seconds', quick ? '15' : '90'));
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache', 'evloop-target');
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
 
 const SIZES = quick

@@ -15,14 +15,11 @@ use napi::bindgen_prelude::{Env, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
-use crate::driver::{Driver, Hooks, ScheduledCall};
+use crate::driver::Driver;
+use crate::enter::{Hooks, ScheduledCall};
 use crate::errors::{self, ErrCode, JsResult};
 use crate::js_callback::{self, JsEnv, JsRef};
-
-/// Names JS callbacks in the core's own reports. Reading `fn.name` at every
-/// `callSoon` would cost a property lookup; the package names a callback
-/// when it reports one.
-pub(crate) const JS_LABEL: &str = "<JavaScript function>";
+use crate::js_ready::{Ready, JS_LABEL};
 
 /// The native event loop.
 #[napi(js_name = "NativeEventLoop")]
@@ -30,6 +27,8 @@ pub struct JsEventLoop {
     pub(crate) lp: EventLoop,
     pub(crate) env: Rc<JsEnv>,
     pub(crate) driver: Driver,
+    /// The package's `callSoon` and timers (`js_ready.rs`).
+    ready: Rc<Ready>,
 }
 
 #[napi]
@@ -53,7 +52,7 @@ impl JsEventLoop {
         };
         let js_env = JsEnv::new(env.raw());
         let owner = JsRef::weak(&js_env, owner.raw())
-            .ok_or_else(|| errors::type_error("NativeEventLoop(): owner must be an object"))?;
+            .ok_or_else(|| errors::type_error("JsEventLoop(): owner must be an object"))?;
         let hooks = Hooks {
             callback_error: hook(&js_env, hooks, c"callbackError")?,
             slow_callback: hook(&js_env, hooks, c"slowCallback")?,
@@ -68,10 +67,12 @@ impl JsEventLoop {
         }
         .map_err(errors::from_core)?;
         let driver = Driver::new(&js_env, lp.clone(), owner, hooks)?;
+        let ready = Ready::new(driver.core());
         Ok(JsEventLoop {
             lp,
             env: js_env,
             driver,
+            ready,
         })
     }
 
@@ -101,7 +102,7 @@ impl JsEventLoop {
     )]
     pub fn fast_calls(&self) -> napi::Result<Unknown<'static>, ErrCode> {
         let env = self.env.raw;
-        let value = crate::js_ready::fast_calls(env, self.driver.core())
+        let value = crate::js_ready::fast_calls(env, &self.ready)
             .ok_or_else(|| errors::runtime_error("cannot create the loop's functions"))?;
         // SAFETY: value belongs to this call's scope and is returned at once.
         Ok(unsafe { Unknown::from_raw_unchecked(env, value) })
@@ -186,7 +187,7 @@ impl JsEventLoop {
             self.driver.dispose();
         }
         self.lp.close().map_err(errors::from_core)?;
-        self.driver.core().js_timers.clear();
+        self.ready.timers.clear();
         Ok(())
     }
 
@@ -232,21 +233,14 @@ impl JsEventLoop {
             ),
             _ => None,
         };
-        let token = crate::js_remote::register(&self.lp, callback.is_some()).map_err(errors::from_core)?;
-        self.driver.core().add_remote(token, callback);
+        let token = crate::js_remote::register(self.driver.core(), callback).map_err(errors::from_core)?;
         Ok(token as f64)
     }
 
     /// Invalidates a token of this loop; whether it was one.
     #[napi(catch_unwind)]
     pub fn close_remote(&self, token: f64) -> bool {
-        let token = token as u64;
-        if self.driver.core().remove_remote(token) {
-            crate::js_remote::forget(&[token]);
-            true
-        } else {
-            false
-        }
+        crate::js_remote::close(&self.lp, token as u64)
     }
 
     /// `handle` is the package's `Handle` for the reader or writer (held
@@ -297,7 +291,7 @@ impl JsEventLoop {
             func,
             args,
             handle: RefCell::new(None),
-            driver: Rc::downgrade(self.driver.core()),
+            entry: Rc::downgrade(self.driver.core().entry()),
         }))
     }
 }
@@ -311,7 +305,7 @@ fn hook(env: &Rc<JsEnv>, hooks: Unknown, name: &std::ffi::CStr) -> JsResult<JsRe
     if status != sys::Status::napi_ok || js_callback::type_of(raw, f) != sys::ValueType::napi_function {
         js_callback::take_exception(raw);
         return Err(errors::type_error(format!(
-            "NativeEventLoop(): hooks.{} must be a function",
+            "JsEventLoop(): hooks.{} must be a function",
             name.to_string_lossy()
         )));
     }

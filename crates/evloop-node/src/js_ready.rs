@@ -31,9 +31,40 @@ use evloop::TimerHandle;
 use napi::sys;
 
 use crate::driver::DriverCore;
+use crate::enter::JsEntry;
 use crate::js_callback;
-use crate::js_loop::JS_LABEL;
 use crate::raw_call;
+
+/// Names JS callbacks in the core's own reports. Reading `fn.name` at every
+/// `callSoon` would cost a property lookup; the package names a callback
+/// when it reports one.
+pub(crate) const JS_LABEL: &str = "<JavaScript function>";
+
+/// What the package's `callSoon` and timers need of one loop, owned by its
+/// JS object; the functions of [`fast_calls`] hold it weakly.
+pub struct Ready {
+    /// Re-armed after scheduling; the loop to schedule on.
+    driver: Weak<DriverCore>,
+    /// Where the callbacks run.
+    entry: Weak<JsEntry>,
+    /// The core timers of the package's `callLater`/`callAt`, by the id the
+    /// package gave them.
+    pub timers: JsTimers,
+    /// The one core handle queued for every `callSoon` of the package.
+    soon: evloop::Handle,
+}
+
+impl Ready {
+    /// The `callSoon` and timer state of the loop `driver` drives.
+    pub fn new(driver: &Rc<DriverCore>) -> Rc<Ready> {
+        Rc::new(Ready {
+            driver: Rc::downgrade(driver),
+            entry: Rc::downgrade(driver.entry()),
+            timers: JsTimers::default(),
+            soon: soon_handle(Rc::downgrade(driver.entry())),
+        })
+    }
+}
 
 /// The core timers of the package's timers, indexed by the package's ids.
 #[derive(Default)]
@@ -80,11 +111,11 @@ impl JsTimers {
 
 /// The core handle that stands for every `callSoon` of the package: it is
 /// queued once per call and runs the head of the package's FIFO each time.
-pub fn soon_handle(driver: Weak<DriverCore>) -> evloop::Handle {
+fn soon_handle(entry: Weak<JsEntry>) -> evloop::Handle {
     evloop::Handle::repeating(
         move || {
-            if let Some(d) = driver.upgrade() {
-                d.run_js_soon();
+            if let Some(e) = entry.upgrade() {
+                e.run_soon();
             }
         },
         Cow::Borrowed(JS_LABEL),
@@ -92,8 +123,8 @@ pub fn soon_handle(driver: Weak<DriverCore>) -> evloop::Handle {
 }
 
 /// The three entry points as plain JS functions over a weak reference to
-/// the driver (`raw_call.rs`), made once per loop.
-pub fn fast_calls(env: sys::napi_env, core: &Rc<DriverCore>) -> Option<sys::napi_value> {
+/// the loop's [`Ready`] (`raw_call.rs`), made once per loop.
+pub fn fast_calls(env: sys::napi_env, ready: &Rc<Ready>) -> Option<sys::napi_value> {
     let obj = js_callback::object(env);
     let entries: [(&CStr, raw_call::RawCallback); 3] = [
         (c"enqueueSoon", enqueue_soon),
@@ -101,7 +132,7 @@ pub fn fast_calls(env: sys::napi_env, core: &Rc<DriverCore>) -> Option<sys::napi
         (c"cancelTimer", cancel_timer),
     ];
     for (name, f) in entries {
-        let func = raw_call::function(env, name, f, Rc::downgrade(core))?;
+        let func = raw_call::function(env, name, f, Rc::downgrade(ready))?;
         // SAFETY: env live during the calling method; name is NUL-terminated.
         unsafe { sys::napi_set_named_property(env, obj, name.as_ptr(), func) };
     }
@@ -113,9 +144,10 @@ pub fn fast_calls(env: sys::napi_env, core: &Rc<DriverCore>) -> Option<sys::napi
 unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (core, []) = unsafe { raw_call::call_args::<Weak<DriverCore>, 0>(env, info) };
-        let Some(core) = core.upgrade() else { return null_mut() };
-        match core.event_loop().call_soon_again(&core.js_soon) {
+        let (ready, []) = unsafe { raw_call::call_args::<Weak<Ready>, 0>(env, info) };
+        let Some(ready) = ready.upgrade() else { return null_mut() };
+        let Some(core) = ready.driver.upgrade() else { return null_mut() };
+        match core.event_loop().call_soon_again(&ready.soon) {
             Ok(()) => {
                 core.wake();
                 null_mut()
@@ -130,14 +162,19 @@ unsafe extern "C" fn enqueue_soon(env: sys::napi_env, info: sys::napi_callback_i
 unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (core, [id, at, relative]) = unsafe { raw_call::call_args::<Weak<DriverCore>, 3>(env, info) };
-        let Some(core) = core.upgrade() else { return null_mut() };
+        let (ready, [id, at, relative]) = unsafe { raw_call::call_args::<Weak<Ready>, 3>(env, info) };
+        let Some(ready) = ready.upgrade() else { return null_mut() };
+        let Some(core) = ready.driver.upgrade() else { return null_mut() };
         let id = raw_call::number_arg(env, id) as u32;
         let at = raw_call::number_arg(env, at);
-        let driver = Rc::downgrade(&core);
+        let weak = Rc::downgrade(&ready);
         let run = move || {
-            if let Some(d) = driver.upgrade() {
-                d.run_js_timer(id);
+            if let Some(r) = weak.upgrade() {
+                // Its slot is free from now on.
+                r.timers.fired(id);
+                if let Some(e) = r.entry.upgrade() {
+                    e.run_timer(id);
+                }
             }
         };
         let lp = core.event_loop();
@@ -150,7 +187,7 @@ unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback
         match timer {
             Ok(timer) => {
                 let when = timer.when();
-                core.js_timers.insert(id, timer);
+                ready.timers.insert(id, timer);
                 core.wake();
                 js_callback::number(env, when)
             }
@@ -163,10 +200,10 @@ unsafe extern "C" fn schedule_timer(env: sys::napi_env, info: sys::napi_callback
 unsafe extern "C" fn cancel_timer(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw_call::guarded(env, || {
         // SAFETY: called by V8 as the function made in `fast_calls`.
-        let (core, [id]) = unsafe { raw_call::call_args::<Weak<DriverCore>, 1>(env, info) };
-        let Some(core) = core.upgrade() else { return null_mut() };
-        let cancelled = core.js_timers.cancel(raw_call::number_arg(env, id) as u32);
-        if cancelled {
+        let (ready, [id]) = unsafe { raw_call::call_args::<Weak<Ready>, 1>(env, info) };
+        let Some(ready) = ready.upgrade() else { return null_mut() };
+        let cancelled = ready.timers.cancel(raw_call::number_arg(env, id) as u32);
+        if let Some(core) = ready.driver.upgrade().filter(|_| cancelled) {
             core.wake();
         }
         raw_call::boolean(env, cancelled)

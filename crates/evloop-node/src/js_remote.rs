@@ -13,7 +13,9 @@
 //! waker is in the epoll set that libuv watches, and for poll/select loops
 //! the watcher thread waits on the self-pipe too (`watcher.rs`).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -21,8 +23,9 @@ use evloop::{EventLoop, LoopRemote};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use crate::driver;
+use crate::driver::{self, DriverCore};
 use crate::errors::{self, ErrCode, JsResult};
+use crate::js_callback::JsRef;
 
 /// Tokens of live remotes, process-wide (workers share the addon).
 static REMOTES: Mutex<BTreeMap<u64, Target>> = Mutex::new(BTreeMap::new());
@@ -34,38 +37,59 @@ struct Target {
     has_callback: bool,
 }
 
+/// The loop's side of a token, on the loop's own thread.
+struct Local {
+    /// The loop that created the token.
+    loop_id: u64,
+    /// Where its messages go (`None`: a remote for `stop` only).
+    callback: Option<Rc<JsRef>>,
+}
+
+thread_local! {
+    /// The tokens the loops of this thread created.
+    static LOCAL: RefCell<HashMap<u64, Local>> = RefCell::new(HashMap::new());
+}
+
 fn registry() -> std::sync::MutexGuard<'static, BTreeMap<u64, Target>> {
     REMOTES.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A new token for `lp`.
+/// A new token for the loop `driver` drives, delivering to `callback`; it
+/// is invalidated when the driver is disposed.
 ///
 /// # Errors
 /// `RuntimeError('Event loop is closed')`.
-pub fn register(lp: &EventLoop, has_callback: bool) -> evloop::Result<u64> {
+pub fn register(driver: &DriverCore, callback: Option<JsRef>) -> evloop::Result<u64> {
+    let lp = driver.event_loop();
     if lp.is_closed() {
         return Err(evloop::Error::loop_closed());
     }
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-    registry().insert(
-        token,
-        Target {
-            remote: lp.remote(),
-            has_callback,
-        },
-    );
+    let has_callback = callback.is_some();
+    registry().insert(token, Target { remote: lp.remote(), has_callback });
+    let local = Local { loop_id: lp.id(), callback: callback.map(Rc::new) };
+    LOCAL.with(|l| l.borrow_mut().insert(token, local));
+    driver.on_dispose(Box::new(move || forget(token)));
     Ok(token)
 }
 
-/// Invalidates tokens (their loop closed or went away, or `close()`).
-pub fn forget(tokens: &[u64]) {
-    if tokens.is_empty() {
-        return;
+/// Invalidates `token` if the loop `lp` created it; whether it did.
+pub fn close(lp: &EventLoop, token: u64) -> bool {
+    let ours = LOCAL
+        .try_with(|l| l.borrow().get(&token).is_some_and(|local| local.loop_id == lp.id()))
+        .unwrap_or(false);
+    if ours {
+        forget(token);
     }
-    let mut map = registry();
-    for token in tokens {
-        map.remove(token);
-    }
+    ours
+}
+
+/// Invalidates a token (its loop closed or went away, or `close()`).
+fn forget(token: u64) {
+    registry().remove(&token);
+    // Dropped outside the borrow: dropping a reference may run a finalizer.
+    let local = LOCAL.try_with(|l| l.borrow_mut().remove(&token)).ok().flatten();
+    drop(local);
 }
 
 fn lookup(token: u64) -> JsResult<Target> {
@@ -77,10 +101,12 @@ fn lookup(token: u64) -> JsResult<Target> {
 }
 
 /// Runs on the loop's thread, in an iteration: hands the message to the
-/// loop's driver.
+/// token's callback (dropped if the token was closed meanwhile).
 fn deliver(lp: &EventLoop, token: u64, bytes: &[u8]) {
+    let callback = LOCAL.try_with(|l| l.borrow().get(&token).and_then(|local| local.callback.clone()));
+    let Ok(Some(callback)) = callback else { return };
     if let Some(driver) = driver::driver_of(lp) {
-        driver.deliver_remote(token, bytes);
+        driver.entry().deliver_remote(&callback, bytes);
     }
 }
 

@@ -14,7 +14,8 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::errors::{self, ErrCode};
-use crate::js_net::{self, Ctx};
+use crate::convert;
+use crate::ctx::Ctx;
 use crate::raw_call;
 
 thread_local! {
@@ -82,8 +83,8 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
         let Some((t, ctx)) = entry else {
             return raw_call::throw_code(env, "RuntimeError", "write(): this transport is gone");
         };
-        let Some(bytes) = js_net::bytes_of(env, data) else {
-            let message = format!("data argument must be a bytes-like object, not '{}'", js_net::type_name(env, data));
+        let Some(bytes) = convert::bytes_of(env, data) else {
+            let message = format!("data argument must be a bytes-like object, not '{}'", convert::type_name(env, data));
             return raw_call::throw_code(env, "TypeError", &message);
         };
         match t.write(bytes) {

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use crate::convert;
 use crate::ctx::{Ctx, JsPayload};
 use crate::thrown;
-use crate::transport::SimTransport;
+use crate::transport::JsTransport;
 
 /// A user's protocol object.
 pub(crate) struct JsProtocol {
@@ -60,7 +60,7 @@ impl JsProtocol {
         if let Some(w) = self.wrapper.borrow().as_ref() {
             return w.clone();
         }
-        let native = SimTransport::new(transport.clone(), self.ctx.clone(), self.this.clone());
+        let native = JsTransport::new(transport.clone(), self.ctx.clone(), self.this.clone());
         let wrapper = convert::wrap_transport(native.into());
         *self.wrapper.borrow_mut() = Some(wrapper.clone());
         wrapper
@@ -178,9 +178,3 @@ impl BufferedProtocol for JsProtocol {
         self.invoke("bufferUpdated", &[JsValue::from_f64(nbytes as f64)]).map(|_| ())
     }
 }
-
-/// Stands in when a `createConnection` factory threw: the connection is
-/// made, then aborted, and the call fails with the error.
-pub(crate) struct NoProtocol;
-
-impl Protocol for NoProtocol {}

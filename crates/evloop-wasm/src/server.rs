@@ -3,7 +3,6 @@
 //! package's `Server`. Each creation call runs the core's coroutine as a
 //! task on the host's loop and hands the result to `done(ok, value)`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use evloop::{ConnectionOptions, Error, Family, Host, Protocol, ProtocolFactory, Server, ServerOptions, Transport, UnixServerOptions};
@@ -13,26 +12,30 @@ use wasm_bindgen::JsCast;
 
 use crate::convert::{self, opt_bool, opt_i32, opt_string, throw, type_error};
 use crate::ctx::Ctx;
-use crate::protocol::{JsProtocol, NoProtocol};
-use crate::socket::SimTransportSocket;
+use crate::protocol::JsProtocol;
+use crate::socket::JsTransportSocket;
 use crate::thrown;
 
-/// A JS protocol factory, released when the server no longer needs it.
-pub(crate) type FactorySlot = Rc<RefCell<Option<Function>>>;
-
 /// Calls a JS protocol factory and wraps what it returns.
-fn call_factory(ctx: &Ctx, factory: &FactorySlot) -> evloop::Result<Rc<JsProtocol>> {
-    let f = factory.borrow().clone().ok_or_else(|| Error::Runtime("the server is closed".into()))?;
-    let obj = ctx.call(&f, &JsValue::UNDEFINED, &[]).map_err(thrown::wrap)?;
+fn call_factory(ctx: &Ctx, factory: &Function) -> evloop::Result<Rc<JsProtocol>> {
+    let obj = ctx.call(factory, &JsValue::UNDEFINED, &[]).map_err(thrown::wrap)?;
     JsProtocol::new(ctx, obj, None).map_err(|e| match e {
         Error::Type(m) => Error::Type(format!("protocolFactory() returned no protocol: {m}")),
         other => other,
     })
 }
 
-fn server_factory(ctx: &Ctx, slot: FactorySlot) -> ProtocolFactory {
+/// A server's factory: the core drops it (and the JS function) once the
+/// server is closed.
+fn server_factory(ctx: &Ctx, factory: Function) -> ProtocolFactory {
     let ctx = ctx.clone();
-    Rc::new(move || call_factory(&ctx, &slot).map(|p| p as Rc<dyn Protocol>))
+    Rc::new(move || call_factory(&ctx, &factory).map(|p| p as Rc<dyn Protocol>))
+}
+
+/// A connection's factory.
+fn connection_factory(ctx: &Ctx, factory: Function) -> impl FnOnce() -> evloop::Result<Rc<JsProtocol>> + 'static {
+    let ctx = ctx.clone();
+    move || call_factory(&ctx, &factory)
 }
 
 /// `null`/`undefined` (all interfaces), a string, or an array of strings.
@@ -103,45 +106,8 @@ pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<Connectio
     })
 }
 
-/// What a `createConnection` factory made: its protocol, or its error.
-type Made = Rc<RefCell<Option<evloop::Result<Rc<JsProtocol>>>>>;
-
-/// The core's connection factory is infallible: a throwing JS factory gets
-/// a stand-in protocol, and the connection is aborted once made.
-fn connection_factory(ctx: &Ctx, factory: Function, made: Made) -> impl FnOnce() -> Rc<dyn Protocol> + 'static {
-    let ctx = ctx.clone();
-    move || {
-        let slot: FactorySlot = Rc::new(RefCell::new(Some(factory)));
-        match call_factory(&ctx, &slot) {
-            Ok(p) => {
-                *made.borrow_mut() = Some(Ok(p.clone()));
-                p
-            }
-            Err(e) => {
-                *made.borrow_mut() = Some(Err(e));
-                Rc::new(NoProtocol)
-            }
-        }
-    }
-}
-
-async fn finish_connection(
-    fut: impl std::future::Future<Output = evloop::Result<(Transport, Rc<dyn Protocol>)>>,
-    made: Made,
-) -> evloop::Result<(Transport, Rc<JsProtocol>)> {
-    let (transport, _) = fut.await?;
-    let outcome = made.borrow_mut().take();
-    match outcome {
-        Some(Ok(p)) => Ok((transport, p)),
-        Some(Err(e)) => {
-            transport.abort();
-            Err(e)
-        }
-        None => {
-            transport.abort();
-            Err(Error::Runtime("protocolFactory() was not called".into()))
-        }
-    }
+pub(crate) fn server_value(ctx: &Ctx, server: Server) -> evloop::Result<JsValue> {
+    Ok(JsServer::new(ctx, server).into())
 }
 
 fn connection_value(_ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<JsValue> {
@@ -152,73 +118,54 @@ fn connection_value(_ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol
 impl crate::host_loop::HostLoop {
     pub(crate) fn net_create_server(&self, factory: Function, host: &JsValue, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
         let ctx = self.ctx();
-        let slot: FactorySlot = Rc::new(RefCell::new(Some(factory)));
         let host = host_arg(host)?;
         let options = server_options(opts, "createServer")?;
-        let fut = ctx.lp().create_server_with(server_factory(ctx, slot.clone()), host, port, options);
-        ctx.spawn(fut, done, move |ctx, server| Ok(SimServer::new(ctx, server, slot).into())).map_err(throw)
+        let fut = ctx.lp().create_server_with(server_factory(ctx, factory), host, port, options);
+        ctx.spawn(fut, done, server_value).map_err(throw)
     }
 
     pub(crate) fn net_create_unix_server(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
         let ctx = self.ctx();
-        let slot: FactorySlot = Rc::new(RefCell::new(Some(factory)));
-        let fut = ctx.lp().create_unix_server_with(server_factory(ctx, slot.clone()), path, unix_server_options(opts));
-        ctx.spawn(fut, done, move |ctx, server| Ok(SimServer::new(ctx, server, slot).into())).map_err(throw)
+        let fut = ctx.lp().create_unix_server_with(server_factory(ctx, factory), path, unix_server_options(opts));
+        ctx.spawn(fut, done, server_value).map_err(throw)
     }
 
     pub(crate) fn net_create_connection(&self, factory: Function, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
         let ctx = self.ctx();
         let options = connection_options(opts, "createConnection")?;
-        let made: Made = Rc::new(RefCell::new(None));
-        let fut = ctx.lp().create_connection(connection_factory(ctx, factory, made.clone()), host, port, options);
-        ctx.spawn(finish_connection(fut, made), done, connection_value).map_err(throw)
+        let fut = ctx.lp().create_connection_with(connection_factory(ctx, factory), host, port, options);
+        ctx.spawn(fut, done, connection_value).map_err(throw)
     }
 
     pub(crate) fn net_create_unix_connection(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
         let ctx = self.ctx();
-        let made: Made = Rc::new(RefCell::new(None));
-        let fut = ctx.lp().create_unix_connection(connection_factory(ctx, factory, made.clone()), path, opt_i32(opts, "sock"));
-        ctx.spawn(finish_connection(fut, made), done, connection_value).map_err(throw)
+        let fut = ctx.lp().create_unix_connection_with(connection_factory(ctx, factory), path, opt_i32(opts, "sock"));
+        ctx.spawn(fut, done, connection_value).map_err(throw)
     }
 }
 
 /// A listening server (the package's `Server` wraps it).
 #[wasm_bindgen(js_name = NativeServer)]
-pub struct SimServer {
+pub struct JsServer {
     s: Server,
     ctx: Ctx,
-    /// The JS protocol factory, dropped once the server is closed.
-    factory: FactorySlot,
 }
 
-impl SimServer {
-    pub(crate) fn new(ctx: &Ctx, s: Server, factory: FactorySlot) -> SimServer {
-        SimServer { s, ctx: ctx.clone(), factory }
+impl JsServer {
+    pub(crate) fn new(ctx: &Ctx, s: Server) -> JsServer {
+        JsServer { s, ctx: ctx.clone() }
     }
 
-    fn release_factory_when_closed(&self) {
-        if self.s.is_closed() {
-            self.factory.borrow_mut().take();
-        }
-    }
-
-    /// `done(ok)` once `fut` is done; the factory goes once the server is closed.
+    /// `done(ok)` once `fut` is done.
     fn complete(&self, fut: &evloop::Future<()>, done: Function) {
-        let (slot, server) = (self.factory.clone(), self.s.clone());
-        fut.add_done_callback(move |_| {
-            if server.is_closed() {
-                slot.borrow_mut().take();
-            }
-        });
         self.ctx.on_done(fut, done, |_, ()| Ok(JsValue::UNDEFINED));
     }
 }
 
 #[wasm_bindgen(js_class = NativeServer)]
-impl SimServer {
+impl JsServer {
     pub fn close(&self) {
         self.s.close();
-        self.release_factory_when_closed();
     }
 
     #[wasm_bindgen(js_name = closeClients)]
@@ -245,7 +192,7 @@ impl SimServer {
 
     /// New views of the listening sockets; empty once closed.
     pub fn sockets(&self) -> js_sys::Array {
-        self.s.sockets().into_iter().map(|s| JsValue::from(SimTransportSocket::new(s))).collect()
+        self.s.sockets().into_iter().map(|s| JsValue::from(JsTransportSocket::new(s))).collect()
     }
 
     #[wasm_bindgen(js_name = startServing)]
@@ -258,10 +205,10 @@ impl SimServer {
     /// Serves until cancelled or closed: `done(false, CancelledError)` once
     /// the server closed and `waitClosed()` completed.
     #[wasm_bindgen(js_name = serveForever)]
-    pub fn serve_forever(&self, done: Function) -> Result<SimServeForever, JsValue> {
+    pub fn serve_forever(&self, done: Function) -> Result<JsServeForever, JsValue> {
         let fut = self.s.serve_forever().map_err(throw)?;
         self.complete(&fut, done);
-        Ok(SimServeForever { fut })
+        Ok(JsServeForever { fut })
     }
 
     #[wasm_bindgen(js_name = waitClosed)]
@@ -278,12 +225,12 @@ impl SimServer {
 
 /// A running `serveForever()`, to cancel it.
 #[wasm_bindgen(js_name = NativeServeForever)]
-pub struct SimServeForever {
+pub struct JsServeForever {
     fut: evloop::Future<()>,
 }
 
 #[wasm_bindgen(js_class = NativeServeForever)]
-impl SimServeForever {
+impl JsServeForever {
     pub fn cancel(&self) -> bool {
         self.fut.cancel(None)
     }

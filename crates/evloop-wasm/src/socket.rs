@@ -8,18 +8,18 @@ use crate::convert::{self, throw};
 
 /// A view of a server's or a transport's socket.
 #[wasm_bindgen(js_name = NativeTransportSocket)]
-pub struct SimTransportSocket {
+pub struct JsTransportSocket {
     s: TransportSocket,
 }
 
-impl SimTransportSocket {
-    pub(crate) fn new(s: TransportSocket) -> SimTransportSocket {
-        SimTransportSocket { s }
+impl JsTransportSocket {
+    pub(crate) fn new(s: TransportSocket) -> JsTransportSocket {
+        JsTransportSocket { s }
     }
 }
 
 #[wasm_bindgen(js_class = NativeTransportSocket)]
-impl SimTransportSocket {
+impl JsTransportSocket {
     #[wasm_bindgen(getter)]
     pub fn family(&self) -> i32 {
         self.s.family()

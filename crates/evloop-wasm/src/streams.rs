@@ -2,7 +2,6 @@
 //! `openConnection`/`startServer`, bound as the Node addon binds them.
 //! Each read is a core task whose result goes to `done(ok, value)`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use evloop::{Error, ExceptionContext, StreamOptions, StreamReader, StreamWriter, DEFAULT_LIMIT};
@@ -11,9 +10,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, opt_f64, throw};
 use crate::ctx::{Ctx, JsPayload};
-use crate::server::{self, SimServer};
+use crate::server;
 use crate::thrown;
-use crate::transport::{self, SimTransport};
+use crate::transport::{self, JsTransport};
 
 fn limit_arg(opts: &JsValue) -> Result<usize, JsValue> {
     match opt_f64(opts, "limit") {
@@ -33,13 +32,13 @@ fn undefined_value(_ctx: &Ctx, (): ()) -> evloop::Result<JsValue> {
 
 /// The read half of a stream (the package's `StreamReader` wraps it).
 #[wasm_bindgen(js_name = NativeStreamReader)]
-pub struct SimStreamReader {
+pub struct JsStreamReader {
     r: StreamReader,
     ctx: Ctx,
 }
 
 #[wasm_bindgen(js_class = NativeStreamReader)]
-impl SimStreamReader {
+impl JsStreamReader {
     pub fn read(&self, n: f64, done: Function) -> Result<(), JsValue> {
         self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(throw)
     }
@@ -76,13 +75,13 @@ impl SimStreamReader {
 
 /// The write half of a stream (the package's `StreamWriter` wraps it).
 #[wasm_bindgen(js_name = NativeStreamWriter)]
-pub struct SimStreamWriter {
+pub struct JsStreamWriter {
     w: StreamWriter,
     ctx: Ctx,
 }
 
 #[wasm_bindgen(js_class = NativeStreamWriter)]
-impl SimStreamWriter {
+impl JsStreamWriter {
     pub fn write(&self, data: &[u8]) -> Result<(), JsValue> {
         self.w.write(data).map_err(throw)
     }
@@ -126,8 +125,8 @@ impl SimStreamWriter {
     }
 
     /// A new native object for the transport (the package keeps one wrapper).
-    pub fn transport(&self) -> SimTransport {
-        SimTransport::new(self.w.transport(), self.ctx.clone(), std::rc::Weak::new())
+    pub fn transport(&self) -> JsTransport {
+        JsTransport::new(self.w.transport(), self.ctx.clone(), std::rc::Weak::new())
     }
 
     pub fn describe(&self) -> String {
@@ -137,12 +136,12 @@ impl SimStreamWriter {
 
 /// Settles the core future a stream server's connection task waits on.
 #[wasm_bindgen(js_name = NativeStreamDone)]
-pub struct SimStreamDone {
+pub struct JsStreamDone {
     fut: evloop::Future<()>,
 }
 
 #[wasm_bindgen(js_class = NativeStreamDone)]
-impl SimStreamDone {
+impl JsStreamDone {
     /// `clientConnected` finished.
     pub fn resolve(&self) {
         if !self.fut.done() {
@@ -159,8 +158,8 @@ impl SimStreamDone {
 }
 
 fn pair_value(ctx: &Ctx, (r, w): (StreamReader, StreamWriter)) -> evloop::Result<JsValue> {
-    let reader = SimStreamReader { r, ctx: ctx.clone() };
-    let writer = SimStreamWriter { w, ctx: ctx.clone() };
+    let reader = JsStreamReader { r, ctx: ctx.clone() };
+    let writer = JsStreamWriter { w, ctx: ctx.clone() };
     Ok(convert::array(&[reader.into(), writer.into()]))
 }
 
@@ -171,9 +170,9 @@ fn client_connected(ctx: &Ctx, cb: Function) -> impl Fn(StreamReader, StreamWrit
     move |r, w| {
         let fin = ctx.lp().create_future::<()>();
         let args = [
-            JsValue::from(SimStreamReader { r, ctx: ctx.clone() }),
-            JsValue::from(SimStreamWriter { w: w.clone(), ctx: ctx.clone() }),
-            JsValue::from(SimStreamDone { fut: fin.clone() }),
+            JsValue::from(JsStreamReader { r, ctx: ctx.clone() }),
+            JsValue::from(JsStreamWriter { w: w.clone(), ctx: ctx.clone() }),
+            JsValue::from(JsStreamDone { fut: fin.clone() }),
         ];
         if let Err(exc) = ctx.call(&cb, &JsValue::UNDEFINED, &args) {
             if !fin.done() {
@@ -196,10 +195,6 @@ fn client_connected(ctx: &Ctx, cb: Function) -> impl Fn(StreamReader, StreamWrit
     }
 }
 
-fn server_value(ctx: &Ctx, s: evloop::Server) -> evloop::Result<JsValue> {
-    Ok(SimServer::new(ctx, s, Rc::new(RefCell::new(None))).into())
-}
-
 impl crate::host_loop::HostLoop {
     pub(crate) fn net_open_connection(&self, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
         let ctx = self.ctx();
@@ -213,6 +208,6 @@ impl crate::host_loop::HostLoop {
         let host = server::host_arg(host)?;
         let options = StreamOptions { limit: limit_arg(opts)?, options: server::server_options(opts, "startServer")? };
         let fut = ctx.lp().start_server(client_connected(ctx, cb), host, port, options);
-        ctx.spawn(fut, done, server_value).map_err(throw)
+        ctx.spawn(fut, done, server::server_value).map_err(throw)
     }
 }

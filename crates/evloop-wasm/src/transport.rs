@@ -10,11 +10,11 @@ use wasm_bindgen::prelude::*;
 use crate::convert::{self, throw};
 use crate::ctx::Ctx;
 use crate::protocol::JsProtocol;
-use crate::socket::SimTransportSocket;
+use crate::socket::JsTransportSocket;
 
 /// A connection's transport (the package's `Transport` wraps it).
 #[wasm_bindgen(js_name = NativeTransport)]
-pub struct SimTransport {
+pub struct JsTransport {
     t: Transport,
     ctx: Ctx,
     /// The JS protocol last installed through this object (weak: the core
@@ -22,14 +22,14 @@ pub struct SimTransport {
     protocol: RefCell<Weak<JsProtocol>>,
 }
 
-impl SimTransport {
-    pub(crate) fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> SimTransport {
-        SimTransport { t, ctx, protocol: RefCell::new(protocol) }
+impl JsTransport {
+    pub(crate) fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> JsTransport {
+        JsTransport { t, ctx, protocol: RefCell::new(protocol) }
     }
 }
 
 #[wasm_bindgen(js_class = NativeTransport)]
-impl SimTransport {
+impl JsTransport {
     /// `write(data)`: bytes are copied.
     pub fn write(&self, data: &[u8]) -> Result<(), JsValue> {
         self.t.write(data).map_err(throw)
@@ -135,7 +135,7 @@ impl SimTransport {
 pub(crate) fn extra_info_value(t: &Transport, name: &str) -> JsValue {
     match (name, t.get_extra_info(name)) {
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(&a),
-        (_, Some(ExtraInfo::Socket(s))) => SimTransportSocket::new(s).into(),
+        (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::new(s).into(),
         ("peername" | "sockname", None) => JsValue::NULL,
         _ => JsValue::UNDEFINED,
     }

@@ -28,8 +28,11 @@
 //! # Ok::<(), evloop::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clock;
 mod errno;
+mod backend;
 mod error;
 mod event_loop;
 mod exception;
@@ -63,9 +66,9 @@ pub use remote::{LoopRemote, ThreadsafeHandle};
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
-pub use net::{Address, Family, TransportSocket};
-pub use server::{Host, ProtocolFactory, Server, ServerOptions, UnixServerOptions};
-pub use transport::{BufferedProtocol, ConnectionOptions, ExtraInfo, Protocol, ReadBuffer, Transport};
+pub use net::{Address, ConnectionOptions, Family, Host, ServerOptions, TransportSocket, UnixServerOptions};
+pub use server::{ProtocolFactory, Server};
+pub use transport::{BufferedProtocol, ExtraInfo, IntoProtocol, Protocol, ReadBuffer, Transport};
 pub use streams::{
     StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
 };

@@ -278,6 +278,50 @@ on_every_selector! {
         assert_eq!(e.code(), Some("ECONNREFUSED"));
         assert_eq!(e.message(), format!("[Errno 111] Connect call failed ('127.0.0.1', {port})"));
     }
+
+    // A fallible factory (the bindings'): its error fails the call, and
+    // the connected socket is closed, not handed to a stand-in protocol.
+    fn create_connection_with_a_failing_factory(lp: EventLoop) {
+        let made = Made::default();
+        let (_server, addr) = serve(&lp, &made, Recorder::default);
+        let fut = lp.create_connection_with(
+            || Err::<Rc<Recorder>, _>(Error::Type("no protocol".into())),
+            Some("127.0.0.1".into()),
+            Some(addr.port()),
+            Default::default(),
+        );
+        let e = block_on(&lp, fut).map(|_| ()).unwrap_err();
+        assert_eq!(e.message(), "no protocol");
+        run_until(&lp, "the server saw the close", || made.len() == 1 && made.get(0).lost());
+    }
+
+    // The concrete protocol type comes back, so a binding needs no downcast.
+    fn create_connection_with_returns_the_concrete_protocol(lp: EventLoop) {
+        let made = Made::default();
+        let (_server, addr) = serve(&lp, &made, Recorder::default);
+        let fut = lp.create_connection_with(|| Ok(Rc::new(Recorder::default())), Some("127.0.0.1".into()), Some(addr.port()), Default::default());
+        let (t, p): (_, Rc<Recorder>) = block_on(&lp, fut).unwrap();
+        assert_eq!(p.events(), [Ev::Made]);
+        t.close();
+        run_until(&lp, "lost", || p.lost());
+    }
+
+    // close() drops the protocol factory: a binding's factory often holds
+    // the server's own wrapper, a cycle its collector cannot see.
+    fn closing_a_server_drops_its_factory(lp: EventLoop) {
+        let token = Rc::new(());
+        let held = token.clone();
+        let fut = lp.create_server(
+            move || { let _ = &held; Rc::new(Recorder::default()) as Rc<dyn evloop::Protocol> },
+            Some("127.0.0.1".into()),
+            Some(0),
+            Default::default(),
+        );
+        let server = block_on(&lp, fut).unwrap();
+        assert_eq!(Rc::strong_count(&token), 2);
+        server.close();
+        assert_eq!(Rc::strong_count(&token), 1);
+    }
 }
 
 #[test]

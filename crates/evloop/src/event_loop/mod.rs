@@ -25,6 +25,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::backend::Backend;
 use crate::clock::{Clock, VirtualClock};
 use crate::error::{Error, Result};
 use crate::exception::ExceptionHandler;
@@ -105,6 +106,9 @@ pub(crate) struct Inner {
     io: RefCell<HashMap<Fd, IoHandles>>,
     /// Where sockets come from: the OS, or a simulated network.
     network: Rc<dyn Network>,
+    /// How accepting, stream I/O and connecting are done: readiness or
+    /// completion (`crate::backend`).
+    backend: Box<dyn Backend>,
     /// Fds owned by live transports: `add_reader` and friends refuse them.
     transports: RefCell<HashMap<Fd, Weak<crate::transport::TransportInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
@@ -152,7 +156,12 @@ impl EventLoop {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn with_selector(kind: crate::selector::SelectorKind) -> Result<EventLoop> {
         let selector = crate::selector::open(kind).map_err(|e| Error::os("selector", e))?;
-        Ok(EventLoop::from_parts(selector, Rc::new(crate::clock::MonotonicClock), Rc::new(crate::net::os::OsNetwork)))
+        Ok(EventLoop::from_parts(
+            selector,
+            Rc::new(crate::clock::MonotonicClock),
+            Rc::new(crate::net::os::OsNetwork),
+            Box::new(crate::backend::readiness::Readiness),
+        ))
     }
 
     /// A loop on virtual time with no I/O: waiting jumps the clock to the
@@ -161,11 +170,21 @@ impl EventLoop {
     pub fn virtual_time() -> EventLoop {
         let clock = VirtualClock::new();
         let selector = crate::selector::virtual_time::VirtualSelector::new(clock.clone());
-        EventLoop::from_parts(Box::new(selector), Rc::new(clock), Rc::new(crate::net::network::NoNetwork))
+        EventLoop::from_parts(
+            Box::new(selector),
+            Rc::new(clock),
+            Rc::new(crate::net::network::NoNetwork),
+            Box::new(crate::backend::readiness::Readiness),
+        )
     }
 
-    /// A loop on any selector, clock and network.
-    pub(crate) fn from_parts(selector: Box<dyn Selector>, clock: Rc<dyn Clock>, network: Rc<dyn Network>) -> EventLoop {
+    /// A loop on any selector, clock, network and back end.
+    pub(crate) fn from_parts(
+        selector: Box<dyn Selector>,
+        clock: Rc<dyn Clock>,
+        network: Rc<dyn Network>,
+        backend: Box<dyn Backend>,
+    ) -> EventLoop {
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Vec::new()),
@@ -182,6 +201,7 @@ impl EventLoop {
             timers: RefCell::new(TimerHeap::new()),
             io: RefCell::new(HashMap::new()),
             network,
+            backend,
             transports: RefCell::new(HashMap::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
@@ -219,6 +239,22 @@ impl EventLoop {
 
     pub(crate) fn network(&self) -> Rc<dyn Network> {
         self.inner.network.clone()
+    }
+
+    /// The back end servers, transports and connects ask for I/O.
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        &*self.inner.backend
+    }
+
+    /// Whether this loop is a `ProactorEventLoop` (completion I/O).
+    pub fn is_proactor(&self) -> bool {
+        self.inner.backend.is_completion()
+    }
+
+    /// Operations the proactor has in flight (0 on other loops): the
+    /// memory the kernel may still use. For tests and leak checks.
+    pub fn proactor_in_flight(&self) -> usize {
+        self.inner.backend.in_flight()
     }
 
     /// A number that identifies this loop (futures remember it).

@@ -1,15 +1,18 @@
 //! Sockets as the loop's transports and servers see them: addresses in
 //! asyncio's shapes, the `TransportSocket` view, the socket traits shared
-//! code is written against, and where sockets come from (`Network`).
+//! code is written against, where sockets come from (`Network`), and the
+//! options that say how to bind and connect them.
 
 pub(crate) mod address;
 pub(crate) mod network;
+mod options;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod os;
 pub(crate) mod socket;
 mod transport_socket;
 
 pub use address::Address;
+pub use options::{ConnectionOptions, Host, ServerOptions, UnixServerOptions};
 pub use transport_socket::TransportSocket;
 
 /// The address family to resolve for (`AF_UNSPEC`, `AF_INET`, `AF_INET6`).

@@ -10,8 +10,7 @@ use std::pin::Pin;
 use super::socket::{ListenSocket, StreamSocket};
 use crate::error::{Error, Result};
 use crate::selector::Fd;
-use crate::server::{Host, ServerOptions};
-use crate::transport::ConnectionOptions;
+use super::{ConnectionOptions, Host, ServerOptions};
 use crate::EventLoop;
 
 pub(crate) type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -32,12 +31,6 @@ pub(crate) trait Network {
     fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>>;
     /// Takes over a caller's connected socket.
     fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>>;
-    /// The ring of a proactor loop, whose servers, transports and connects
-    /// submit operations instead of waiting for readiness.
-    #[cfg(target_os = "linux")]
-    fn proactor(&self) -> Option<std::rc::Rc<crate::proactor::Ring>> {
-        None
-    }
 }
 
 /// The network of a loop that has none (virtual time without a simulation).

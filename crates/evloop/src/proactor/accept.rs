@@ -12,8 +12,9 @@ use std::rc::Rc;
 use super::{OpBufs, Ring};
 use crate::error::{Error, Result};
 use crate::net::os::listener::wrap_accepted;
+use crate::backend::AcceptDriver;
 use crate::selector::Fd;
-use crate::server::accept::{accept_error, accepted, retry_later, AcceptDriver};
+use crate::server::accept::{accept_error, accepted, retry_later};
 use crate::server::Server;
 
 /// The accept driver of one server on a proactor loop.

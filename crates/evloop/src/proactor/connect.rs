@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::EventLoop;
 
 /// Connects `sock` to `addr`; the errno of a failure.
-pub(crate) async fn connect(lp: &EventLoop, ring: &Rc<Ring>, sock: &Socket, addr: &SockAddr) -> Result<std::result::Result<(), i32>> {
+pub(super) async fn connect(lp: &EventLoop, ring: &Rc<Ring>, sock: &Socket, addr: &SockAddr) -> Result<std::result::Result<(), i32>> {
     let fd = sock.as_raw_fd();
     let fut = lp.create_future::<i32>();
     let done = fut.clone();

@@ -7,31 +7,28 @@
 //! ([`Selector::take_completions`]). Everything else — the ready queue,
 //! the timer heap, `run_once`'s phases, servers, transports, streams — is
 //! the shared code; only the points where I/O is started differ:
-//! - accepting ([`accept`], a `server::AcceptDriver`),
-//! - reading and writing a transport ([`transport`]),
-//! - connecting ([`connect`]).
+//! - accepting ([`accept`], a `backend::AcceptDriver`),
+//! - reading and writing a transport ([`stream`], a `backend::StreamIo`),
+//! - connecting ([`connect`], `backend::Backend::connect`).
 //!
 //! `add_reader`/`add_writer` are supported too, through one-shot
 //! `IORING_OP_POLL_ADD`s re-armed at every `select` (level-triggered).
 
-pub(crate) mod accept;
-pub(crate) mod connect;
+mod accept;
+mod connect;
 mod ring;
-pub(crate) mod transport;
+mod stream;
 
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
 
-pub(crate) use ring::{Done, OpBufs, Ring};
+use ring::{Done, OpBufs, Ring};
 
+use crate::backend::{AcceptDriver, Backend, ConnectFuture, StreamIo};
 use crate::error::Result;
-use crate::net::network::{LocalFuture, Network};
 use crate::net::os::OsNetwork;
-use crate::net::socket::{ListenSocket, StreamSocket};
 use crate::selector::{Completion, Event, Fd, Interest, Selector, Wake};
-use crate::server::{Host, ServerOptions};
-use crate::transport::ConnectionOptions;
 use crate::EventLoop;
 
 /// The ring in the loop's selector slot.
@@ -74,39 +71,26 @@ impl Drop for ProactorSelector {
     }
 }
 
-/// OS sockets, connected through the ring.
-pub(crate) struct ProactorNetwork(pub(crate) Rc<Ring>);
+/// The completion back end: accepts, reads, sends and connects are
+/// operations on the ring.
+struct ProactorBackend(Rc<Ring>);
 
-impl Network for ProactorNetwork {
-    fn bind(&self, lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: &ServerOptions)
-        -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>> {
-        OsNetwork.bind(lp, host, port, opts)
+impl Backend for ProactorBackend {
+    fn accept_driver(&self) -> Box<dyn AcceptDriver> {
+        Box::new(accept::ProactorAccept::new(self.0.clone()))
     }
-    fn adopt_listener(&self, fd: Fd, unix: bool, cleanup: bool) -> Result<Box<dyn ListenSocket>> {
-        OsNetwork.adopt_listener(fd, unix, cleanup)
+    fn stream_io(&self) -> Box<dyn StreamIo> {
+        Box::new(stream::ProactorIo::new(self.0.clone()))
     }
-    fn bind_unix(&self, path: &str, cleanup: bool) -> Result<Box<dyn ListenSocket>> {
-        OsNetwork.bind_unix(path, cleanup)
+    fn connect<'a>(&'a self, lp: &'a EventLoop, sock: &'a socket2::Socket, addr: &'a socket2::SockAddr) -> ConnectFuture<'a> {
+        Box::pin(connect::connect(lp, &self.0, sock, addr))
     }
-    fn connect(&self, lp: &EventLoop, host: Option<String>, port: Option<u16>, opts: &ConnectionOptions)
-        -> LocalFuture<Result<Box<dyn StreamSocket>>> {
-        OsNetwork.connect(lp, host, port, opts)
+    fn is_completion(&self) -> bool {
+        true
     }
-    fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>> {
-        OsNetwork.connect_unix(lp, path)
+    fn in_flight(&self) -> usize {
+        self.0.in_flight()
     }
-    fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>> {
-        OsNetwork.adopt_stream(fd)
-    }
-    fn proactor(&self) -> Option<Rc<Ring>> {
-        Some(self.0.clone())
-    }
-}
-
-/// Sets up a ring, or says why io_uring cannot be used.
-pub(crate) fn open() -> Result<(Box<dyn Selector>, Rc<dyn Network>)> {
-    let ring = Rc::new(Ring::new()?);
-    Ok((Box::new(ProactorSelector(ring.clone())), Rc::new(ProactorNetwork(ring))))
 }
 
 impl EventLoop {
@@ -120,23 +104,12 @@ impl EventLoop {
     /// `[Errno 38] io_uring is not available: io_uring_setup() failed: ...`
     /// under a seccomp filter). There is no silent fallback to a selector.
     pub fn proactor() -> Result<EventLoop> {
-        let (selector, network) = open()?;
-        Ok(EventLoop::from_parts(selector, Rc::new(crate::clock::MonotonicClock), network))
-    }
-
-    /// The ring of a proactor loop.
-    pub(crate) fn ring(&self) -> Option<Rc<Ring>> {
-        self.network().proactor()
-    }
-
-    /// Whether this loop is a `ProactorEventLoop`.
-    pub fn is_proactor(&self) -> bool {
-        self.ring().is_some()
-    }
-
-    /// Operations the proactor has in flight (0 on other loops): the
-    /// memory the kernel may still use. For tests and leak checks.
-    pub fn proactor_in_flight(&self) -> usize {
-        self.ring().map_or(0, |r| r.in_flight())
+        let ring = Rc::new(Ring::new()?);
+        Ok(EventLoop::from_parts(
+            Box::new(ProactorSelector(ring.clone())),
+            Rc::new(crate::clock::MonotonicClock),
+            Rc::new(OsNetwork),
+            Box::new(ProactorBackend(ring)),
+        ))
     }
 }

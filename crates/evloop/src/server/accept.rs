@@ -1,9 +1,9 @@
-//! Accepting connections (reference §4.4): up to `backlog` accepts per
-//! readiness, the transport built one iteration later, EMFILE backed off.
+//! Accepting connections (reference §4.4), the part every back end shares:
+//! the transport built one iteration later, EMFILE backed off. How
+//! connections are learnt of is the back end's `AcceptDriver`.
 
 use std::borrow::Cow;
 use std::io;
-
 
 use super::Server;
 use crate::error::Error;
@@ -11,52 +11,12 @@ use crate::exception::ExceptionContext;
 use crate::errno::{EMFILE, ENFILE, ENOBUFS, ENOMEM};
 use crate::net::socket::StreamSocket;
 use crate::net::Address;
-use crate::selector::{Fd, Interest};
+use crate::selector::Fd;
 use crate::transport::{call_protocol, Transport};
 
 /// After running out of fds, wait this long before accepting again
 /// (asyncio's `ACCEPT_RETRY_DELAY`), so a full process does not spin.
 const ACCEPT_RETRY_DELAY: f64 = 1.0;
-
-/// How a server learns of new connections: the seam between the shared
-/// [`Server`] and the loop's back end. A selector loop waits for the
-/// listening fd to be readable and accepts ([`SelectorAccept`]); a proactor
-/// submits accept operations (`crate::proactor::accept`). Both hand what
-/// they got to [`accepted`] and [`accept_error`], so the bookkeeping, the
-/// iteration a protocol is made in and the EMFILE back-off are one code.
-pub(crate) trait AcceptDriver {
-    /// Starts accepting on the listening socket `fd`.
-    fn start(&self, server: &Server, fd: Fd) -> crate::error::Result<()>;
-    /// Stops accepting on `fd`; the server closes it right after, and a
-    /// connection attempted from then on must be refused.
-    fn stop(&self, server: &Server, fd: Fd);
-}
-
-/// The accept driver of a loop.
-pub(crate) fn driver_for(lp: &crate::EventLoop) -> std::rc::Rc<dyn AcceptDriver> {
-    #[cfg(target_os = "linux")]
-    if let Some(ring) = lp.ring() {
-        return std::rc::Rc::new(crate::proactor::accept::ProactorAccept::new(ring));
-    }
-    let _ = lp;
-    std::rc::Rc::new(SelectorAccept)
-}
-
-/// Accepting on readiness: a reader on the listening fd accepts up to
-/// `backlog` connections per readiness.
-pub(crate) struct SelectorAccept;
-
-impl AcceptDriver for SelectorAccept {
-    fn start(&self, server: &Server, fd: Fd) -> crate::error::Result<()> {
-        let s = server.clone();
-        server.0.lp.add_io_unchecked(fd, Interest::READ, server.label(), Box::new(move || accept_ready(&s, fd)))?;
-        Ok(())
-    }
-
-    fn stop(&self, server: &Server, fd: Fd) {
-        server.0.lp.remove_io(fd, Interest::READ);
-    }
-}
 
 /// Starts the server's driver on one listening fd.
 pub(crate) fn start_accepting(server: &Server, fd: Fd) {
@@ -64,30 +24,6 @@ pub(crate) fn start_accepting(server: &Server, fd: Fd) {
         server.0.lp.call_exception_handler(
             ExceptionContext::new("Failed to start accepting").with_error(e),
         );
-    }
-}
-
-fn accept_ready(server: &Server, fd: Fd) {
-    // asyncio accepts `backlog` times per readiness, so `backlog=0` would
-    // never accept; at least one accept per readiness keeps such a server usable.
-    for _ in 0..server.backlog().max(1) {
-        let accepted_now = {
-            let listeners = server.0.listeners.borrow();
-            let Some(l) = listeners.as_ref().and_then(|ls| ls.iter().find(|l| l.fd() == fd)) else { return };
-            l.accept()
-        };
-        match accepted_now {
-            Ok((conn, peer)) => accepted(server, conn, peer),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                server.0.lp.note_drained(fd, Interest::READ);
-                return;
-            }
-            Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => return,
-            Err(e) => {
-                accept_error(server, fd, e);
-                return;
-            }
-        }
     }
 }
 
@@ -139,10 +75,7 @@ pub(crate) fn retry_later(server: &Server, fd: Fd) {
 /// the accept closes the connection silently (gh-109564: CPython fails an
 /// assertion here); the factory is never called for it.
 fn accept_connection(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<Address>) {
-    if server.is_closed() {
-        return;
-    }
-    let factory = server.factory();
+    let Some(factory) = server.factory() else { return };
     let protocol = match call_protocol(|| factory()) {
         Ok(p) => p,
         Err(e) => return report_creation_error(server, e),

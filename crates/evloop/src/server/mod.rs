@@ -26,14 +26,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+use crate::backend::AcceptDriver;
 use crate::error::{Error, Result};
 use crate::future::Future;
-use crate::net::socket::ListenSocket;
-use crate::net::TransportSocket;
+use crate::net::socket::{ListenSocket, StreamSocket};
+use crate::net::{Address, TransportSocket};
 use crate::transport::{Protocol, Transport, TransportInner};
 use crate::EventLoop;
 
-pub use create::{Host, ServerOptions, UnixServerOptions};
 
 /// Makes the protocol of each accepted connection.
 pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
@@ -49,10 +49,12 @@ pub(crate) struct ServerInner {
     waiters: RefCell<Option<Vec<Future<()>>>>,
     serving: Cell<bool>,
     serving_forever: RefCell<Option<Future<()>>>,
-    factory: ProtocolFactory,
+    /// `None` once closed: a binding's factory often refers to the
+    /// server's own wrapper, a cycle its garbage collector cannot see.
+    factory: RefCell<Option<ProtocolFactory>>,
     backlog: i32,
-    /// Readiness or completions: how connections are accepted.
-    driver: Rc<dyn accept::AcceptDriver>,
+    /// How connections are accepted: the loop's back end decides.
+    driver: Box<dyn AcceptDriver>,
 }
 
 /// A listening server. Clones are the same server.
@@ -68,9 +70,9 @@ impl Server {
             waiters: RefCell::new(Some(Vec::new())),
             serving: Cell::new(false),
             serving_forever: RefCell::new(None),
-            factory,
+            factory: RefCell::new(Some(factory)),
             backlog,
-            driver: accept::driver_for(lp),
+            driver: lp.backend().accept_driver(),
         }))
     }
 
@@ -141,6 +143,7 @@ impl Server {
             self.0.driver.stop(self, l.fd());
         }
         drop(listeners);
+        self.0.factory.borrow_mut().take();
         self.0.serving.set(false);
         let forever = self.0.serving_forever.borrow_mut().take();
         if let Some(fut) = forever {
@@ -253,12 +256,21 @@ impl Server {
         }
     }
 
-    pub(crate) fn factory(&self) -> ProtocolFactory {
-        self.0.factory.clone()
+    /// The protocol factory; `None` once closed.
+    pub(crate) fn factory(&self) -> Option<ProtocolFactory> {
+        self.0.factory.borrow().clone()
     }
 
     pub(crate) fn backlog(&self) -> i32 {
         self.0.backlog
+    }
+
+    /// One `accept()` on the listening socket `fd`; `None` if the server
+    /// no longer listens on it.
+    pub(crate) fn accept_on(&self, fd: crate::selector::Fd) -> Option<std::io::Result<(Box<dyn StreamSocket>, Option<Address>)>> {
+        let listeners = self.0.listeners.borrow();
+        let l = listeners.as_ref()?.iter().find(|l| l.fd() == fd)?;
+        Some(l.accept())
     }
 
     pub(crate) fn listening_fd_open(&self, fd: crate::selector::Fd) -> bool {

@@ -481,7 +481,12 @@ impl Core {
         let io = Rc::new(RefCell::new(HostIo::new(dirty.clone())));
         let selector = SimSelector { io: io.clone(), waker: Arc::new(SimWaker { host: h, woken: self.woken.clone() }) };
         let network = SimNetwork { core: self.me.clone(), host: h, life };
-        let lp = EventLoop::from_parts(Box::new(selector), Rc::new(self.clock.clone()), Rc::new(network));
+        let lp = EventLoop::from_parts(
+            Box::new(selector),
+            Rc::new(self.clock.clone()),
+            Rc::new(network),
+            Box::new(crate::backend::readiness::Readiness),
+        );
         let (trace, clock) = (self.trace.clone(), self.clock.clone());
         lp.set_hooks(LoopHooks {
             scheduled: Box::new(move || dirty.mark()),

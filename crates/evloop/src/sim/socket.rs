@@ -17,8 +17,7 @@ use crate::net::network::{LocalFuture, Network};
 use crate::net::socket::{ListenSocket, SocketView, StreamSocket};
 use crate::net::{Address, TransportSocket, AF_INET};
 use crate::selector::Fd;
-use crate::server::{Host, ServerOptions};
-use crate::transport::ConnectionOptions;
+use crate::net::{ConnectionOptions, Host, ServerOptions};
 use crate::EventLoop;
 
 const SOL_SOCKET: i32 = 1;

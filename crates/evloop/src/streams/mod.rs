@@ -23,8 +23,9 @@ use protocol::ClientConnected;
 use reader::check_limit;
 
 use crate::error::Result;
-use crate::server::{Host, Server, ServerOptions, UnixServerOptions};
-use crate::transport::{ConnectionOptions, Protocol};
+use crate::net::{ConnectionOptions, Host, ServerOptions, UnixServerOptions};
+use crate::server::Server;
+use crate::transport::Protocol;
 use crate::EventLoop;
 
 /// The options of a stream call: the reader's `limit` (default

@@ -1,27 +1,33 @@
 //! `create_connection` and `create_unix_connection`: the client side of a
 //! stream connection.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 
-use super::{Protocol, Transport};
+use super::{call_protocol, Protocol, Transport};
 use crate::error::{Error, Result};
 use crate::net::socket::StreamSocket;
-use crate::net::Family;
+use crate::net::ConnectionOptions;
 use crate::selector::Fd;
 use crate::EventLoop;
 
-/// Options of `create_connection`.
-#[derive(Clone, Debug, Default)]
-pub struct ConnectionOptions {
-    /// Address family to resolve for.
-    pub family: Family,
-    /// `getaddrinfo` flags.
-    pub flags: i32,
-    /// A connected stream socket to use instead of host/port (owned).
-    pub sock: Option<Fd>,
-    /// Bind the socket to this address before connecting.
-    pub local_addr: Option<SocketAddr>,
+/// What a connection's protocol factory returns: an `Rc` of a protocol,
+/// of its concrete type (so a binding gets its own type back) or as
+/// `Rc<dyn Protocol>`.
+pub trait IntoProtocol: Clone + 'static {
+    /// The protocol the transport drives.
+    fn into_protocol(self) -> Rc<dyn Protocol>;
+}
+
+impl<P: Protocol + 'static> IntoProtocol for Rc<P> {
+    fn into_protocol(self) -> Rc<dyn Protocol> {
+        self
+    }
+}
+
+impl IntoProtocol for Rc<dyn Protocol> {
+    fn into_protocol(self) -> Rc<dyn Protocol> {
+        self
+    }
 }
 
 impl EventLoop {
@@ -40,6 +46,24 @@ impl EventLoop {
         port: Option<u16>,
         opts: ConnectionOptions,
     ) -> impl std::future::Future<Output = Result<(Transport, Rc<dyn Protocol>)>> + 'static {
+        self.create_connection_with(move || Ok(factory()), host, port, opts)
+    }
+
+    /// [`create_connection`](Self::create_connection) with a fallible
+    /// factory (bindings, whose factories are foreign code). As asyncio's
+    /// `_create_connection_transport`, the factory is called once the
+    /// socket is connected; if it fails, the socket is closed and the
+    /// connection fails with its error.
+    ///
+    /// # Errors
+    /// As `create_connection`; the factory's error.
+    pub fn create_connection_with<P: IntoProtocol>(
+        &self,
+        factory: impl FnOnce() -> Result<P> + 'static,
+        host: Option<String>,
+        port: Option<u16>,
+        opts: ConnectionOptions,
+    ) -> impl std::future::Future<Output = Result<(Transport, P)>> + 'static {
         let lp = self.clone();
         async move {
             lp.check_open()?;
@@ -55,7 +79,7 @@ impl EventLoop {
                 };
                 network.adopt_stream(fd)?
             };
-            lp.connection_from_socket(sock, factory()).await
+            lp.connection_from_socket(sock, factory).await
         }
     }
 
@@ -70,6 +94,20 @@ impl EventLoop {
         path: Option<String>,
         sock: Option<Fd>,
     ) -> impl std::future::Future<Output = Result<(Transport, Rc<dyn Protocol>)>> + 'static {
+        self.create_unix_connection_with(move || Ok(factory()), path, sock)
+    }
+
+    /// [`create_unix_connection`](Self::create_unix_connection) with a
+    /// fallible factory, as [`create_connection_with`](Self::create_connection_with).
+    ///
+    /// # Errors
+    /// As `create_unix_connection`; the factory's error.
+    pub fn create_unix_connection_with<P: IntoProtocol>(
+        &self,
+        factory: impl FnOnce() -> Result<P> + 'static,
+        path: Option<String>,
+        sock: Option<Fd>,
+    ) -> impl std::future::Future<Output = Result<(Transport, P)>> + 'static {
         let lp = self.clone();
         async move {
             lp.check_open()?;
@@ -82,17 +120,19 @@ impl EventLoop {
                 (None, Some(fd)) => network.adopt_stream(fd)?,
                 (Some(path), None) => network.connect_unix(&lp, path).await?,
             };
-            lp.connection_from_socket(sock, factory()).await
+            lp.connection_from_socket(sock, factory).await
         }
     }
 
-    async fn connection_from_socket(
+    async fn connection_from_socket<P: IntoProtocol>(
         &self,
         sock: Box<dyn StreamSocket>,
-        protocol: Rc<dyn Protocol>,
-    ) -> Result<(Transport, Rc<dyn Protocol>)> {
+        factory: impl FnOnce() -> Result<P>,
+    ) -> Result<(Transport, P)> {
+        // A failing factory drops `sock`, which closes it.
+        let protocol = call_protocol(factory)?;
         let waiter = self.create_future::<()>();
-        let transport = Transport::new(self, sock, protocol.clone(), None, None, Some(waiter.clone()))?;
+        let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
         if let Err(e) = waiter.clone().await {
             transport.close();
             return Err(e);

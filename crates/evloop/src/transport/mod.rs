@@ -1,12 +1,12 @@
-//! Transports and protocols (reference §6): the socket transport of a
-//! selector loop and the protocol contract it drives.
+//! Transports and protocols (reference §6): the socket transport, over
+//! whatever back end the loop has, and the protocol contract it drives.
 
 mod connect;
 mod protocol;
 mod stream;
 mod write_buffer;
 
-pub use connect::ConnectionOptions;
+pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, TransportInner};

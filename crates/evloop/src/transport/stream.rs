@@ -1,11 +1,15 @@
-//! The socket transport of a selector loop (asyncio's
-//! `_SelectorSocketTransport`), as a small state machine:
+//! The socket transport (asyncio's selector and completion socket
+//! transports in one), as a small state machine:
 //! open -> closing (close(): flush, then lose) -> lost (connection_lost
 //! ran or is queued). `conn_lost` counts how often loss was requested, as
 //! in asyncio, and also drives the warnings for writes after loss.
+//!
+//! The protocol calls, the write buffer, flow control and closing are
+//! here; moving the bytes is the loop back end's [`StreamIo`], asked for
+//! once per transport.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::fmt;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -13,32 +17,25 @@ use std::rc::{Rc, Weak};
 
 use super::protocol::Protocol;
 use super::write_buffer::{Limits, WriteBuffer};
+use crate::backend::StreamIo;
 use crate::error::{Error, Result};
 use crate::exception::ExceptionContext;
 use crate::future::Future;
 use crate::net::socket::StreamSocket;
 use crate::net::{Address, TransportSocket};
-use crate::selector::{Fd, Interest};
+use crate::selector::Fd;
 use crate::server::Server;
 use crate::task::Panicked;
 use crate::EventLoop;
-
-/// One `recv` reads at most this much per readiness (asyncio's `max_size`).
-const MAX_READ: usize = 256 * 1024;
 
 /// From this many writes after the connection was lost on, each one logs a
 /// warning (asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`).
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES: u32 = 5;
 
-thread_local! {
-    /// One read buffer per thread, lent to the transport being read:
-    /// a buffer per connection would cost 256 KiB each.
-    static READ_BUF: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
-}
-
 static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub(crate) struct TransportInner {
+    /// Unique for the process: the server's client table is keyed by it.
     pub(crate) id: u64,
     lp: EventLoop,
     /// `None` once `connection_lost` ran and the socket was closed.
@@ -60,10 +57,8 @@ pub(crate) struct TransportInner {
     paused: Cell<bool>,
     /// `pause_writing()` was called and `resume_writing()` not yet.
     protocol_paused: Cell<bool>,
-    /// On a proactor loop: the operations in flight (reads and writes are
-    /// submitted instead of waiting for readiness).
-    #[cfg(target_os = "linux")]
-    pub(crate) proactor: Option<crate::proactor::transport::ProactorIo>,
+    /// Moves the bytes: the loop's back end decides how.
+    io: Box<dyn StreamIo>,
 }
 
 /// A connection's transport. Clones are the same transport.
@@ -109,8 +104,7 @@ impl Transport {
             eof: Cell::new(false),
             paused: Cell::new(false),
             protocol_paused: Cell::new(false),
-            #[cfg(target_os = "linux")]
-            proactor: lp.ring().map(crate::proactor::transport::ProactorIo::new),
+            io: lp.backend().stream_io(),
         });
         let transport = Transport(inner);
         if let Some(server) = &server {
@@ -209,7 +203,7 @@ impl Transport {
             return;
         }
         self.0.paused.set(true);
-        self.0.lp.remove_io(self.0.fd, Interest::READ);
+        self.0.io.pause_reading(self);
     }
 
     /// Resumes reading; idempotent, and a no-op once closing.
@@ -225,105 +219,15 @@ impl Transport {
         if !self.is_reading() {
             return;
         }
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            return io.start_reading(self);
-        }
-        // The registration holds the transport, as asyncio's reader handle
-        // does; removing it (close, pause) lets an abandoned transport go.
-        let t = self.clone();
-        let result = self.0.lp.add_io_unchecked(
-            self.0.fd,
-            Interest::READ,
-            Cow::Borrowed("Transport._read_ready"),
-            Box::new(move || t.read_ready()),
-        );
-        if let Err(e) = result {
-            self.fatal_error(e, "Fatal read error on socket transport");
-        }
+        self.0.io.start_reading(self);
     }
 
-    fn read_ready(&self) {
-        if self.0.conn_lost.get() > 0 {
-            return;
-        }
-        let protocol = self.0.protocol.borrow().clone();
-        if let Some(buffered) = protocol.buffered() {
-            return self.read_ready_into(buffered);
-        }
-        let mut buf = READ_BUF.with(|b| b.borrow_mut().take()).unwrap_or_else(|| vec![0; MAX_READ]);
-        let n = self.recv(&mut buf);
-        match n {
-            Ok(Some(0)) => self.read_ready_eof(&protocol),
-            Ok(Some(n)) => {
-                if let Err(e) = call_protocol(|| protocol.data_received(&buf[..n])) {
-                    self.fatal_error(e, "Fatal error: protocol.data_received() call failed.");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => self.fatal_error(e, "Fatal read error on socket transport"),
-        }
-        READ_BUF.with(|b| *b.borrow_mut() = Some(buf));
-    }
-
-    /// `BufferedProtocol`: `get_buffer(-1)` before every read, then
-    /// `buffer_updated(n)`, or `eof_received` on EOF.
-    fn read_ready_into(&self, buffered: &dyn super::BufferedProtocol) {
-        let buf = match call_protocol(|| buffered.get_buffer(-1)) {
-            Ok(buf) if buf.borrow().is_empty() => {
-                let e = Error::Runtime("get_buffer() returned an empty buffer".into());
-                return self.fatal_error(e, "Fatal error: protocol.get_buffer() call failed.");
-            }
-            Ok(buf) => buf,
-            Err(e) => return self.fatal_error(e, "Fatal error: protocol.get_buffer() call failed."),
-        };
-        let n = self.recv(&mut buf.borrow_mut());
-        match n {
-            Ok(Some(0)) => {
-                let protocol = self.0.protocol.borrow().clone();
-                self.read_ready_eof(&protocol)
-            }
-            Ok(Some(n)) => {
-                if let Err(e) = call_protocol(|| buffered.buffer_updated(n)) {
-                    self.fatal_error(e, "Fatal error: protocol.buffer_updated() call failed.");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => self.fatal_error(e, "Fatal read error on socket transport"),
-        }
-    }
-
-    /// One `recv`: `Ok(None)` when it would block. A read shorter than the
-    /// buffer emptied the socket, which spares the selector a re-check.
-    fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        let result = {
-            let sock = self.0.sock.borrow();
-            let Some(sock) = sock.as_ref() else { return Ok(None) };
-            sock.recv(buf)
-        };
-        match result {
-            Ok(n) => {
-                if n > 0 && n < buf.len() {
-                    self.0.lp.note_drained(self.0.fd, Interest::READ);
-                }
-                Ok(Some(n))
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.0.lp.note_drained(self.0.fd, Interest::READ);
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-            Err(e) => Err(Error::os("recv", e)),
-        }
-    }
-
+    /// EOF arrived: `eof_received()` decides between half-open and close.
     pub(crate) fn read_ready_eof(&self, protocol: &Rc<dyn Protocol>) {
         match call_protocol(|| protocol.eof_received()) {
             Err(e) => self.fatal_error(e, "Fatal error: protocol.eof_received() call failed."),
             // Half-open: stop reading, keep writing possible.
-            Ok(true) => {
-                self.0.lp.remove_io(self.0.fd, Interest::READ);
-            }
+            Ok(true) => self.0.io.pause_reading(self),
             Ok(false) => self.close(),
         }
     }
@@ -406,23 +310,12 @@ impl Transport {
     }
 
     fn start_writing(&self) {
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            return io.flush(self);
-        }
-        let t = self.clone();
-        let result = self.0.lp.add_io_unchecked(
-            self.0.fd,
-            Interest::WRITE,
-            Cow::Borrowed("Transport._write_ready"),
-            Box::new(move || t.write_ready()),
-        );
-        if let Err(e) = result {
-            self.fatal_error(e, "Fatal write error on socket transport");
-        }
+        self.0.io.start_writing(self);
     }
 
-    fn write_ready(&self) {
+    /// Sends what is buffered, now and without blocking (one vectored
+    /// `send`): `writelines()`, and a readiness loop's writer.
+    pub(crate) fn write_ready(&self) {
         if self.0.conn_lost.get() > 0 {
             return;
         }
@@ -437,12 +330,12 @@ impl Transport {
         match sent {
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
             Err(e) => {
-                self.0.lp.remove_io(self.0.fd, Interest::WRITE);
-                self.0.buffer.borrow_mut().clear();
+                self.0.io.stop_writing(self);
+                self.write_buffer().clear();
                 self.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
             }
             Ok(n) => {
-                self.0.buffer.borrow_mut().consume(n);
+                self.write_buffer().consume(n);
                 self.sent();
             }
         }
@@ -454,7 +347,7 @@ impl Transport {
         // May append to the buffer.
         self.maybe_resume_protocol();
         if self.get_write_buffer_size() == 0 {
-            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+            self.0.io.stop_writing(self);
             if self.0.closing.get() {
                 self.call_connection_lost(None);
             } else if self.0.eof.get() {
@@ -487,14 +380,11 @@ impl Transport {
         true
     }
 
-    /// Bytes waiting to be sent (on a proactor, including those of the
-    /// send in flight, as asyncio's proactor counts them).
+    /// Bytes waiting to be sent, including those handed to the kernel but
+    /// not confirmed sent (a completion back end's send in flight, as
+    /// asyncio counts them).
     pub fn get_write_buffer_size(&self) -> usize {
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            return self.0.buffer.borrow().len() + io.sending();
-        }
-        self.0.buffer.borrow().len()
+        self.0.buffer.borrow().len() + self.0.io.in_flight()
     }
 
     /// `(low, high)`.
@@ -550,14 +440,10 @@ impl Transport {
             return;
         }
         self.0.closing.set(true);
-        self.0.lp.remove_io(self.0.fd, Interest::READ);
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            io.stop_reading();
-        }
+        self.0.io.stop_reading(self);
         if self.get_write_buffer_size() == 0 {
             self.0.conn_lost.set(self.0.conn_lost.get() + 1);
-            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
+            self.0.io.stop_writing(self);
             self.schedule_connection_lost(None);
         }
     }
@@ -572,18 +458,9 @@ impl Transport {
         if self.0.conn_lost.get() > 0 {
             return;
         }
-        if !self.0.buffer.borrow().is_empty() {
-            self.0.buffer.borrow_mut().clear();
-            self.0.lp.remove_io(self.0.fd, Interest::WRITE);
-        }
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            io.cancel_all();
-        }
-        if !self.0.closing.get() {
-            self.0.closing.set(true);
-            self.0.lp.remove_io(self.0.fd, Interest::READ);
-        }
+        self.0.buffer.borrow_mut().clear();
+        self.0.io.abort(self);
+        self.0.closing.set(true);
         self.0.conn_lost.set(self.0.conn_lost.get() + 1);
         self.schedule_connection_lost(exc);
     }
@@ -649,11 +526,8 @@ impl Transport {
             self.0.conn_lost.set(1);
         }
         self.0.lp.release_fd(self.0.fd);
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            // Before the fd closes: the kernel lets go of it.
-            io.cancel_all();
-        }
+        // Before the fd closes: the kernel lets go of it.
+        self.0.io.release();
         let sock = self.0.sock.borrow_mut().take();
         drop(sock);
         let server = self.0.server.borrow_mut().take();
@@ -694,62 +568,44 @@ impl Drop for TransportInner {
         }
         if self.sock.get_mut().is_some() {
             self.lp.release_fd(self.fd);
-            #[cfg(target_os = "linux")]
-            if let Some(io) = &self.proactor {
-                io.cancel_all();
-            }
+            self.io.release();
         }
     }
 }
 
 impl fmt::Debug for Transport {
-    /// `<_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>`.
+    /// `<_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>`;
+    /// the class name and the states are the back end's.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let closed = self.0.sock.borrow().is_none();
-        #[cfg(target_os = "linux")]
-        if let Some(io) = &self.0.proactor {
-            write!(f, "<_ProactorSocketTransport")?;
-            if closed {
-                return write!(f, " closed>");
-            }
-            if self.0.closing.get() {
-                write!(f, " closing")?;
-            }
-            let (reading, writing) = io.describe();
-            return write!(f, " fd={} read={reading} write=<{writing}, bufsize={}>>", self.0.fd, self.get_write_buffer_size());
-        }
-        write!(f, "<_SelectorSocketTransport")?;
-        if closed {
+        let (class, reading, writing) = self.0.io.describe(self);
+        write!(f, "<{class}")?;
+        if self.0.sock.borrow().is_none() {
             return write!(f, " closed>");
         }
         if self.0.closing.get() {
             write!(f, " closing")?;
         }
-        write!(f, " fd={}", self.0.fd)?;
-        let reading = if self.0.lp.io_handle(self.0.fd, Interest::READ).is_some() { "polling" } else { "idle" };
-        let writing = if self.0.lp.io_handle(self.0.fd, Interest::WRITE).is_some() { "polling" } else { "idle" };
-        write!(f, " read={reading} write=<{writing}, bufsize={}>>", self.0.buffer.borrow().len())
+        write!(f, " fd={} read={reading} write=<{writing}, bufsize={}>>", self.0.fd, self.get_write_buffer_size())
     }
 }
 
-/// What the proactor's I/O reads and changes (Linux only, where it exists).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+/// What the back ends' stream I/O reads and changes.
 impl Transport {
+    pub(crate) fn lp(&self) -> &EventLoop {
+        &self.0.lp
+    }
     pub(crate) fn conn_lost(&self) -> bool {
         self.0.conn_lost.get() > 0
     }
     pub(crate) fn fd(&self) -> Fd {
         self.0.fd
     }
-    /// Hands a completed send's unsent rest back, ahead of what is buffered.
-    pub(crate) fn unsent(&self, chunks: Vec<Vec<u8>>) {
-        self.0.buffer.borrow_mut().push_front(chunks);
+    /// The socket; `None` once closed.
+    pub(crate) fn sock(&self) -> Ref<'_, Option<Box<dyn StreamSocket>>> {
+        self.0.sock.borrow()
     }
-    /// Takes the oldest buffered chunks for one send operation.
-    pub(crate) fn take_chunks(&self) -> Vec<Vec<u8>> {
-        self.0.buffer.borrow_mut().take_front()
-    }
-    pub(crate) fn clear_buffer(&self) {
-        self.0.buffer.borrow_mut().clear();
+    /// The bytes waiting to be sent. Not borrowed across protocol calls.
+    pub(crate) fn write_buffer(&self) -> RefMut<'_, WriteBuffer> {
+        self.0.buffer.borrow_mut()
     }
 }

@@ -11,8 +11,7 @@ use super::view::getsockopt_int;
 use super::{from_sockaddr, listener::OsListener};
 use crate::error::{Error, Result};
 use crate::net::socket::ListenSocket;
-use crate::net::{Address, Family};
-use crate::server::{Host, ServerOptions};
+use crate::net::{Address, Family, Host, ServerOptions};
 use crate::EventLoop;
 
 /// Formats a list of addresses as Python prints a list of tuples.

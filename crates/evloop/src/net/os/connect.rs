@@ -1,72 +1,23 @@
 //! Connecting OS sockets: resolution, one attempt per address, asyncio's
 //! error texts.
 
-use std::borrow::Cow;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::resolve::{getaddrinfo, is_numeric};
 use super::stream::OsStream;
 use crate::error::{Error, Result};
-use crate::future::Future;
 use crate::net::socket::StreamSocket;
-use crate::net::Address;
-use crate::selector::Interest;
-use crate::transport::ConnectionOptions;
+use crate::net::{Address, ConnectionOptions};
 use crate::EventLoop;
 
-/// Completes when `fd` is writable (a non-blocking connect finished).
-fn writable(lp: &EventLoop, fd: RawFd) -> Result<Future<()>> {
-    let fut = lp.create_future::<()>();
-    let done = fut.clone();
-    let lp2 = lp.clone();
-    lp.add_io_unchecked(
-        fd,
-        Interest::WRITE,
-        Cow::Borrowed("sock_connect_cb"),
-        Box::new(move || {
-            lp2.remove_io(fd, Interest::WRITE);
-            if !done.done() {
-                let _ = done.set_result(());
-            }
-        }),
-    )?;
-    Ok(fut)
-}
-
-/// Connects a non-blocking socket, as asyncio's `sock_connect`.
+/// Connects a non-blocking socket, as asyncio's `sock_connect`: how is
+/// the loop's back end's business, the error text is asyncio's.
 async fn connect(lp: &EventLoop, sock: &Socket, addr: &SockAddr, shown: &Address) -> Result<()> {
-    let failed = |errno: i32| {
+    lp.backend().connect(lp, sock, addr).await?.map_err(|errno| {
         Error::os_with_message("connect", errno, format!("[Errno {errno}] Connect call failed {shown}"))
-    };
-    #[cfg(target_os = "linux")]
-    if let Some(ring) = lp.ring() {
-        // A proactor submits the connect and waits for its completion.
-        return crate::proactor::connect::connect(lp, &ring, sock, addr).await?.map_err(failed);
-    }
-    match sock.connect(addr) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(failed(e.raw_os_error().unwrap_or(0))),
-    }
-    let ready = writable(lp, sock.as_raw_fd())?;
-    let guard = RemoveWriterOnDrop(lp.clone(), sock.as_raw_fd());
-    ready.await?;
-    drop(guard);
-    match sock.take_error() {
-        Ok(None) => Ok(()),
-        Ok(Some(e)) | Err(e) => Err(failed(e.raw_os_error().unwrap_or(0))),
-    }
-}
-
-/// Unregisters the connect wait if the connecting task is dropped.
-struct RemoveWriterOnDrop(EventLoop, RawFd);
-
-impl Drop for RemoveWriterOnDrop {
-    fn drop(&mut self) {
-        self.0.remove_io(self.1, Interest::WRITE);
-    }
+    })
 }
 
 /// asyncio's rule for several failed attempts: one error, or the same

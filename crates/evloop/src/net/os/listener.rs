@@ -73,8 +73,8 @@ impl Drop for OsListener {
     }
 }
 
-/// An accepted connection as a transport's socket (also for the proactor's
-/// accept operations): TCP_NODELAY on TCP, as asyncio sets it.
+/// An accepted connection as a transport's socket (also for back ends that
+/// accept by operation): TCP_NODELAY on TCP, as asyncio sets it.
 pub(crate) fn wrap_accepted(
     conn: socket2::Socket,
     addr: &socket2::SockAddr,

@@ -9,11 +9,9 @@ mod view;
 
 use super::network::{LocalFuture, Network};
 use super::socket::{ListenSocket, StreamSocket};
-use super::Address;
+use super::{Address, ConnectionOptions, Host, ServerOptions};
 use crate::error::Result;
 use crate::selector::Fd;
-use crate::server::{Host, ServerOptions};
-use crate::transport::ConnectionOptions;
 use crate::EventLoop;
 
 /// Sockets from the operating system.

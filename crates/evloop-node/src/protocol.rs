@@ -26,9 +26,10 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::js_callback::{self, HandleScope, JsRef};
-use crate::js_net::{self, Ctx};
-use crate::js_thrown;
-use crate::js_transport::JsTransport;
+use crate::convert;
+use crate::ctx::{self, Ctx};
+use crate::thrown;
+use crate::transport::JsTransport;
 
 /// A user's protocol object.
 pub struct JsProtocol {
@@ -53,10 +54,10 @@ impl JsProtocol {
     /// `TypeError` when `obj` is not an object.
     pub fn new(ctx: &Ctx, obj: sys::napi_value, wrapper: Option<sys::napi_value>) -> Result<Rc<JsProtocol>> {
         let env = ctx.raw();
-        if !js_net::is_object(env, obj) {
+        if !convert::is_object(env, obj) {
             return Err(Error::Type(format!(
                 "a protocol must be an object, got {}",
-                js_net::type_name(env, obj)
+                convert::type_name(env, obj)
             )));
         }
         let obj_ref = JsRef::new(&ctx.env, obj).ok_or_else(|| Error::Runtime("cannot reference the protocol".into()))?;
@@ -86,8 +87,8 @@ impl JsProtocol {
         let env = self.ctx.raw();
         let native = JsTransport::new(transport.clone(), self.ctx.clone(), self.this.clone());
         // SAFETY: env live inside the caller's scope.
-        let native = unsafe { JsTransport::to_napi_value(env, native) }.unwrap_or_else(|_| js_net::null(env));
-        let wrapper = js_net::wrap_transport(env, native);
+        let native = unsafe { JsTransport::to_napi_value(env, native) }.unwrap_or_else(|_| convert::null(env));
+        let wrapper = convert::wrap_transport(env, native);
         *self.wrapper.borrow_mut() = JsRef::new(&self.ctx.env, wrapper);
         wrapper
     }
@@ -100,7 +101,7 @@ impl JsProtocol {
         let Some(f) = method(env, obj, name) else { return Ok(None) };
         match self.ctx.call(obj, f, args) {
             Ok(v) => Ok(Some(v)),
-            Err(exc) => Err(js_thrown::wrap(&self.ctx.env, exc)),
+            Err(exc) => Err(thrown::wrap(&self.ctx.env, exc)),
         }
     }
 
@@ -125,7 +126,7 @@ fn method(env: sys::napi_env, obj: sys::napi_value, name: &CStr) -> Option<sys::
         js_callback::take_exception(env);
         return None;
     }
-    js_net::is_function(env, f).then_some(f)
+    convert::is_function(env, f).then_some(f)
 }
 
 impl Protocol for JsProtocol {
@@ -138,9 +139,8 @@ impl Protocol for JsProtocol {
             return Ok(());
         }
         let _scope = HandleScope::open(self.ctx.raw());
-        match js_net::deliver_data(&self.ctx, self.obj.get(), data) {
-            Some(Ok(_)) => Ok(()),
-            Some(Err(exc)) => Err(js_thrown::wrap(&self.ctx.env, exc)),
+        match convert::data_received_call(self.ctx.raw(), self.obj.get(), data) {
+            Some((hook, args)) => self.ctx.call(null_mut(), hook, &args).map(|_| ()).map_err(|exc| thrown::wrap(&self.ctx.env, exc)),
             None => self.notify(c"dataReceived", |env| vec![js_callback::buffer_copy(env, data)]),
         }
     }
@@ -151,15 +151,15 @@ impl Protocol for JsProtocol {
         }
         let env = self.ctx.raw();
         let _scope = HandleScope::open(env);
-        Ok(self.invoke(c"eofReceived", &[])?.is_some_and(|v| js_net::truthy(env, v)))
+        Ok(self.invoke(c"eofReceived", &[])?.is_some_and(|v| convert::truthy(env, v)))
     }
 
     fn connection_lost(&self, exc: Option<Error>) -> Result<()> {
         self.lent.borrow_mut().take();
         self.notify(c"connectionLost", |env| {
             vec![match &exc {
-                None => js_net::null(env),
-                Some(e) => js_net::error_value(env, e),
+                None => convert::null(env),
+                Some(e) => convert::error_value(env, e),
             }]
         })
     }
@@ -200,11 +200,11 @@ impl Protocol for JsProtocol {
         }
         let env = self.ctx.raw();
         let _scope = HandleScope::open(env);
-        let mut values = vec![("exception", js_net::error_value(env, exc)), ("protocol", self.obj.get())];
+        let mut values = vec![("exception", convert::error_value(env, exc)), ("protocol", self.obj.get())];
         if let Some(w) = self.wrapper.borrow().as_ref() {
             values.push(("transport", w.get()));
         }
-        Some(Rc::new(js_net::js_payload(&self.ctx.env, values.into_iter())))
+        Some(Rc::new(ctx::js_payload(&self.ctx.env, values.into_iter())))
     }
 }
 
@@ -222,10 +222,10 @@ impl BufferedProtocol for JsProtocol {
             Some(v) => v,
             None => return Err(Error::Type("getBuffer is not a function".into())),
         };
-        let Some(bytes) = js_net::bytes_of(env, value) else {
+        let Some(bytes) = convert::bytes_of(env, value) else {
             return Err(Error::Type(format!(
                 "getBuffer() must return a Uint8Array, not '{}'",
-                js_net::type_name(env, value)
+                convert::type_name(env, value)
             )));
         };
         let len = bytes.len();
@@ -252,7 +252,7 @@ impl BufferedProtocol for JsProtocol {
         let env = self.ctx.raw();
         let _scope = HandleScope::open(env);
         if let Some((js, buffer)) = self.lent.borrow().as_ref() {
-            if let Some(target) = js_net::bytes_of(env, js.get()) {
+            if let Some(target) = convert::bytes_of(env, js.get()) {
                 let n = nbytes.min(target.len()).min(buffer.borrow().len());
                 target[..n].copy_from_slice(&buffer.borrow()[..n]);
             }
@@ -261,9 +261,3 @@ impl BufferedProtocol for JsProtocol {
         self.invoke(c"bufferUpdated", &[n]).map(|_| ())
     }
 }
-
-/// Stands in when a `createConnection` factory threw: the connection is
-/// made, then aborted, and the call fails with the error.
-pub struct NoProtocol;
-
-impl Protocol for NoProtocol {}

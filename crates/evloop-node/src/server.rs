@@ -7,7 +7,6 @@
 //! normalizes the arguments; this layer checks them again where a bad
 //! value could reach the core.
 
-use std::cell::RefCell;
 use std::ptr::null_mut;
 use std::rc::Rc;
 
@@ -22,10 +21,11 @@ use napi_derive::napi;
 use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
-use crate::js_net::{self, Ctx};
-use crate::js_protocol::{JsProtocol, NoProtocol};
-use crate::js_socket::JsTransportSocket;
-use crate::js_thrown;
+use crate::convert;
+use crate::ctx::Ctx;
+use crate::protocol::JsProtocol;
+use crate::socket::JsTransportSocket;
+use crate::thrown;
 
 /// Options of `createServer`/`createUnixServer` (and the stream servers),
 /// normalized by the package.
@@ -59,33 +59,31 @@ pub struct NetConnectionOptions {
     pub limit: Option<f64>,
 }
 
-/// A JS protocol factory, released when the server no longer needs it (a
-/// factory often refers to the server object: holding it forever would be
-/// a cycle the garbage collector cannot see).
-pub(crate) type FactorySlot = Rc<RefCell<Option<JsRef>>>;
-
 /// Calls a JS protocol factory and wraps what it returns. Needs no scope.
-fn call_factory(ctx: &Ctx, factory: &FactorySlot) -> evloop::Result<Rc<JsProtocol>> {
+fn call_factory(ctx: &Ctx, factory: &JsRef) -> evloop::Result<Rc<JsProtocol>> {
     if !ctx.can_call() {
         return Err(Error::Runtime("the event loop is gone".into()));
     }
     let env = ctx.raw();
     let _scope = HandleScope::open(env);
-    let f = factory
-        .borrow()
-        .as_ref()
-        .map(JsRef::get)
-        .ok_or_else(|| Error::Runtime("the server is closed".into()))?;
-    let obj = ctx.call(null_mut(), f, &[]).map_err(|exc| js_thrown::wrap(&ctx.env, exc))?;
+    let obj = ctx.call(null_mut(), factory.get(), &[]).map_err(|exc| thrown::wrap(&ctx.env, exc))?;
     JsProtocol::new(ctx, obj, None).map_err(|e| match e {
         Error::Type(m) => Error::Type(format!("protocolFactory() returned no protocol: {m}")),
         other => other,
     })
 }
 
-fn server_factory(ctx: &Ctx, slot: FactorySlot) -> ProtocolFactory {
+/// A server's factory: the core drops it (and the JS function) once the
+/// server is closed.
+fn server_factory(ctx: &Ctx, factory: JsRef) -> ProtocolFactory {
     let ctx = ctx.clone();
-    Rc::new(move || call_factory(&ctx, &slot).map(|p| p as Rc<dyn Protocol>))
+    Rc::new(move || call_factory(&ctx, &factory).map(|p| p as Rc<dyn Protocol>))
+}
+
+/// A connection's factory.
+fn connection_factory(ctx: &Ctx, factory: JsRef) -> impl FnOnce() -> evloop::Result<Rc<JsProtocol>> + 'static {
+    let ctx = ctx.clone();
+    move || call_factory(&ctx, &factory)
 }
 
 /// `null`/`undefined` (all interfaces), a string, or an array of strings.
@@ -95,13 +93,13 @@ pub(crate) fn host_arg(env: sys::napi_env, host: Unknown, call: &str) -> napi::R
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
         sys::ValueType::napi_string => Ok(Some(Host::Name(js_callback::coerce_to_string(env, raw)))),
         _ => {
-            let items = js_net::array_arg(env, raw, call, "host")?;
+            let items = convert::array_arg(env, raw, call, "host")?;
             let mut names = Vec::with_capacity(items.len());
             for v in items {
                 if js_callback::type_of(env, v) != sys::ValueType::napi_string {
                     return Err(errors::type_error(format!(
                         "{call}(): host must be a string or an array of strings, got an element of type {}",
-                        js_net::type_name(env, v)
+                        convert::type_name(env, v)
                     )));
                 }
                 names.push(js_callback::coerce_to_string(env, v));
@@ -169,19 +167,6 @@ pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> nap
     })
 }
 
-/// A JS array of values (needs an open handle scope).
-pub(crate) fn array(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
-    let mut a = null_mut();
-    // SAFETY: env live inside a scope; items belong to it.
-    unsafe {
-        sys::napi_create_array_with_length(env, items.len(), &mut a);
-        for (i, v) in items.iter().enumerate() {
-            sys::napi_set_element(env, a, i as u32, *v);
-        }
-    }
-    a
-}
-
 /// `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`.
 #[napi(
     catch_unwind,
@@ -198,14 +183,13 @@ pub fn net_create_server(
     const CALL: &str = "createServer";
     let ctx = Ctx::of(lp);
     let env = ctx.raw();
-    let slot: FactorySlot = Rc::new(RefCell::new(Some(js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?)));
-    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let host = host_arg(env, host, CALL)?;
     let port = port_arg(port, CALL)?;
     let options = server_options(&opts, CALL)?;
-    let fut = ctx.lp.create_server_with(server_factory(&ctx, slot.clone()), host, port, options);
-    ctx.spawn(fut, done, move |ctx, server| Ok(JsServer::value(ctx, server, slot)))
-        .map_err(js_net::throw)
+    let fut = ctx.lp.create_server_with(server_factory(&ctx, factory), host, port, options);
+    ctx.spawn(fut, done, server_value).map_err(convert::throw)
 }
 
 /// `loop.createUnixServer(protocolFactory, path, opts)`; `done(ok, server)`.
@@ -222,60 +206,20 @@ pub fn net_create_unix_server(
 ) -> napi::Result<(), ErrCode> {
     const CALL: &str = "createUnixServer";
     let ctx = Ctx::of(lp);
-    let slot: FactorySlot = Rc::new(RefCell::new(Some(js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?)));
-    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
-    let fut = ctx
-        .lp
-        .create_unix_server_with(server_factory(&ctx, slot.clone()), path, unix_server_options(&opts));
-    ctx.spawn(fut, done, move |ctx, server| Ok(JsServer::value(ctx, server, slot)))
-        .map_err(js_net::throw)
+    let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
+    let fut = ctx.lp.create_unix_server_with(server_factory(&ctx, factory), path, unix_server_options(&opts));
+    ctx.spawn(fut, done, server_value).map_err(convert::throw)
 }
 
-/// What a `createConnection` factory made: its protocol, or its error.
-type Made = Rc<RefCell<Option<evloop::Result<Rc<JsProtocol>>>>>;
-
-/// The core's connection factory is infallible: a throwing JS factory gets
-/// a stand-in protocol, and the connection is aborted once made.
-fn connection_factory(ctx: &Ctx, factory: JsRef, made: Made) -> impl FnOnce() -> Rc<dyn Protocol> + 'static {
-    let ctx = ctx.clone();
-    move || {
-        let slot: FactorySlot = Rc::new(RefCell::new(Some(factory)));
-        match call_factory(&ctx, &slot) {
-            Ok(p) => {
-                *made.borrow_mut() = Some(Ok(p.clone()));
-                p
-            }
-            Err(e) => {
-                *made.borrow_mut() = Some(Err(e));
-                Rc::new(NoProtocol)
-            }
-        }
-    }
-}
-
-/// Resolves `[transport, protocol]` once the core's connection is made.
-async fn finish_connection(
-    fut: impl std::future::Future<Output = evloop::Result<(Transport, Rc<dyn Protocol>)>>,
-    made: Made,
-) -> evloop::Result<(Transport, Rc<JsProtocol>)> {
-    let (transport, _) = fut.await?;
-    match made.borrow_mut().take() {
-        Some(Ok(p)) => Ok((transport, p)),
-        Some(Err(e)) => {
-            transport.abort();
-            Err(e)
-        }
-        None => {
-            transport.abort();
-            Err(Error::Runtime("protocolFactory() was not called".into()))
-        }
-    }
+pub(crate) fn server_value(ctx: &Ctx, server: Server) -> evloop::Result<sys::napi_value> {
+    Ok(JsServer::value(ctx, server))
 }
 
 fn connection_value(ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<sys::napi_value> {
     let env = ctx.raw();
     let wrapper = protocol.transport_wrapper(&transport);
-    Ok(array(env, &[wrapper, protocol.object()]))
+    Ok(convert::array(env, &[wrapper, protocol.object()]))
 }
 
 /// `loop.createConnection(protocolFactory, host, port, opts)`;
@@ -294,16 +238,12 @@ pub fn net_create_connection(
 ) -> napi::Result<(), ErrCode> {
     const CALL: &str = "createConnection";
     let ctx = Ctx::of(lp);
-    let factory = js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
-    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
+    let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let port = port_arg(port, CALL)?;
     let options = connection_options(&opts, CALL)?;
-    let made: Made = Rc::new(RefCell::new(None));
-    let fut = ctx
-        .lp
-        .create_connection(connection_factory(&ctx, factory, made.clone()), host, port, options);
-    ctx.spawn(finish_connection(fut, made), done, connection_value)
-        .map_err(js_net::throw)
+    let fut = ctx.lp.create_connection_with(connection_factory(&ctx, factory), host, port, options);
+    ctx.spawn(fut, done, connection_value).map_err(convert::throw)
 }
 
 /// `loop.createUnixConnection(protocolFactory, path, opts)`;
@@ -321,14 +261,10 @@ pub fn net_create_unix_connection(
 ) -> napi::Result<(), ErrCode> {
     const CALL: &str = "createUnixConnection";
     let ctx = Ctx::of(lp);
-    let factory = js_net::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
-    let done = js_net::function_arg(&ctx.env, done, CALL, "done")?;
-    let made: Made = Rc::new(RefCell::new(None));
-    let fut = ctx
-        .lp
-        .create_unix_connection(connection_factory(&ctx, factory, made.clone()), path, opts.sock);
-    ctx.spawn(finish_connection(fut, made), done, connection_value)
-        .map_err(js_net::throw)
+    let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
+    let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
+    let fut = ctx.lp.create_unix_connection_with(connection_factory(&ctx, factory), path, opts.sock);
+    ctx.spawn(fut, done, connection_value).map_err(convert::throw)
 }
 
 /// A listening server (the package's `Server` wraps it).
@@ -336,34 +272,19 @@ pub fn net_create_unix_connection(
 pub struct JsServer {
     s: Server,
     ctx: Ctx,
-    /// The JS protocol factory, dropped once the server is closed.
-    factory: FactorySlot,
 }
 
 impl JsServer {
     /// A new JS object for `s` (needs an open handle scope).
-    pub(crate) fn value(ctx: &Ctx, s: Server, factory: FactorySlot) -> sys::napi_value {
+    pub(crate) fn value(ctx: &Ctx, s: Server) -> sys::napi_value {
         let env = ctx.raw();
-        let server = JsServer { s, ctx: ctx.clone(), factory };
+        let server = JsServer { s, ctx: ctx.clone() };
         // SAFETY: env live on this thread inside a scope.
-        unsafe { JsServer::to_napi_value(env, server) }.unwrap_or_else(|_| js_net::null(env))
+        unsafe { JsServer::to_napi_value(env, server) }.unwrap_or_else(|_| convert::null(env))
     }
 
-    /// Drops the factory once the server is closed (it will not be called).
-    fn release_factory_when_closed(&self) {
-        if self.s.is_closed() {
-            self.factory.borrow_mut().take();
-        }
-    }
-
-    /// `done(ok)` once `fut` is done; the factory goes once the server is closed.
+    /// `done(ok)` once `fut` is done.
     fn complete(&self, fut: &evloop::Future<()>, done: JsRef) {
-        let (slot, server) = (self.factory.clone(), self.s.clone());
-        fut.add_done_callback(move |_| {
-            if server.is_closed() {
-                slot.borrow_mut().take();
-            }
-        });
         self.ctx.on_done(fut, done, |ctx, ()| Ok(js_callback::undefined(ctx.raw())));
     }
 }
@@ -374,7 +295,6 @@ impl JsServer {
     #[napi(catch_unwind)]
     pub fn close(&self) {
         self.s.close();
-        self.release_factory_when_closed();
         self.ctx.wake();
     }
 
@@ -404,8 +324,8 @@ impl JsServer {
     /// Listens now; `done(ok)` one iteration later.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn start_serving(&self, done: Unknown) -> napi::Result<(), ErrCode> {
-        let done = js_net::function_arg(&self.ctx.env, done, "startServing", "done")?;
-        let fut = self.s.start_serving().map_err(js_net::throw)?;
+        let done = convert::function_arg(&self.ctx.env, done, "startServing", "done")?;
+        let fut = self.s.start_serving().map_err(convert::throw)?;
         self.complete(&fut, done);
         Ok(())
     }
@@ -415,8 +335,8 @@ impl JsServer {
     /// cancels it.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn serve_forever(&self, done: Unknown) -> napi::Result<JsServeForever, ErrCode> {
-        let done = js_net::function_arg(&self.ctx.env, done, "serveForever", "done")?;
-        let fut = self.s.serve_forever().map_err(js_net::throw)?;
+        let done = convert::function_arg(&self.ctx.env, done, "serveForever", "done")?;
+        let fut = self.s.serve_forever().map_err(convert::throw)?;
         self.complete(&fut, done);
         Ok(JsServeForever { fut, ctx: self.ctx.clone() })
     }
@@ -424,7 +344,7 @@ impl JsServer {
     /// `done(ok)` once closed and the last connection's `connectionLost` ran.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
-        let done = js_net::function_arg(&self.ctx.env, done, "waitClosed", "done")?;
+        let done = convert::function_arg(&self.ctx.env, done, "waitClosed", "done")?;
         let fut = self.s.wait_closed();
         self.complete(&fut, done);
         Ok(())

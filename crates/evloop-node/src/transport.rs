@@ -12,9 +12,10 @@ use napi_derive::napi;
 
 use crate::errors::{self, ErrCode, JsResult};
 use crate::js_callback;
-use crate::js_net::{self, Ctx};
-use crate::js_protocol::JsProtocol;
-use crate::js_socket::JsTransportSocket;
+use crate::convert;
+use crate::ctx::Ctx;
+use crate::protocol::JsProtocol;
+use crate::socket::JsTransportSocket;
 
 /// A connection's transport (the package's `Transport` wraps it).
 #[napi(js_name = "NativeTransport")]
@@ -54,12 +55,12 @@ impl JsTransport {
     #[napi(catch_unwind, ts_args_type = "list: Uint8Array[]")]
     pub fn writelines(&self, list: Unknown) -> napi::Result<(), ErrCode> {
         let env = self.ctx.raw();
-        let items = js_net::array_arg(env, list.raw(), "writelines", "list_of_data")?;
+        let items = convert::array_arg(env, list.raw(), "writelines", "list_of_data")?;
         let pieces = items
             .iter()
-            .map(|v| js_net::data_arg(env, *v))
+            .map(|v| convert::data_arg(env, *v))
             .collect::<JsResult<Vec<&[u8]>>>()?;
-        self.t.writelines(pieces).map_err(js_net::throw)?;
+        self.t.writelines(pieces).map_err(convert::throw)?;
         self.ctx.wake();
         Ok(())
     }
@@ -96,7 +97,7 @@ impl JsTransport {
     /// NativeTransportSocket); `undefined` for other names.
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        js_net::unknown(env.raw(), extra_info_value(env.raw(), &self.t, &name))
+        convert::unknown(env.raw(), extra_info_value(env.raw(), &self.t, &name))
     }
 
     #[napi(catch_unwind)]
@@ -121,7 +122,7 @@ impl JsTransport {
     pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> napi::Result<(), ErrCode> {
         self.t
             .set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64))
-            .map_err(js_net::throw)?;
+            .map_err(convert::throw)?;
         self.ctx.wake();
         Ok(())
     }
@@ -143,13 +144,13 @@ impl JsTransport {
     #[napi(catch_unwind, ts_args_type = "protocol: object, wrapper: object")]
     pub fn set_protocol(&self, protocol: Unknown, wrapper: Unknown) -> napi::Result<(), ErrCode> {
         let env = self.ctx.raw();
-        if !js_net::is_object(env, protocol.raw()) {
+        if !convert::is_object(env, protocol.raw()) {
             return Err(errors::type_error(format!(
                 "setProtocol(): protocol must be an object, got {}",
-                js_net::type_name(env, protocol.raw())
+                convert::type_name(env, protocol.raw())
             )));
         }
-        let p = JsProtocol::new(&self.ctx, protocol.raw(), Some(wrapper.raw())).map_err(js_net::throw)?;
+        let p = JsProtocol::new(&self.ctx, protocol.raw(), Some(wrapper.raw())).map_err(convert::throw)?;
         *self.protocol.borrow_mut() = Rc::downgrade(&p);
         self.t.set_protocol(p);
         Ok(())
@@ -164,9 +165,9 @@ impl JsTransport {
         let ours = self.protocol.borrow().upgrade();
         let value = match ours {
             Some(p) if std::ptr::addr_eq(Rc::as_ptr(&current), Rc::as_ptr(&p)) => p.object(),
-            _ => js_net::null(raw),
+            _ => convert::null(raw),
         };
-        js_net::unknown(raw, value)
+        convert::unknown(raw, value)
     }
 }
 
@@ -175,9 +176,9 @@ impl JsTransport {
 /// the transport does not know (the package applies the default).
 pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::napi_value {
     match (name, t.get_extra_info(name)) {
-        (_, Some(ExtraInfo::Address(a))) => js_net::address_value(env, &a),
+        (_, Some(ExtraInfo::Address(a))) => convert::address_value(env, &a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(env, s),
-        ("peername" | "sockname", None) => js_net::null(env),
+        ("peername" | "sockname", None) => convert::null(env),
         _ => js_callback::undefined(env),
     }
 }

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::errors::ErrCode;
 use crate::js_callback;
-use crate::js_net;
+use crate::convert;
 
 /// A view of a server's or a transport's socket.
 #[napi(js_name = "NativeTransportSocket")]
@@ -22,7 +22,7 @@ impl JsTransportSocket {
     pub fn value(env: sys::napi_env, s: TransportSocket) -> sys::napi_value {
         // SAFETY: env live on this thread inside a scope.
         unsafe { JsTransportSocket::to_napi_value(env, JsTransportSocket { s }) }
-            .unwrap_or_else(|_| js_net::null(env))
+            .unwrap_or_else(|_| convert::null(env))
     }
 
     pub fn new(s: TransportSocket) -> JsTransportSocket {
@@ -58,38 +58,38 @@ impl JsTransportSocket {
 
     #[napi(catch_unwind, ts_return_type = "{ address: string, port: number, family: string } | string")]
     pub fn getsockname(&self, env: Env) -> napi::Result<Unknown<'static>, ErrCode> {
-        let a = self.s.getsockname().map_err(js_net::throw)?;
-        Ok(js_net::unknown(env.raw(), js_net::address_value(env.raw(), &a)))
+        let a = self.s.getsockname().map_err(convert::throw)?;
+        Ok(convert::unknown(env.raw(), convert::address_value(env.raw(), &a)))
     }
 
     #[napi(catch_unwind, ts_return_type = "{ address: string, port: number, family: string } | string")]
     pub fn getpeername(&self, env: Env) -> napi::Result<Unknown<'static>, ErrCode> {
-        let a = self.s.getpeername().map_err(js_net::throw)?;
-        Ok(js_net::unknown(env.raw(), js_net::address_value(env.raw(), &a)))
+        let a = self.s.getpeername().map_err(convert::throw)?;
+        Ok(convert::unknown(env.raw(), convert::address_value(env.raw(), &a)))
     }
 
     /// An integer option.
     #[napi(catch_unwind)]
     pub fn getsockopt(&self, level: i32, option: i32) -> napi::Result<i32, ErrCode> {
-        self.s.getsockopt(level, option).map_err(js_net::throw)
+        self.s.getsockopt(level, option).map_err(convert::throw)
     }
 
     /// Sets an integer option.
     #[napi(catch_unwind)]
     pub fn setsockopt(&self, level: i32, option: i32, value: i32) -> napi::Result<(), ErrCode> {
-        self.s.setsockopt(level, option, value).map_err(js_net::throw)
+        self.s.setsockopt(level, option, value).map_err(convert::throw)
     }
 
     /// Only 0 (the package passes `null` for `None`).
     #[napi(catch_unwind)]
     pub fn settimeout(&self, timeout: Option<f64>) -> napi::Result<(), ErrCode> {
-        self.s.settimeout(timeout).map_err(js_net::throw)
+        self.s.settimeout(timeout).map_err(convert::throw)
     }
 
     /// Only `false`.
     #[napi(catch_unwind)]
     pub fn setblocking(&self, flag: bool) -> napi::Result<(), ErrCode> {
-        self.s.setblocking(flag).map_err(js_net::throw)
+        self.s.setblocking(flag).map_err(convert::throw)
     }
 
     #[napi(catch_unwind)]
@@ -132,5 +132,5 @@ pub fn socket_constants(env: Env) -> Unknown<'static> {
     for (name, value) in constants {
         js_callback::set_property(raw, o, name, js_callback::number(raw, f64::from(value)));
     }
-    js_net::unknown(raw, o)
+    convert::unknown(raw, o)
 }

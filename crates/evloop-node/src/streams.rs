@@ -9,7 +9,6 @@
 //! reported as asyncio does ("Unhandled exception in client_connected_cb")
 //! and closes the connection.
 
-use std::cell::RefCell;
 use std::ptr::null_mut;
 use std::rc::{Rc, Weak};
 
@@ -23,10 +22,11 @@ use napi_derive::napi;
 use crate::errors::{self, ErrCode, JsResult};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
-use crate::js_net::{self, Ctx};
-use crate::js_server::{self, JsServer, NetConnectionOptions, NetServerOptions};
-use crate::js_thrown;
-use crate::js_transport::{self, JsTransport};
+use crate::convert;
+use crate::ctx::{self, Ctx};
+use crate::server::{self, NetConnectionOptions, NetServerOptions};
+use crate::thrown;
+use crate::transport::{self, JsTransport};
 
 /// The reader's buffer limit from the package's option (default 64 KiB).
 fn limit_arg(limit: Option<f64>) -> napi::Result<usize, ErrCode> {
@@ -47,7 +47,7 @@ fn undefined_value(ctx: &Ctx, (): ()) -> evloop::Result<sys::napi_value> {
 
 /// A JS function argument called `done`.
 fn done_arg(ctx: &Ctx, done: Unknown, call: &str) -> napi::Result<JsRef, ErrCode> {
-    js_net::function_arg(&ctx.env, done, call, "done")
+    convert::function_arg(&ctx.env, done, call, "done")
 }
 
 /// The read half of a stream (the package's `StreamReader` wraps it).
@@ -63,19 +63,19 @@ impl JsStreamReader {
     #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
     pub fn read(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "read")?;
-        self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(js_net::throw)
+        self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(convert::throw)
     }
 
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn readline(&self, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "readline")?;
-        self.ctx.spawn(self.r.readline(), done, bytes_value).map_err(js_net::throw)
+        self.ctx.spawn(self.r.readline(), done, bytes_value).map_err(convert::throw)
     }
 
     #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
     pub fn readexactly(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "readexactly")?;
-        self.ctx.spawn(self.r.readexactly(n as isize), done, bytes_value).map_err(js_net::throw)
+        self.ctx.spawn(self.r.readexactly(n as isize), done, bytes_value).map_err(convert::throw)
     }
 
     /// `readuntil(separator)`: one bytes-like separator, or an array of them.
@@ -84,23 +84,23 @@ impl JsStreamReader {
         let env = self.ctx.raw();
         let done = done_arg(&self.ctx, done, "readuntil")?;
         let raw = separator.raw();
-        let seps: Vec<Vec<u8>> = match js_net::bytes_of(env, raw) {
+        let seps: Vec<Vec<u8>> = match convert::bytes_of(env, raw) {
             Some(b) => vec![b.to_vec()],
             None => {
-                let items = js_net::array_arg(env, raw, "readuntil", "separator").map_err(|_| {
+                let items = convert::array_arg(env, raw, "readuntil", "separator").map_err(|_| {
                     errors::type_error(format!(
                         "readuntil(): separator must be a bytes-like object or an array of them, not '{}'",
-                        js_net::type_name(env, raw)
+                        convert::type_name(env, raw)
                     ))
                 })?;
                 let mut seps = Vec::with_capacity(items.len());
                 for v in items {
-                    match js_net::bytes_of(env, v) {
+                    match convert::bytes_of(env, v) {
                         Some(b) => seps.push(b.to_vec()),
                         None => {
                             return Err(errors::type_error(format!(
                                 "readuntil(): separator must be a bytes-like object, not '{}'",
-                                js_net::type_name(env, v)
+                                convert::type_name(env, v)
                             )))
                         }
                     }
@@ -109,7 +109,7 @@ impl JsStreamReader {
             }
         };
         let refs: Vec<&[u8]> = seps.iter().map(Vec::as_slice).collect();
-        self.ctx.spawn(self.r.readuntil_any(&refs), done, bytes_value).map_err(js_net::throw)
+        self.ctx.spawn(self.r.readuntil_any(&refs), done, bytes_value).map_err(convert::throw)
     }
 
     /// Whether EOF was received and everything was read.
@@ -142,8 +142,8 @@ pub struct JsStreamWriter {
 impl JsStreamWriter {
     #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
     pub fn write(&self, data: Unknown) -> napi::Result<(), ErrCode> {
-        let bytes = js_net::data_arg(self.ctx.raw(), data.raw())?;
-        self.w.write(bytes).map_err(js_net::throw)?;
+        let bytes = convert::data_arg(self.ctx.raw(), data.raw())?;
+        self.w.write(bytes).map_err(convert::throw)?;
         self.ctx.wake();
         Ok(())
     }
@@ -151,12 +151,12 @@ impl JsStreamWriter {
     #[napi(catch_unwind, ts_args_type = "list: Uint8Array[]")]
     pub fn writelines(&self, list: Unknown) -> napi::Result<(), ErrCode> {
         let env = self.ctx.raw();
-        let items = js_net::array_arg(env, list.raw(), "writelines", "list_of_data")?;
+        let items = convert::array_arg(env, list.raw(), "writelines", "list_of_data")?;
         let pieces = items
             .iter()
-            .map(|v| js_net::data_arg(env, *v))
+            .map(|v| convert::data_arg(env, *v))
             .collect::<JsResult<Vec<&[u8]>>>()?;
-        self.w.writelines(pieces).map_err(js_net::throw)?;
+        self.w.writelines(pieces).map_err(convert::throw)?;
         self.ctx.wake();
         Ok(())
     }
@@ -187,20 +187,20 @@ impl JsStreamWriter {
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn drain(&self, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "drain")?;
-        self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(js_net::throw)
+        self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(convert::throw)
     }
 
     /// Waits until the connection is lost.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
     pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "waitClosed")?;
-        self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(js_net::throw)
+        self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(convert::throw)
     }
 
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        let value = js_transport::extra_info_value(env.raw(), &self.w.transport(), &name);
-        js_net::unknown(env.raw(), value)
+        let value = transport::extra_info_value(env.raw(), &self.w.transport(), &name);
+        convert::unknown(env.raw(), value)
     }
 
     /// A new native object for the transport (the package keeps one wrapper).
@@ -238,7 +238,7 @@ impl JsStreamDone {
     #[napi(catch_unwind)]
     pub fn reject(&self, error: Unknown) {
         if !self.fut.done() {
-            let _ = self.fut.set_exception(js_thrown::wrap(&self.ctx.env, error.raw()));
+            let _ = self.fut.set_exception(thrown::wrap(&self.ctx.env, error.raw()));
         }
         self.ctx.wake();
     }
@@ -252,7 +252,7 @@ fn pair_value(ctx: &Ctx, (r, w): (StreamReader, StreamWriter)) -> evloop::Result
     // SAFETY: as above.
     let writer = unsafe { JsStreamWriter::to_napi_value(env, JsStreamWriter { w, ctx: ctx.clone() }) }
         .map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok(js_server::array(env, &[reader, writer]))
+    Ok(convert::array(env, &[reader, writer]))
 }
 
 /// `openConnection(host, port, opts)`: `done(ok, [reader, writer])`.
@@ -270,13 +270,13 @@ pub fn net_open_connection(
     const CALL: &str = "openConnection";
     let ctx = Ctx::of(lp);
     let done = done_arg(&ctx, done, CALL)?;
-    let port = js_server::port_arg(port, CALL)?;
+    let port = server::port_arg(port, CALL)?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: js_server::connection_options(&opts, CALL)?,
+        options: server::connection_options(&opts, CALL)?,
     };
     let fut = ctx.lp.open_connection(host, port, options);
-    ctx.spawn(fut, done, pair_value).map_err(js_net::throw)
+    ctx.spawn(fut, done, pair_value).map_err(convert::throw)
 }
 
 /// `openUnixConnection(path, opts)`: `done(ok, [reader, writer])`.
@@ -297,7 +297,7 @@ pub fn net_open_unix_connection(
         options: UnixConnectionOptions { sock: opts.sock },
     };
     let fut = ctx.lp.open_unix_connection(path, options);
-    ctx.spawn(fut, done, pair_value).map_err(js_net::throw)
+    ctx.spawn(fut, done, pair_value).map_err(convert::throw)
 }
 
 /// The per-connection callback of a stream server: calls the package's
@@ -344,7 +344,7 @@ fn start_client(ctx: &Ctx, cb: &JsRef, r: StreamReader, w: StreamWriter, fin: ev
         Ok(args) => {
             if let Err(exc) = ctx.call(null_mut(), cb.get(), &args) {
                 if !fin.done() {
-                    let _ = fin.set_exception(js_thrown::wrap(&ctx.env, exc));
+                    let _ = fin.set_exception(thrown::wrap(&ctx.env, exc));
                 }
             }
         }
@@ -362,14 +362,10 @@ fn report_client_error(ctx: &Ctx, w: &StreamWriter, e: &Error) {
     if ctx.can_call() {
         let env = ctx.raw();
         let _scope = HandleScope::open(env);
-        let value = js_net::error_value(env, e);
-        context = context.with_payload(Rc::new(js_net::js_payload(&ctx.env, [("exception", value)].into_iter())));
+        let value = convert::error_value(env, e);
+        context = context.with_payload(Rc::new(ctx::js_payload(&ctx.env, [("exception", value)].into_iter())));
     }
     ctx.lp.call_exception_handler(context);
-}
-
-fn server_value(ctx: &Ctx, server: evloop::Server) -> evloop::Result<sys::napi_value> {
-    Ok(JsServer::value(ctx, server, Rc::new(RefCell::new(None))))
 }
 
 /// `startServer(cb, host, port, opts)`: `done(ok, server)`.
@@ -388,16 +384,16 @@ pub fn net_start_server(
     const CALL: &str = "startServer";
     let ctx = Ctx::of(lp);
     let env = ctx.raw();
-    let cb = js_net::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
+    let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
-    let host = js_server::host_arg(env, host, CALL)?;
-    let port = js_server::port_arg(port, CALL)?;
+    let host = server::host_arg(env, host, CALL)?;
+    let port = server::port_arg(port, CALL)?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: js_server::server_options(&opts, CALL)?,
+        options: server::server_options(&opts, CALL)?,
     };
     let fut = ctx.lp.start_server(client_connected(&ctx, cb), host, port, options);
-    ctx.spawn(fut, done, server_value).map_err(js_net::throw)
+    ctx.spawn(fut, done, server::server_value).map_err(convert::throw)
 }
 
 /// `startUnixServer(cb, path, opts)`: `done(ok, server)`.
@@ -414,14 +410,14 @@ pub fn net_start_unix_server(
 ) -> napi::Result<(), ErrCode> {
     const CALL: &str = "startUnixServer";
     let ctx = Ctx::of(lp);
-    let cb = js_net::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
+    let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: js_server::unix_server_options(&opts),
+        options: server::unix_server_options(&opts),
     };
     let fut = ctx.lp.start_unix_server(client_connected(&ctx, cb), path, options);
-    ctx.spawn(fut, done, server_value).map_err(js_net::throw)
+    ctx.spawn(fut, done, server::server_value).map_err(convert::throw)
 }
 
 /// The package's loop object of the loop running on this thread, or null.
@@ -431,6 +427,6 @@ pub fn net_running_loop(env: Env) -> Unknown<'static> {
     let owner = evloop::get_running_loop()
         .ok()
         .and_then(|lp| crate::driver::driver_of(&lp))
-        .and_then(|d| d.owner_value());
-    js_net::unknown(raw, owner.unwrap_or_else(|| js_net::null(raw)))
+        .and_then(|d| d.entry().owner_value());
+    convert::unknown(raw, owner.unwrap_or_else(|| convert::null(raw)))
 }

@@ -26,14 +26,63 @@ use std::io;
 use std::rc::Rc;
 
 use super::{Done, OpBufs, Ring};
+use crate::backend::StreamIo;
 use crate::error::Error;
 use crate::transport::{call_protocol, ReadBuffer, Transport};
 
 /// Bytes one receive asks for (asyncio's proactor default `buffer_size`).
 const RECV_SIZE: usize = 64 * 1024;
 
-/// The operations one transport has in flight.
-pub(crate) struct ProactorIo {
+/// The I/O of one transport on a proactor loop.
+pub(crate) struct ProactorIo(Rc<IoState>);
+
+impl ProactorIo {
+    pub(crate) fn new(ring: Rc<Ring>) -> ProactorIo {
+        ProactorIo(Rc::new(IoState {
+            ring,
+            read_op: Cell::new(None),
+            write_op: Cell::new(None),
+            paused_read: RefCell::new(None),
+            lent: RefCell::new(None),
+            eof: Cell::new(false),
+            spare: RefCell::new(Vec::new()),
+        }))
+    }
+}
+
+impl StreamIo for ProactorIo {
+    fn start_reading(&self, t: &Transport) {
+        self.0.start_reading(t);
+    }
+    /// A read in flight is not cancelled (asyncio's proactor would lose
+    /// data): what it brings is kept for `resume_reading()`.
+    fn pause_reading(&self, _t: &Transport) {}
+    fn stop_reading(&self, _t: &Transport) {
+        self.0.stop_reading();
+    }
+    fn start_writing(&self, t: &Transport) {
+        self.0.flush(t);
+    }
+    /// Nothing is waited on: the send in flight completes on its own.
+    fn stop_writing(&self, _t: &Transport) {}
+    fn abort(&self, _t: &Transport) {
+        self.0.cancel_all();
+    }
+    fn release(&self) {
+        self.0.cancel_all();
+    }
+    fn in_flight(&self) -> usize {
+        self.0.sending()
+    }
+    fn describe(&self, _t: &Transport) -> (&'static str, &'static str, &'static str) {
+        let (read, write) = self.0.describe();
+        ("_ProactorSocketTransport", read, write)
+    }
+}
+
+/// The operations one transport has in flight, shared with their
+/// completion callbacks.
+struct IoState {
     ring: Rc<Ring>,
     /// The receive in flight.
     read_op: Cell<Option<u64>>,
@@ -49,26 +98,14 @@ pub(crate) struct ProactorIo {
     spare: RefCell<Vec<u8>>,
 }
 
-impl ProactorIo {
-    pub(crate) fn new(ring: Rc<Ring>) -> ProactorIo {
-        ProactorIo {
-            ring,
-            read_op: Cell::new(None),
-            write_op: Cell::new(None),
-            paused_read: RefCell::new(None),
-            lent: RefCell::new(None),
-            eof: Cell::new(false),
-            spare: RefCell::new(Vec::new()),
-        }
-    }
-
+impl IoState {
     /// Bytes of the send in flight.
-    pub(crate) fn sending(&self) -> usize {
+    fn sending(&self) -> usize {
         self.write_op.get().map_or(0, |(_, n)| n)
     }
 
     /// For the transport's repr: `(read, write)` states.
-    pub(crate) fn describe(&self) -> (&'static str, &'static str) {
+    fn describe(&self) -> (&'static str, &'static str) {
         (
             if self.read_op.get().is_some() { "pending" } else { "idle" },
             if self.write_op.get().is_some() { "pending" } else { "idle" },
@@ -80,20 +117,18 @@ impl ProactorIo {
     /// Submits a receive unless one is in flight; first delivers a read
     /// that completed while paused (through `call_soon`, as asyncio's
     /// `resume_reading`).
-    pub(crate) fn start_reading(&self, t: &Transport) {
+    fn start_reading(self: &Rc<Self>, t: &Transport) {
         if self.read_op.get().is_some() || self.eof.get() || t.conn_lost() {
             return;
         }
         if let Some(done) = self.paused_read.borrow_mut().take() {
-            let t2 = t.clone();
-            let _ = t.get_loop().call_soon_labelled(std::borrow::Cow::Borrowed("Transport._data_received"), move || {
-                if let Some(io) = proactor(&t2) {
-                    if t2.is_reading() {
-                        io.deliver(&t2, done);
-                    } else {
-                        // Paused again, or closing: keep it (or drop it when closing).
-                        *io.paused_read.borrow_mut() = Some(done);
-                    }
+            let (t2, io) = (t.clone(), self.clone());
+            let _ = t.lp().call_soon_labelled(std::borrow::Cow::Borrowed("Transport._data_received"), move || {
+                if t2.is_reading() {
+                    io.deliver(&t2, done);
+                } else {
+                    // Paused again, or closing: keep it (or drop it when closing).
+                    *io.paused_read.borrow_mut() = Some(done);
                 }
             });
             return;
@@ -120,15 +155,15 @@ impl ProactorIo {
         };
         let fd = t.fd();
         let bufs = OpBufs::recv(len, std::mem::take(&mut *self.spare.borrow_mut()));
-        let t2 = t.clone();
-        match self.ring.submit(fd, bufs, "Transport._loop_reading", |b| b.recv_entry(fd), move |done| read_done(&t2, done)) {
+        let (t2, io) = (t.clone(), self.clone());
+        match self.ring.submit(fd, bufs, "Transport._loop_reading", |b| b.recv_entry(fd), move |done| io.read_done(&t2, done)) {
             Ok(token) => self.read_op.set(Some(token)),
             Err(e) => t.fatal_error(Error::os("recv", e), "Fatal read error on socket transport"),
         }
     }
 
     /// `close()`: stop reading now.
-    pub(crate) fn stop_reading(&self) {
+    fn stop_reading(&self) {
         if let Some(token) = self.read_op.take() {
             self.ring.cancel(token);
         }
@@ -136,7 +171,7 @@ impl ProactorIo {
     }
 
     /// Hands a completed read to the protocol, then reads on.
-    fn deliver(&self, t: &Transport, done: Done) {
+    fn deliver(self: &Rc<Self>, t: &Transport, done: Done) {
         match done.result() {
             Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => {}
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => self.start_reading(t),
@@ -177,28 +212,28 @@ impl ProactorIo {
     // ----- writing -----
 
     /// Submits a send of the buffered bytes unless one is in flight.
-    pub(crate) fn flush(&self, t: &Transport) {
+    fn flush(self: &Rc<Self>, t: &Transport) {
         if self.write_op.get().is_some() || t.conn_lost() {
             return;
         }
-        let chunks = t.take_chunks();
+        let chunks = t.write_buffer().take_front();
         let total: usize = chunks.iter().map(Vec::len).sum();
         if total == 0 {
             return;
         }
         let fd = t.fd();
-        let t2 = t.clone();
-        match self.ring.submit(fd, OpBufs::send(chunks), "Transport._loop_writing", |b| b.send_entry(fd), move |done| write_done(&t2, done)) {
+        let (t2, io) = (t.clone(), self.clone());
+        match self.ring.submit(fd, OpBufs::send(chunks), "Transport._loop_writing", |b| b.send_entry(fd), move |done| io.write_done(&t2, done)) {
             Ok(token) => self.write_op.set(Some((token, total))),
             Err(e) => {
-                t.clear_buffer();
+                t.write_buffer().clear();
                 t.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
             }
         }
     }
 
     /// `abort()`, a fatal error, or the socket closing: cancel everything.
-    pub(crate) fn cancel_all(&self) {
+    fn cancel_all(&self) {
         if let Some(token) = self.read_op.take() {
             self.ring.cancel(token);
         }
@@ -207,6 +242,51 @@ impl ProactorIo {
         }
         self.paused_read.borrow_mut().take();
         self.lent.borrow_mut().take();
+    }
+
+    fn read_done(self: &Rc<Self>, t: &Transport, done: Done) {
+        let io = self;
+        io.read_op.set(None);
+        if t.conn_lost() || t.is_closing() {
+            // close() was called: what was read is dropped, as asyncio does.
+            return;
+        }
+        if !t.is_reading() {
+            *io.paused_read.borrow_mut() = Some(done);
+            return;
+        }
+        io.deliver(t, done);
+    }
+
+    fn write_done(self: &Rc<Self>, t: &Transport, done: Done) {
+        let io = self;
+        let total = io.sending();
+        io.write_op.set(None);
+        if t.conn_lost() {
+            return;
+        }
+        let result = done.result();
+        let chunks = done.bufs.chunks;
+        match result {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                t.write_buffer().push_front(chunks);
+                io.flush(t);
+            }
+            Err(e) => {
+                t.write_buffer().clear();
+                t.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
+            }
+            Ok(n) => {
+                if n < total {
+                    t.write_buffer().push_front(unsent_rest(chunks, n));
+                }
+                // Resume the protocol, finish a close or write_eof once empty.
+                t.sent();
+                if !t.conn_lost() {
+                    io.flush(t);
+                }
+            }
+        }
     }
 }
 
@@ -240,55 +320,6 @@ fn feed_buffered(
         data = &data[n..];
     }
     Ok(())
-}
-
-fn proactor(t: &Transport) -> Option<&ProactorIo> {
-    t.0.proactor.as_ref()
-}
-
-fn read_done(t: &Transport, done: Done) {
-    let Some(io) = proactor(t) else { return };
-    io.read_op.set(None);
-    if t.conn_lost() || t.is_closing() {
-        // close() was called: what was read is dropped, as asyncio does.
-        return;
-    }
-    if !t.is_reading() {
-        *io.paused_read.borrow_mut() = Some(done);
-        return;
-    }
-    io.deliver(t, done);
-}
-
-fn write_done(t: &Transport, done: Done) {
-    let Some(io) = proactor(t) else { return };
-    let total = io.sending();
-    io.write_op.set(None);
-    if t.conn_lost() {
-        return;
-    }
-    let result = done.result();
-    let chunks = done.bufs.chunks;
-    match result {
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
-            t.unsent(chunks);
-            io.flush(t);
-        }
-        Err(e) => {
-            t.clear_buffer();
-            t.fatal_error(Error::os("send", e), "Fatal write error on socket transport");
-        }
-        Ok(n) => {
-            if n < total {
-                t.unsent(unsent_rest(chunks, n));
-            }
-            // Resume the protocol, finish a close or write_eof once empty.
-            t.sent();
-            if !t.conn_lost() {
-                io.flush(t);
-            }
-        }
-    }
 }
 
 /// The chunks after the first `sent` bytes.

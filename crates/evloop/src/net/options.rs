@@ -1,0 +1,101 @@
+//! The options of `create_server`, `create_unix_server` and
+//! `create_connection`, with asyncio's defaults. They live here, below
+//! the servers and transports that take them, because the networks that
+//! bind and connect (`Network`) read them too.
+
+use std::net::SocketAddr;
+
+use super::Family;
+use crate::selector::Fd;
+
+/// The `host` argument: one name or address, or several. `""` means every
+/// interface, as `None` does with a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// One host (`""`: all interfaces).
+    Name(String),
+    /// Several hosts; the union of their addresses is bound, each once.
+    Names(Vec<String>),
+}
+
+impl From<&str> for Host {
+    fn from(s: &str) -> Host {
+        Host::Name(s.to_string())
+    }
+}
+
+impl From<Vec<&str>> for Host {
+    fn from(v: Vec<&str>) -> Host {
+        Host::Names(v.into_iter().map(str::to_string).collect())
+    }
+}
+
+/// Options of `create_server`, with asyncio's defaults.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Address family to resolve for.
+    pub family: Family,
+    /// `getaddrinfo` flags (default `AI_PASSIVE`).
+    pub flags: i32,
+    /// A bound stream socket to serve on instead of host/port; the server
+    /// takes ownership of the fd.
+    pub sock: Option<Fd>,
+    /// `listen()` backlog, and the most accepts per readiness (default 100).
+    pub backlog: i32,
+    /// `SO_REUSEADDR` (default on, as on POSIX).
+    pub reuse_address: Option<bool>,
+    /// `SO_REUSEPORT` on IP sockets (default off).
+    pub reuse_port: Option<bool>,
+    /// `SO_KEEPALIVE` on the listening sockets (default off).
+    pub keep_alive: Option<bool>,
+    /// Listen at once (default); `false`: bound but not listening until
+    /// `start_serving()` or `serve_forever()`.
+    pub start_serving: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            family: Family::Unspec,
+            flags: super::AI_PASSIVE,
+            sock: None,
+            backlog: 100,
+            reuse_address: None,
+            reuse_port: None,
+            keep_alive: None,
+            start_serving: true,
+        }
+    }
+}
+
+/// Options of `create_unix_server`.
+#[derive(Clone, Debug)]
+pub struct UnixServerOptions {
+    /// A bound Unix stream socket instead of a path (the server owns it).
+    pub sock: Option<Fd>,
+    /// `listen()` backlog (default 100).
+    pub backlog: i32,
+    /// Listen at once (default true).
+    pub start_serving: bool,
+    /// Remove the socket file on `close()` if it is still ours (default true).
+    pub cleanup_socket: bool,
+}
+
+impl Default for UnixServerOptions {
+    fn default() -> Self {
+        UnixServerOptions { sock: None, backlog: 100, start_serving: true, cleanup_socket: true }
+    }
+}
+
+/// Options of `create_connection`.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionOptions {
+    /// Address family to resolve for.
+    pub family: Family,
+    /// `getaddrinfo` flags.
+    pub flags: i32,
+    /// A connected stream socket to use instead of host/port (owned).
+    pub sock: Option<Fd>,
+    /// Bind the socket to this address before connecting.
+    pub local_addr: Option<SocketAddr>,
+}
