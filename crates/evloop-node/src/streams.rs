@@ -19,14 +19,14 @@ use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
-use crate::errors::{self, ErrCode, JsResult};
+use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
 use crate::convert;
 use crate::ctx::{self, Ctx};
 use crate::server::{self, NetConnectionOptions, NetServerOptions};
 use crate::thrown;
-use crate::transport::{self, JsTransport};
+use crate::transport::JsTransport;
 
 /// The reader's buffer limit from the package's option (default 64 KiB).
 fn limit_arg(limit: Option<f64>) -> napi::Result<usize, ErrCode> {
@@ -140,48 +140,8 @@ pub struct JsStreamWriter {
 
 #[napi]
 impl JsStreamWriter {
-    #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
-    pub fn write(&self, data: Unknown) -> napi::Result<(), ErrCode> {
-        let bytes = convert::data_arg(self.ctx.raw(), data.raw())?;
-        self.w.write(bytes).map_err(convert::throw)?;
-        self.ctx.wake();
-        Ok(())
-    }
-
-    #[napi(catch_unwind, ts_args_type = "list: Uint8Array[]")]
-    pub fn writelines(&self, list: Unknown) -> napi::Result<(), ErrCode> {
-        let env = self.ctx.raw();
-        let items = convert::array_arg(env, list.raw(), "writelines", "list_of_data")?;
-        let pieces = items
-            .iter()
-            .map(|v| convert::data_arg(env, *v))
-            .collect::<JsResult<Vec<&[u8]>>>()?;
-        self.w.writelines(pieces).map_err(convert::throw)?;
-        self.ctx.wake();
-        Ok(())
-    }
-
-    #[napi(catch_unwind)]
-    pub fn write_eof(&self) {
-        self.w.write_eof();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn can_write_eof(&self) -> bool {
-        self.w.can_write_eof()
-    }
-
-    #[napi(catch_unwind)]
-    pub fn close(&self) {
-        self.w.close();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn is_closing(&self) -> bool {
-        self.w.is_closing()
-    }
+    // Writes, closing and extra info are the transport's (`transport()`), as in asyncio's
+    // StreamWriter; the package calls them there.
 
     /// Waits until the write buffer is down to its low-water mark.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
@@ -195,12 +155,6 @@ impl JsStreamWriter {
     pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
         let done = done_arg(&self.ctx, done, "waitClosed")?;
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(convert::throw)
-    }
-
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        let value = transport::extra_info_value(env.raw(), &self.w.transport(), &name);
-        convert::unknown(env.raw(), value)
     }
 
     /// A new native object for the transport (the package keeps one wrapper).

@@ -12,7 +12,7 @@ use crate::convert::{self, opt_f64, throw};
 use crate::ctx::{Ctx, JsPayload};
 use crate::server;
 use crate::thrown;
-use crate::transport::{self, JsTransport};
+use crate::transport::JsTransport;
 
 fn limit_arg(opts: &JsValue) -> Result<usize, JsValue> {
     match opt_f64(opts, "limit") {
@@ -82,33 +82,8 @@ pub struct JsStreamWriter {
 
 #[wasm_bindgen(js_class = NativeStreamWriter)]
 impl JsStreamWriter {
-    pub fn write(&self, data: &[u8]) -> Result<(), JsValue> {
-        self.w.write(data).map_err(throw)
-    }
-
-    pub fn writelines(&self, list: js_sys::Array) -> Result<(), JsValue> {
-        let pieces = convert::byte_pieces(&list)?;
-        self.w.writelines(pieces.iter().map(Vec::as_slice)).map_err(throw)
-    }
-
-    #[wasm_bindgen(js_name = writeEof)]
-    pub fn write_eof(&self) {
-        self.w.write_eof();
-    }
-
-    #[wasm_bindgen(js_name = canWriteEof)]
-    pub fn can_write_eof(&self) -> bool {
-        self.w.can_write_eof()
-    }
-
-    pub fn close(&self) {
-        self.w.close();
-    }
-
-    #[wasm_bindgen(js_name = isClosing)]
-    pub fn is_closing(&self) -> bool {
-        self.w.is_closing()
-    }
+    // Writes, closing and extra info are the transport's (`transport()`), as in asyncio's
+    // StreamWriter; the package calls them there.
 
     pub fn drain(&self, done: Function) -> Result<(), JsValue> {
         self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(throw)
@@ -117,11 +92,6 @@ impl JsStreamWriter {
     #[wasm_bindgen(js_name = waitClosed)]
     pub fn wait_closed(&self, done: Function) -> Result<(), JsValue> {
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(throw)
-    }
-
-    #[wasm_bindgen(js_name = getExtraInfo)]
-    pub fn get_extra_info(&self, name: &str) -> JsValue {
-        transport::extra_info_value(&self.w.transport(), name)
     }
 
     /// A new native object for the transport (the package keeps one wrapper).

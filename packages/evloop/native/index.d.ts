@@ -149,17 +149,10 @@ export type JsStreamReader = NativeStreamReader
 
 /** The write half of a stream (the package's `StreamWriter` wraps it). */
 export declare class NativeStreamWriter {
-  write(data: Uint8Array): void
-  writelines(list: Uint8Array[]): void
-  writeEof(): void
-  canWriteEof(): boolean
-  close(): void
-  isClosing(): boolean
   /** Waits until the write buffer is down to its low-water mark. */
   drain(done: (ok: boolean, value: any) => void): void
   /** Waits until the connection is lost. */
   waitClosed(done: (ok: boolean, value: any) => void): void
-  getExtraInfo(name: string): unknown
   /** A new native object for the transport (the package keeps one wrapper). */
   transport(): JsTransport
   /** asyncio's repr: `<StreamWriter transport=... reader=...>`. */

@@ -81,16 +81,10 @@ export interface NativeStreamReaderLike {
   describe(): string;
 }
 
+/** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
 export interface NativeStreamWriterLike {
-  write(data: Uint8Array): void;
-  writelines(list: Uint8Array[]): void;
-  writeEof(): void;
-  canWriteEof(): boolean;
-  close(): void;
-  isClosing(): boolean;
   drain(done: Done): void;
   waitClosed(done: Done): void;
-  getExtraInfo(name: string): unknown;
   transport(): NativeTransportLike;
   describe(): string;
 }
