@@ -59,6 +59,59 @@ pub struct JsStreamReader {
 
 #[napi]
 impl JsStreamReader {
+    /// `new NativeStreamReader(lp, limit)`: a reader on `lp` fed by its owner
+    /// (`feedData`, `feedEof`), not by a connection (asyncio's `StreamReader()`).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(lp: &JsEventLoop, limit: Option<f64>) -> napi::Result<Self, ErrCode> {
+        let ctx = Ctx::of(lp);
+        let r = StreamReader::with_limit(&ctx.lp, limit_arg(limit)?).map_err(errors::from_core)?;
+        Ok(JsStreamReader { r, ctx })
+    }
+
+    /// Appends `data` (a Uint8Array or any bytes-like value) and wakes the waiting read.
+    #[napi(catch_unwind, ts_args_type = "data: Uint8Array")]
+    pub fn feed_data(&self, data: Unknown) -> napi::Result<(), ErrCode> {
+        let env = self.ctx.raw();
+        let raw = data.raw();
+        let Some(bytes) = convert::bytes_of(env, raw) else {
+            return Err(errors::type_error(format!(
+                "data argument must be a bytes-like object, not '{}'",
+                convert::type_name(env, raw)
+            )));
+        };
+        if self.r.eof_received() {
+            return Err(errors::runtime_error("feed_data after feed_eof"));
+        }
+        self.r.feed_data(bytes);
+        self.ctx.wake();
+        Ok(())
+    }
+
+    /// Marks the end of the stream and wakes the waiting read.
+    #[napi(catch_unwind)]
+    pub fn feed_eof(&self) {
+        self.r.feed_eof();
+        self.ctx.wake();
+    }
+
+    /// Makes the waiting read and every later one fail with `exc` (kept as is).
+    #[napi(catch_unwind)]
+    pub fn set_exception(&self, exc: Unknown) {
+        self.r.set_exception(thrown::wrap(&self.ctx.env, exc.raw()));
+        self.ctx.wake();
+    }
+
+    /// The error given to `setException` (or the connection's), else null.
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn exception(&self) -> Unknown<'static> {
+        let env = self.ctx.raw();
+        let value = match self.r.exception() {
+            Some(e) => convert::error_value(env, &e),
+            None => convert::null(env),
+        };
+        convert::unknown(env, value)
+    }
+
     /// `read(n)`: up to `n` bytes (`-1`: until EOF).
     #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
     pub fn read(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {

@@ -39,6 +39,50 @@ pub struct JsStreamReader {
 
 #[wasm_bindgen(js_class = NativeStreamReader)]
 impl JsStreamReader {
+    /// `new NativeStreamReader(life, limit)`: a reader on the host's loop fed
+    /// by its owner (`feedData`, `feedEof`), not by a connection.
+    #[wasm_bindgen(constructor)]
+    pub fn new(life: &crate::host_loop::HostLoop, limit: Option<f64>) -> Result<JsStreamReader, JsValue> {
+        let ctx = life.ctx().clone();
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(l) if l <= 0.0 => return Err(throw(Error::Value("Limit cannot be <= 0".into()))),
+            Some(l) => l as usize,
+        };
+        let r = StreamReader::with_limit(ctx.lp(), limit).map_err(throw)?;
+        Ok(JsStreamReader { r, ctx })
+    }
+
+    /// Appends `data` (the package passes a Uint8Array) and wakes the waiting read.
+    #[wasm_bindgen(js_name = feedData)]
+    pub fn feed_data(&self, data: &[u8]) -> Result<(), JsValue> {
+        if self.r.eof_received() {
+            return Err(throw(Error::Runtime("feed_data after feed_eof".into())));
+        }
+        self.r.feed_data(data);
+        Ok(())
+    }
+
+    /// Marks the end of the stream and wakes the waiting read.
+    #[wasm_bindgen(js_name = feedEof)]
+    pub fn feed_eof(&self) {
+        self.r.feed_eof();
+    }
+
+    /// Makes the waiting read and every later one fail with `exc` (kept as is).
+    #[wasm_bindgen(js_name = setException)]
+    pub fn set_exception(&self, exc: JsValue) {
+        self.r.set_exception(thrown::wrap(exc));
+    }
+
+    /// The error given to `setException` (or the connection's), else null.
+    pub fn exception(&self) -> JsValue {
+        match self.r.exception() {
+            Some(e) => convert::error_value(&e),
+            None => JsValue::NULL,
+        }
+    }
+
     pub fn read(&self, n: f64, done: Function) -> Result<(), JsValue> {
         self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(throw)
     }

@@ -132,6 +132,19 @@ export type JsStreamDone = NativeStreamDone
 
 /** The read half of a stream (the package's `StreamReader` wraps it). */
 export declare class NativeStreamReader {
+  /**
+   * `new NativeStreamReader(lp, limit)`: a reader on `lp` fed by its owner
+   * (`feedData`, `feedEof`), not by a connection (asyncio's `StreamReader()`).
+   */
+  constructor(lp: NativeEventLoop, limit?: number | undefined | null)
+  /** Appends `data` (a Uint8Array or any bytes-like value) and wakes the waiting read. */
+  feedData(data: Uint8Array): void
+  /** Marks the end of the stream and wakes the waiting read. */
+  feedEof(): void
+  /** Makes the waiting read and every later one fail with `exc` (kept as is). */
+  setException(exc: unknown): void
+  /** The error given to `setException` (or the connection's), else null. */
+  exception(): unknown
   /** `read(n)`: up to `n` bytes (`-1`: until EOF). */
   read(n: number, done: (ok: boolean, value: any) => void): void
   readline(done: (ok: boolean, value: any) => void): void

@@ -216,6 +216,11 @@ impl StreamReader {
         self.wakeup_waiter();
     }
 
+    /// Whether `feed_eof()` was called (data may still be buffered).
+    pub fn eof_received(&self) -> bool {
+        self.0.eof.get()
+    }
+
     /// Whether EOF was fed and everything was read.
     pub fn at_eof(&self) -> bool {
         self.0.eof.get() && self.0.buffer.borrow().is_empty()

@@ -48,6 +48,7 @@ export {
   type ServerOptions,
   type SocketAddress,
   type StreamLimit,
+  type StreamReaderOptions,
 } from '../core/net/index.js';
 export * from './socket-constants.js';
 

@@ -1,7 +1,7 @@
 // The wasm host loop as the networking back end (core/net/backend.ts), and
 // the socket constants simulated sockets report. Browser-safe.
 
-import { NativeTransportSocket, setHooks } from '../../wasm/evloop_wasm.js';
+import { NativeStreamReader, NativeTransportSocket, setHooks } from '../../wasm/evloop_wasm.js';
 import type { NativeHostLoop, NativeTransport } from '../../wasm/evloop_wasm.js';
 import type { NetBackend, NetBinding } from '../core/net/backend.js';
 import { bytesView } from '../core/net/bytes.js';
@@ -48,5 +48,6 @@ export function simNetBackend(life: NativeHostLoop): NetBackend {
     startUnixServer: (_cb, path, opts, done) => life.createUnixServer(noProtocol, path, opts, done),
     openConnection: (host, port, opts, done) => life.openConnection(host, port, opts, done),
     openUnixConnection: (path, opts, done) => life.createUnixConnection(noProtocol, path, opts, done),
+    newStreamReader: (limit) => new NativeStreamReader(life, limit),
   } satisfies NetBackend;
 }

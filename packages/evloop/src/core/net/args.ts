@@ -201,3 +201,20 @@ export function unixConnectionArgs(call: string, path: unknown, opts: unknown, s
   const o = connectionOptions(call, opts, UNIX_CONNECTION_KEYS, stream);
   return [pathArg(call, path), o];
 }
+
+/**
+ * `new StreamReader(opts)`'s options: `limit`, a positive integer (absent:
+ * the default, 64 KiB). A limit <= 0 is asyncio's ValueError('Limit cannot
+ * be <= 0'), as for the stream calls' `limit`.
+ */
+export function streamReaderArgs(call: string, opts: unknown): number | undefined {
+  const limit = optionsArg(call, opts, ['limit'])['limit'];
+  if (limit === undefined || limit === null) return undefined;
+  if (typeof limit !== 'number') throw new TypeError(`${call}(): limit must be an integer, got ${typeName(limit)}`);
+  if (Number.isNaN(limit)) throw new RangeError(`${call}(): limit must be a positive integer, got NaN`);
+  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
+  if (!Number.isInteger(limit) || limit > 2 ** 52) {
+    throw new RangeError(`${call}(): limit must be a positive integer up to 2**52, got ${limit}`);
+  }
+  return limit;
+}

@@ -79,6 +79,12 @@ export interface NativeStreamReaderLike {
   atEof(): boolean;
   readonly limit: number;
   describe(): string;
+  /** A Uint8Array (normalized by the layer); throws after `feedEof()`. */
+  feedData(data: Uint8Array): void;
+  feedEof(): void;
+  setException(exc: unknown): void;
+  /** The error set, or null. */
+  exception(): unknown;
 }
 
 /** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
@@ -193,6 +199,8 @@ export interface NetBackend {
   /** `done(ok, [NativeStreamReaderLike, NativeStreamWriterLike])`. */
   openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
   openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
+  newStreamReader(limit: number | undefined): NativeStreamReaderLike;
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   openConnection,
   openUnixConnection,
   type ClientConnected,
+  type StreamReaderOptions,
 } from './streams.js';
 export type { BufferedProtocol, InetAddress, Protocol, SocketAddress } from './protocol.js';
 export type {

@@ -3,13 +3,14 @@
 // loop. One implementation for Node and the simulation.
 // Browser-safe.
 
+import { fromNative } from '../errors.js';
 import { getRunningLoop } from '../running.js';
 import { typeName } from '../values.js';
-import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, streamReaderArgs, unixConnectionArgs, unixServerArgs } from './args.js';
 import type { BytesLike, NativeClientCallback, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
 import { NetLoop, netOf } from './net-loop.js';
-import { pending } from './pending.js';
+import { call, pending } from './pending.js';
 import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions } from './options.js';
 import type { SocketAddress } from './protocol.js';
 import { makeServer, type Server } from './server.js';
@@ -21,18 +22,77 @@ const COUNT = { min: -(2 ** 52), max: 2 ** 52 };
 let newReader: (binding: NetBinding, n: NativeStreamReaderLike) => StreamReader;
 let newWriter: (binding: NetBinding, n: NativeStreamWriterLike) => StreamWriter;
 
-/** The read half of a stream (asyncio.StreamReader). Reads resolve to Uint8Arrays (Buffers in Node). */
+/** The native reader the layer's private path hands the constructor (a connection's reader). */
+let adopting: [NetBinding, NativeStreamReaderLike] | null = null;
+
+/** `new StreamReader(opts)`'s options. */
+export interface StreamReaderOptions {
+  /** The buffer limit: a positive integer (default 64 KiB). */
+  limit?: number;
+}
+
+/**
+ * The read half of a stream (asyncio.StreamReader). Reads resolve to
+ * Uint8Arrays (Buffers in Node). A connection's reader comes from
+ * openConnection/startServer; `new StreamReader()` makes one on the running
+ * loop that its owner feeds (`feedData`, `feedEof`).
+ */
 export class StreamReader {
   readonly #n: NativeStreamReaderLike;
   readonly #binding: NetBinding;
 
   static {
-    newReader = (binding, n) => new StreamReader(binding, n);
+    newReader = (binding, n) => {
+      adopting = [binding, n];
+      try {
+        return new StreamReader();
+      } finally {
+        adopting = null;
+      }
+    };
   }
 
-  private constructor(binding: NetBinding, n: NativeStreamReaderLike) {
-    this.#n = n;
-    this.#binding = binding;
+  /**
+   * A reader on the running loop (a Node loop, or the simulated host whose
+   * step runs), fed by its owner: asyncio's `StreamReader(limit)`.
+   * RuntimeError('no running event loop') outside a loop; ValueError('Limit
+   * cannot be <= 0') for a limit <= 0.
+   */
+  constructor(opts?: StreamReaderOptions) {
+    if (adopting !== null) {
+      [this.#binding, this.#n] = adopting;
+      adopting = null;
+      return;
+    }
+    const c = 'StreamReader';
+    const limit = streamReaderArgs(c, opts);
+    const net = netOf(runningNetLoop());
+    this.#binding = net.binding;
+    this.#n = call(() => net.newStreamReader(limit));
+  }
+
+  /** Appends `data` (any bytes-like value; copied) and wakes the waiting read. RuntimeError after `feedEof()`. */
+  feedData(data: BytesLike): void {
+    const bytes = bytesView(data);
+    this.#binding.touch();
+    call(() => this.#n.feedData(bytes));
+  }
+
+  /** Marks the end of the stream: the waiting read and later ones see EOF once the buffer is read. */
+  feedEof(): void {
+    this.#binding.touch();
+    this.#n.feedEof();
+  }
+
+  /** Makes the waiting read, and every later one, fail with `exc`. */
+  setException(exc: unknown): void {
+    this.#binding.touch();
+    this.#n.setException(exc);
+  }
+
+  /** The error set by `setException` (a connection's reader: the connection's error), else null. */
+  exception(): unknown {
+    return fromNative(this.#n.exception());
   }
 
   /** Up to `n` bytes, waiting only if nothing is buffered; -1 (default) reads until EOF. */
