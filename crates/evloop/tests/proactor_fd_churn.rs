@@ -79,6 +79,17 @@ fn proactor_connections_and_loops_release_fds_and_buffers() {
         EventLoop::proactor().unwrap().close().unwrap();
         drop(EventLoop::proactor().unwrap());
     }
+    // close() releases the ring and its eventfds at once, while the loop object
+    // lives on (as a binding's object does until the garbage collector runs).
+    let closed_but_kept: Vec<EventLoop> = (0..20)
+        .map(|_| {
+            let lp = EventLoop::proactor().unwrap();
+            lp.close().unwrap();
+            lp
+        })
+        .collect();
+    assert_eq!(open_fds(), before, "a closed loop's ring and eventfds are released by close()");
+    drop(closed_but_kept);
     let now = open_fds();
     if now != before {
         for e in std::fs::read_dir("/proc/self/fd").unwrap() {

@@ -18,7 +18,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
@@ -104,12 +104,27 @@ struct State {
     wake_armed: bool,
 }
 
-/// Wakes a `select` blocked in `io_uring_enter` from any thread.
-pub(crate) struct EventFdWake(OwnedFd);
+/// Wakes a `select` blocked in `io_uring_enter` from any thread. Other
+/// threads keep it (`Arc`) past `loop.close()`, which closes the eventfd:
+/// under the lock, so that a late wake never writes to a reused fd number.
+pub(crate) struct EventFdWake(Mutex<Option<OwnedFd>>);
+
+impl EventFdWake {
+    fn raw(&self) -> Option<Fd> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|fd| fd.as_raw_fd())
+    }
+
+    fn close(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
 
 impl Wake for EventFdWake {
     fn wake(&self) -> io::Result<()> {
-        write_eventfd(self.0.as_raw_fd())
+        match &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(fd) => write_eventfd(fd.as_raw_fd()),
+            None => Ok(()), // the loop is closed: nothing waits
+        }
     }
 }
 
@@ -119,8 +134,8 @@ pub(crate) struct Ring {
     state: RefCell<State>,
     wake: Arc<EventFdWake>,
     /// Registered with IORING_REGISTER_EVENTFD: readable whenever a
-    /// completion was posted since the last `select`.
-    notify: OwnedFd,
+    /// completion was posted since the last `select`. `None` once closed.
+    notify: RefCell<Option<OwnedFd>>,
     /// Operations submitted since the ring was created (for tests and stats).
     submitted: Cell<u64>,
 }
@@ -220,8 +235,8 @@ impl Ring {
                 events: Vec::new(),
                 wake_armed: false,
             }),
-            wake: Arc::new(EventFdWake(eventfd().map_err(|e| Error::os("eventfd", e))?)),
-            notify,
+            wake: Arc::new(EventFdWake(Mutex::new(Some(eventfd().map_err(|e| Error::os("eventfd", e))?)))),
+            notify: RefCell::new(Some(notify)),
             submitted: Cell::new(0),
         };
         // Armed from the start: a loop driven from outside (Node) may wait
@@ -233,10 +248,11 @@ impl Ring {
     /// Keeps a poll on the wake-up eventfd in the kernel.
     fn arm_wake(&self) -> io::Result<()> {
         let mut st = self.state.borrow_mut();
+        let Some(wake_fd) = self.wake.raw() else { return Ok(()) };
         if st.wake_armed || st.uring.is_none() {
             return Ok(());
         }
-        let e = opcode::PollAdd::new(types::Fd(self.wake.0.as_raw_fd()), libc::POLLIN as u32)
+        let e = opcode::PollAdd::new(types::Fd(wake_fd), libc::POLLIN as u32)
             .build()
             .user_data(WAKE_TOKEN);
         push(&mut st, &e)?;
@@ -249,8 +265,9 @@ impl Ring {
         self.wake.clone()
     }
 
+    /// The eventfd to poll for completions (-1 once closed).
     pub(crate) fn notify_fd(&self) -> Fd {
-        self.notify.as_raw_fd()
+        self.notify.borrow().as_ref().map_or(-1, |fd| fd.as_raw_fd())
     }
 
     /// Operations in flight (their memory is held until they complete).
@@ -429,7 +446,9 @@ impl Ring {
         }
         // Reset the libuv notification before reaping: a completion posted
         // after this read signals it again.
-        drain_eventfd(self.notify.as_raw_fd());
+        if let Some(fd) = self.notify.borrow().as_ref() {
+            drain_eventfd(fd.as_raw_fd());
+        }
         let freed = self.reap();
         drop(freed);
         // Re-armed at once: between two iterations the loop may wait outside
@@ -452,7 +471,9 @@ impl Ring {
             match token {
                 CANCEL_TOKEN => {}
                 WAKE_TOKEN => {
-                    drain_eventfd(self.wake.0.as_raw_fd());
+                    if let Some(fd) = self.wake.raw() {
+                        drain_eventfd(fd);
+                    }
                     st.wake_armed = false;
                 }
                 _ => {
@@ -549,6 +570,11 @@ impl Ring {
         drop(st);
         drop(done);
         drop(uring);
+        // `close()` releases the fds now, not when the last Rc of the ring
+        // goes (the loop's back end and a binding's objects may keep it): the
+        // eventfds after the ring they were registered with.
+        self.notify.borrow_mut().take();
+        self.wake.close();
     }
 }
 
