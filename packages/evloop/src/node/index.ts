@@ -5,21 +5,8 @@ import { getRunningLoop as runningLoop } from '../core/running.js';
 import type { AbstractEventLoop } from '../core/abstract-loop.js';
 
 export { coreVersion } from '../../native/index.js';
-export * from '../core/errors.js';
+export * from '../core/public.js';
 export { AbstractEventLoop, type ExceptionContext, type ExceptionHandler, type FileLike } from '../core/base-loop.js';
-export { Handle, TimerHandle } from '../core/handles.js';
-export {
-  allTasks,
-  currentTask,
-  eagerTaskFactory,
-  Future,
-  isFuture,
-  Task,
-  type TaskContext,
-  type TaskFactory,
-  type TaskOptions,
-} from '../core/futures.js';
-export { getLogger, setLogger, type Logger } from '../core/log.js';
 export {
   BaseEventLoop,
   EventLoop,
@@ -40,8 +27,6 @@ export {
 export { run, Runner, type RunMain, type RunOptions } from './runner.js';
 export { LoopRemote, ThreadsafeHandle } from './remote.js';
 export * from '../core/net/index.js';
-// asyncio's toolkit: sleep, waitFor, timeout, gather, TaskGroup, queues, locks (docs/tasks.md).
-export * from '../core/toolkit/index.js';
 export * from './socket-constants.js';
 
 /**

@@ -6,26 +6,11 @@ import type { ExceptionHandler as LoopExceptionHandler } from '../core/base-loop
 import type { Host } from './host.js';
 
 export { coreVersion, SimLoop } from '../../wasm/evloop_wasm.js';
-export * from '../core/errors.js';
-export { Handle, TimerHandle } from '../core/handles.js';
-export {
-  allTasks,
-  currentTask,
-  eagerTaskFactory,
-  Future,
-  isFuture,
-  Task,
-  type TaskContext,
-  type TaskFactory,
-  type TaskOptions,
-} from '../core/futures.js';
+export * from '../core/public.js';
 export type { ExceptionContext } from '../core/backend.js';
-export { getLogger, setLogger, type Logger } from '../core/log.js';
 export { Host } from './host.js';
 export { getRunningLoop } from './running.js';
 export { Simulation } from './simulation.js';
-// asyncio's toolkit, the very classes of the Node entry (docs/tasks.md); sleep among them.
-export * from '../core/toolkit/index.js';
 export type * from './types.js';
 
 /** `handler(host, context)`, as asyncio calls it. */

@@ -306,6 +306,20 @@ function runningNetLoop(): NetLoop {
   return loop;
 }
 
+/**
+ * `start(loop)` on the running loop; no running loop (or one without networking) rejects,
+ * as asyncio's stream functions raise inside their coroutine.
+ */
+function onRunningLoop<T>(start: (loop: NetLoop) => Promise<T>): Promise<T> {
+  let loop: NetLoop;
+  try {
+    loop = runningNetLoop();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return start(loop);
+}
+
 /** `startServer` on `loop` (the package function uses the running loop; a simulated Host offers it as a method). */
 export function startServerOn<L extends NetLoop>(
   loop: L,
@@ -389,13 +403,7 @@ export function startServer(
   port?: number | null,
   opts?: ServerOptions & StreamLimit,
 ): Promise<Server> {
-  let loop: NetLoop;
-  try {
-    loop = runningNetLoop();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return startServerOn(loop, clientConnected, host, port, opts);
+  return onRunningLoop((loop) => startServerOn(loop, clientConnected, host, port, opts));
 }
 
 /** asyncio.start_unix_server on the running loop (a simulated host refuses it). */
@@ -404,13 +412,7 @@ export function startUnixServer(
   path?: string | URL | null,
   opts?: UnixServerOptions & StreamLimit,
 ): Promise<Server> {
-  let loop: NetLoop;
-  try {
-    loop = runningNetLoop();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return startUnixServerOn(loop, clientConnected, path, opts);
+  return onRunningLoop((loop) => startUnixServerOn(loop, clientConnected, path, opts));
 }
 
 /** asyncio.open_connection on the running loop: `[reader, writer]`. */
@@ -419,13 +421,7 @@ export function openConnection(
   port?: number | null,
   opts?: ConnectionOptions & StreamLimit,
 ): Promise<[StreamReader, StreamWriter]> {
-  let loop: NetLoop;
-  try {
-    loop = runningNetLoop();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return openConnectionOn(loop, host, port, opts);
+  return onRunningLoop((loop) => openConnectionOn(loop, host, port, opts));
 }
 
 /** asyncio.open_unix_connection on the running loop (a simulated host refuses it). */
@@ -433,11 +429,5 @@ export function openUnixConnection(
   path?: string | URL | null,
   opts?: UnixConnectionOptions & StreamLimit,
 ): Promise<[StreamReader, StreamWriter]> {
-  let loop: NetLoop;
-  try {
-    loop = runningNetLoop();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return openUnixConnectionOn(loop, path, opts);
+  return onRunningLoop((loop) => openUnixConnectionOn(loop, path, opts));
 }
