@@ -23,32 +23,10 @@ thread_local! {
     static ENV: RefCell<Option<Rc<JsEnv>>> = const { RefCell::new(None) };
 }
 
-struct ToJs;
-
-static LOGGER: ToJs = ToJs;
-
-impl log::Log for ToJs {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        // Slow callbacks are reported by the binding's own hook, with JS names.
-        metadata.level() <= log::Level::Warn && metadata.target() != evloop::SLOW_CALLBACK_TARGET
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let level = if record.level() == log::Level::Error { "error" } else { "warn" };
-        let message = record.args().to_string();
-        if !deliver(level, &message) {
-            eprintln!("evloop: {message}");
-        }
-    }
-
-    fn flush(&self) {}
-}
+static LOGGER: evloop::ForwardLog = evloop::ForwardLog::new(deliver);
 
 /// Calls the thread's hook; false if there is none or JS cannot run now.
-fn deliver(level: &str, message: &str) -> bool {
+fn deliver(level: &'static str, message: &str) -> bool {
     let Some(hook) = HOOK.try_with(|h| h.borrow().clone()).ok().flatten() else { return false };
     let Some(env) = ENV.try_with(|e| e.borrow().clone()).ok().flatten() else { return false };
     if !env.is_alive() {
@@ -87,8 +65,6 @@ pub fn set_log_hook(env: Env, hook: Unknown) -> napi::Result<(), ErrCode> {
     let hook = JsRef::new(&js_env, hook.raw()).ok_or_else(|| errors::runtime_error("cannot reference the log hook"))?;
     HOOK.with(|h| h.borrow_mut().replace(Rc::new(hook)));
     // The first thread installs the process's logger; later calls find it set.
-    if log::set_logger(&LOGGER).is_ok() {
-        log::set_max_level(log::LevelFilter::Warn);
-    }
+    LOGGER.install();
     Ok(())
 }

@@ -39,6 +39,7 @@ mod exception;
 mod executor;
 mod future;
 mod handle;
+mod log_forward;
 pub mod net;
 mod policy;
 #[cfg(target_os = "linux")]
@@ -58,6 +59,7 @@ pub use event_loop::{get_running_loop, EventLoop, LoopStats, SLOW_CALLBACK_TARGE
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};
+pub use log_forward::ForwardLog;
 pub use policy::{
     get_event_loop, get_event_loop_policy, new_event_loop, set_event_loop, set_event_loop_policy,
     DefaultEventLoopPolicy, EventLoopPolicy,
