@@ -40,6 +40,8 @@ mod executor;
 mod future;
 mod handle;
 mod log_forward;
+#[cfg(unix)]
+mod pipe;
 pub mod net;
 mod policy;
 #[cfg(target_os = "linux")]
@@ -60,6 +62,8 @@ pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};
 pub use log_forward::ForwardLog;
+#[cfg(unix)]
+pub use pipe::{check_pipe, PipeDirection};
 pub use policy::{
     get_event_loop, get_event_loop_policy, new_event_loop, set_event_loop, set_event_loop_policy,
     DefaultEventLoopPolicy, EventLoopPolicy,

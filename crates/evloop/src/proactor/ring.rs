@@ -141,7 +141,7 @@ pub(crate) struct Ring {
 }
 
 /// The opcodes the proactor submits; a kernel without one is refused.
-const NEEDED: [(u8, &str); 8] = [
+const NEEDED: [(u8, &str); 9] = [
     (opcode::Accept::CODE, "IORING_OP_ACCEPT"),
     (opcode::Recv::CODE, "IORING_OP_RECV"),
     (opcode::Send::CODE, "IORING_OP_SEND"),
@@ -150,6 +150,7 @@ const NEEDED: [(u8, &str); 8] = [
     (opcode::PollAdd::CODE, "IORING_OP_POLL_ADD"),
     (opcode::AsyncCancel::CODE, "IORING_OP_ASYNC_CANCEL"),
     (opcode::Read::CODE, "IORING_OP_READ"),
+    (opcode::Writev::CODE, "IORING_OP_WRITEV"),
 ];
 
 fn eventfd() -> io::Result<OwnedFd> {
@@ -690,6 +691,22 @@ impl OpBufs {
     pub(crate) fn connect_entry(&mut self, fd: Fd) -> squeue::Entry {
         let addr = self.addr.as_ref().expect("connect_to");
         opcode::Connect::new(types::Fd(fd), (&addr.0 as *const libc::sockaddr_storage).cast(), addr.1).build()
+    }
+
+    /// A pipe's read: `read(2)` at the current position (-1), which is
+    /// what a pipe has.
+    pub(crate) fn read_entry(&mut self, fd: Fd) -> squeue::Entry {
+        opcode::Read::new(types::Fd(fd), self.data.as_mut_ptr(), self.recv_len as u32).offset(u64::MAX).build()
+    }
+
+    /// A pipe's write: one `writev(2)` of every chunk.
+    pub(crate) fn write_entry(&mut self, fd: Fd) -> squeue::Entry {
+        self.iov = self
+            .chunks
+            .iter()
+            .map(|c| libc::iovec { iov_base: c.as_ptr() as *mut libc::c_void, iov_len: c.len() })
+            .collect();
+        opcode::Writev::new(types::Fd(fd), self.iov.as_ptr(), self.iov.len() as u32).offset(u64::MAX).build()
     }
 
     pub(crate) fn recv_entry(&mut self, fd: Fd) -> squeue::Entry {

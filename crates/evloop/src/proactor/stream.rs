@@ -156,7 +156,9 @@ impl IoState {
         let fd = t.fd();
         let bufs = OpBufs::recv(len, std::mem::take(&mut *self.spare.borrow_mut()));
         let (t2, io) = (t.clone(), self.clone());
-        match self.ring.submit(fd, bufs, "Transport._loop_reading", |b| b.recv_entry(fd), move |done| io.read_done(&t2, done)) {
+        // Pipe transports read with read(2): recv(2) needs a socket.
+        let entry = if t.is_pipe() { OpBufs::read_entry } else { OpBufs::recv_entry };
+        match self.ring.submit(fd, bufs, "Transport._loop_reading", |b| entry(b, fd), move |done| io.read_done(&t2, done)) {
             Ok(token) => self.read_op.set(Some(token)),
             Err(e) => t.fatal_error(Error::os("recv", e), "Fatal read error on socket transport"),
         }
@@ -223,7 +225,8 @@ impl IoState {
         }
         let fd = t.fd();
         let (t2, io) = (t.clone(), self.clone());
-        match self.ring.submit(fd, OpBufs::send(chunks), "Transport._loop_writing", |b| b.send_entry(fd), move |done| io.write_done(&t2, done)) {
+        let entry = if t.is_pipe() { OpBufs::write_entry } else { OpBufs::send_entry };
+        match self.ring.submit(fd, OpBufs::send(chunks), "Transport._loop_writing", |b| entry(b, fd), move |done| io.write_done(&t2, done)) {
             Ok(token) => self.write_op.set(Some((token, total))),
             Err(e) => {
                 t.write_buffer().clear();

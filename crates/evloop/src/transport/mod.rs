@@ -1,7 +1,9 @@
 //! Transports and protocols (reference §6): the socket transport, over
 //! whatever back end the loop has, and the protocol contract it drives.
+//! Pipe transports are the same transport with a [`pipe::Kind`].
 
 mod connect;
+pub(crate) mod pipe;
 mod protocol;
 mod stream;
 mod write_buffer;

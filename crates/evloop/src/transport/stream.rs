@@ -15,6 +15,7 @@ use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 
+use super::pipe::Kind;
 use super::protocol::Protocol;
 use super::write_buffer::{Limits, WriteBuffer};
 use crate::backend::StreamIo;
@@ -37,20 +38,20 @@ static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atom
 pub(crate) struct TransportInner {
     /// Unique for the process: the server's client table is keyed by it.
     pub(crate) id: u64,
-    lp: EventLoop,
+    pub(super) lp: EventLoop,
     /// `None` once `connection_lost` ran and the socket was closed.
-    sock: RefCell<Option<Box<dyn StreamSocket>>>,
-    fd: Fd,
+    pub(super) sock: RefCell<Option<Box<dyn StreamSocket>>>,
+    pub(super) fd: Fd,
     socket_view: TransportSocket,
-    protocol: RefCell<Rc<dyn Protocol>>,
+    pub(super) protocol: RefCell<Rc<dyn Protocol>>,
     /// The server that accepted the connection, detached after loss.
     server: RefCell<Option<Server>>,
     peername: Option<Address>,
     sockname: Option<Address>,
-    buffer: RefCell<WriteBuffer>,
+    pub(super) buffer: RefCell<WriteBuffer>,
     limits: Cell<Limits>,
-    closing: Cell<bool>,
-    conn_lost: Cell<u32>,
+    pub(super) closing: Cell<bool>,
+    pub(super) conn_lost: Cell<u32>,
     /// `write_eof()` was called.
     eof: Cell<bool>,
     /// Reading paused by `pause_reading()`.
@@ -58,7 +59,9 @@ pub(crate) struct TransportInner {
     /// `pause_writing()` was called and `resume_writing()` not yet.
     protocol_paused: Cell<bool>,
     /// Moves the bytes: the loop's back end decides how.
-    io: Box<dyn StreamIo>,
+    pub(super) io: Box<dyn StreamIo>,
+    /// A socket connection, or one of the two pipe transports.
+    pub(super) kind: Kind,
 }
 
 /// A connection's transport. Clones are the same transport.
@@ -72,6 +75,8 @@ pub enum ExtraInfo {
     Address(Address),
     /// `"socket"`.
     Socket(TransportSocket),
+    /// `"pipe"` (pipe transports): the pipe's fd, -1 once closed.
+    Pipe(Fd),
 }
 
 impl Transport {
@@ -85,6 +90,19 @@ impl Transport {
         server: Option<Server>,
         peername: Option<Address>,
         waiter: Option<Future<()>>,
+    ) -> Result<Transport> {
+        Self::with_kind(lp, sock, protocol, server, peername, waiter, Kind::Socket)
+    }
+
+    /// [`new`](Self::new) for a socket or a pipe transport.
+    pub(super) fn with_kind(
+        lp: &EventLoop,
+        sock: Box<dyn StreamSocket>,
+        protocol: Rc<dyn Protocol>,
+        server: Option<Server>,
+        peername: Option<Address>,
+        waiter: Option<Future<()>>,
+        kind: Kind,
     ) -> Result<Transport> {
         let fd = sock.fd();
         let inner = Rc::new(TransportInner {
@@ -105,6 +123,7 @@ impl Transport {
             paused: Cell::new(false),
             protocol_paused: Cell::new(false),
             io: lp.backend().stream_io(),
+            kind,
         });
         let transport = Transport(inner);
         if let Some(server) = &server {
@@ -154,6 +173,9 @@ impl Transport {
     /// `get_extra_info(name)`: `"peername"`, `"sockname"`, `"socket"`;
     /// `None` for other names (the caller applies its default).
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
+        if self.0.kind != Kind::Socket {
+            return self.pipe_extra_info(name);
+        }
         match name {
             "peername" => self.0.peername.clone().map(ExtraInfo::Address),
             "sockname" => self.0.sockname.clone().map(ExtraInfo::Address),
@@ -193,13 +215,13 @@ impl Transport {
 
     /// Whether the transport is reading (not paused, not closing).
     pub fn is_reading(&self) -> bool {
-        !self.0.paused.get() && !self.0.closing.get()
+        !self.is_write_pipe() && !self.0.paused.get() && !self.0.closing.get()
     }
 
     /// Stops reading until `resume_reading()`; idempotent, and a no-op
     /// once closing. Data meanwhile waits in the kernel.
     pub fn pause_reading(&self) {
-        if self.0.closing.get() || self.0.paused.get() {
+        if self.0.closing.get() || self.0.paused.get() || self.is_write_pipe() {
             return;
         }
         self.0.paused.set(true);
@@ -216,6 +238,9 @@ impl Transport {
     }
 
     pub(crate) fn start_reading(&self) {
+        if self.is_write_pipe() {
+            return self.watch_reader();
+        }
         if !self.is_reading() {
             return;
         }
@@ -224,6 +249,9 @@ impl Transport {
 
     /// EOF arrived: `eof_received()` decides between half-open and close.
     pub(crate) fn read_ready_eof(&self, protocol: &Rc<dyn Protocol>) {
+        if self.0.kind == Kind::ReadPipe {
+            return self.read_pipe_eof();
+        }
         match call_protocol(|| protocol.eof_received()) {
             Err(e) => self.fatal_error(e, "Fatal error: protocol.eof_received() call failed."),
             // Half-open: stop reading, keep writing possible.
@@ -240,6 +268,7 @@ impl Transport {
     /// # Errors
     /// `RuntimeError('Cannot call write() after write_eof()')`.
     pub fn write(&self, data: &[u8]) -> Result<()> {
+        self.check_writable("write")?;
         if self.0.eof.get() {
             return Err(Error::Runtime("Cannot call write() after write_eof()".into()));
         }
@@ -286,6 +315,7 @@ impl Transport {
     /// # Errors
     /// `RuntimeError('Cannot call writelines() after write_eof()')`.
     pub fn writelines<'a>(&self, pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
+        self.check_writable("writelines")?;
         if self.0.eof.get() {
             return Err(Error::Runtime("Cannot call writelines() after write_eof()".into()));
         }
@@ -369,15 +399,21 @@ impl Transport {
         if self.0.closing.get() || self.0.eof.get() {
             return;
         }
+        match self.0.kind {
+            Kind::Socket => {}
+            // asyncio's pipe transport: the write side is all there is.
+            Kind::WritePipe { .. } => return self.close(),
+            Kind::ReadPipe => return,
+        }
         self.0.eof.set(true);
         if self.get_write_buffer_size() == 0 {
             self.shutdown_write();
         }
     }
 
-    /// Stream sockets can half-close.
+    /// Stream sockets and write pipes can (a read pipe cannot write).
     pub fn can_write_eof(&self) -> bool {
-        true
+        self.0.kind != Kind::ReadPipe
     }
 
     /// Bytes waiting to be sent, including those handed to the kernel but
@@ -441,6 +477,7 @@ impl Transport {
         }
         self.0.closing.set(true);
         self.0.io.stop_reading(self);
+        self.unwatch_reader();
         if self.get_write_buffer_size() == 0 {
             self.0.conn_lost.set(self.0.conn_lost.get() + 1);
             self.0.io.stop_writing(self);
@@ -454,12 +491,13 @@ impl Transport {
         self.force_close(None);
     }
 
-    fn force_close(&self, exc: Option<Error>) {
+    pub(super) fn force_close(&self, exc: Option<Error>) {
         if self.0.conn_lost.get() > 0 {
             return;
         }
         self.0.buffer.borrow_mut().clear();
         self.0.io.abort(self);
+        self.unwatch_reader();
         self.0.closing.set(true);
         self.0.conn_lost.set(self.0.conn_lost.get() + 1);
         self.schedule_connection_lost(exc);
@@ -479,6 +517,10 @@ impl Transport {
 
     /// Reports an error the protocol caused (not OS errors, which go to
     /// `connection_lost` only) and closes the connection with it.
+    pub(super) fn schedule_lost(&self, exc: Option<Error>) {
+        self.schedule_connection_lost(exc);
+    }
+
     pub(crate) fn fatal_error(&self, exc: Error, message: &str) {
         if !matches!(exc, Error::Os(_)) {
             self.report(exc.clone(), message);
@@ -486,7 +528,7 @@ impl Transport {
         self.force_close(Some(exc));
     }
 
-    fn report(&self, exc: Error, message: &str) {
+    pub(super) fn report(&self, exc: Error, message: &str) {
         let protocol = self.0.protocol.borrow().clone();
         self.0.lp.call_exception_handler(with_payload(
             ExceptionContext::new(message)
@@ -526,6 +568,7 @@ impl Transport {
             self.0.conn_lost.set(1);
         }
         self.0.lp.release_fd(self.0.fd);
+        self.unwatch_reader();
         // Before the fd closes: the kernel lets go of it.
         self.0.io.release();
         let sock = self.0.sock.borrow_mut().take();
@@ -578,6 +621,7 @@ impl fmt::Debug for Transport {
     /// the class name and the states are the back end's.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (class, reading, writing) = self.0.io.describe(self);
+        let class = self.0.kind.class_name().unwrap_or(class);
         write!(f, "<{class}")?;
         if self.0.sock.borrow().is_none() {
             return write!(f, " closed>");
@@ -599,6 +643,11 @@ impl Transport {
     }
     pub(crate) fn fd(&self) -> Fd {
         self.0.fd
+    }
+    /// A pipe transport: the back end reads and writes with `read`/`write`
+    /// rather than `recv`/`send`.
+    pub(crate) fn is_pipe(&self) -> bool {
+        self.0.kind != Kind::Socket
     }
     /// The socket; `None` once closed.
     pub(crate) fn sock(&self) -> Ref<'_, Option<Box<dyn StreamSocket>>> {

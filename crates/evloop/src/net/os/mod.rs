@@ -5,7 +5,7 @@ pub(crate) mod connect;
 pub(crate) mod listener;
 pub(crate) mod resolve;
 mod stream;
-mod view;
+pub(crate) mod view;
 
 use super::network::{LocalFuture, Network};
 use super::socket::{ListenSocket, StreamSocket};

@@ -21,7 +21,12 @@ pub(crate) struct FdCell {
 
 impl FdCell {
     pub(crate) fn new(sock: &socket2::Socket) -> Rc<FdCell> {
-        let fd = sock.as_raw_fd();
+        Self::for_fd(sock.as_raw_fd())
+    }
+
+    /// The cell of any fd; what is not a socket has family, type and
+    /// protocol 0.
+    pub(crate) fn for_fd(fd: RawFd) -> Rc<FdCell> {
         let family = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN).unwrap_or(0);
         let kind = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE).unwrap_or(0);
         let proto = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL).unwrap_or(0);
