@@ -52,6 +52,8 @@ mod server;
 pub mod selector;
 pub mod sim;
 mod streams;
+#[cfg(target_os = "linux")]
+pub mod subprocess;
 mod task;
 mod timer_heap;
 mod transport;
