@@ -77,6 +77,8 @@ pub use task::{Panicked, Task};
 pub use net::{Address, ConnectionOptions, Family, Host, ServerOptions, TransportSocket, UnixServerOptions};
 pub use server::{ProtocolFactory, Server};
 pub use transport::{BufferedProtocol, ExtraInfo, IntoProtocol, Protocol, ReadBuffer, Transport};
+#[cfg(target_os = "linux")]
+pub use streams::Process;
 pub use streams::{
     StreamOptions, StreamReader, StreamReaderProtocol, StreamWriter, UnixConnectionOptions, DEFAULT_LIMIT,
 };

@@ -181,3 +181,46 @@ fn inherited_fds() -> Vec<i32> {
         .filter(|&fd| fd > 2 && unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC == 0)
         .collect()
 }
+
+/// `create_subprocess_exec`: the streams level.
+mod streams_level {
+    use super::{opts, Stdio};
+    use evloop::{EventLoop, DEFAULT_LIMIT};
+
+    on_every_selector! {
+        fn cat_through_streams_with_drain(lp: EventLoop) {
+            let o = opts(Stdio::Pipe, Stdio::Pipe, Stdio::Pipe);
+            let fut = lp.create_subprocess_exec("cat", &[], o, DEFAULT_LIMIT);
+            let task = lp.create_task(async move {
+                let p = fut.await.unwrap();
+                let stdin = p.stdin().unwrap();
+                let stdout = p.stdout().unwrap();
+                let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 249) as u8).collect();
+                let expect = data.clone();
+                let reader = stdout.get_loop().create_task(async move { stdout.read(-1).await.unwrap() }).unwrap();
+                stdin.write(&data).unwrap();
+                stdin.drain().await.unwrap();
+                stdin.close();
+                let got = (*reader).clone().await.unwrap();
+                let code = p.wait().await.unwrap();
+                assert_eq!(p.stderr().unwrap().read(-1).await.unwrap(), b"");
+                (got == expect, code, p.returncode())
+            }).unwrap();
+            assert_eq!(lp.run_until_complete(&task).unwrap(), (true, 0, Some(0)));
+            lp.close().unwrap();
+        }
+
+        fn shell_exit_code_and_inherited_streams(lp: EventLoop) {
+            let o = opts(Stdio::Inherit, Stdio::Pipe, Stdio::DevNull);
+            let fut = lp.create_subprocess_shell("echo hi; exit 5", o, DEFAULT_LIMIT);
+            let task = lp.create_task(async move {
+                let p = fut.await.unwrap();
+                assert!(p.stdin().is_none() && p.stderr().is_none());
+                let line = p.stdout().unwrap().readline().await.unwrap();
+                (line, p.wait().await.unwrap())
+            }).unwrap();
+            assert_eq!(lp.run_until_complete(&task).unwrap(), (b"hi\n".to_vec(), 5));
+            lp.close().unwrap();
+        }
+    }
+}

@@ -5,11 +5,14 @@
 //! - [`StreamReaderProtocol`]: the protocol feeding a reader.
 //! - [`StreamWriter`]: the transport's write side plus `drain()` and
 //!   `wait_closed()`.
+//! - [`Process`]: `create_subprocess_exec`/`_shell`, a child's pipes as streams.
 //! - [`EventLoop::open_connection`], [`EventLoop::start_server`] and their
 //!   Unix-socket twins.
 
 mod protocol;
 mod reader;
+#[cfg(target_os = "linux")]
+mod subprocess;
 mod writer;
 
 use crate::selector::Fd;
@@ -18,6 +21,8 @@ use std::rc::Rc;
 pub use protocol::StreamReaderProtocol;
 pub use reader::{StreamReader, DEFAULT_LIMIT};
 pub use writer::StreamWriter;
+#[cfg(target_os = "linux")]
+pub use subprocess::Process;
 
 use protocol::ClientConnected;
 use reader::check_limit;
