@@ -10,7 +10,6 @@ use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use evloop::subprocess::{Stdio, SubprocessOptions};
-use evloop::EventLoop;
 use util::net::run_until;
 use util::proc::*;
 
@@ -184,8 +183,8 @@ fn inherited_fds() -> Vec<i32> {
 
 /// `create_subprocess_exec`: the streams level.
 mod streams_level {
-    use super::{opts, Stdio};
-    use evloop::{EventLoop, DEFAULT_LIMIT};
+    use super::*;
+    use evloop::DEFAULT_LIMIT;
 
     on_every_selector! {
         fn cat_through_streams_with_drain(lp: EventLoop) {
