@@ -20,6 +20,7 @@ mod js_loop;
 mod js_ready;
 mod js_remote;
 mod js_write;
+mod process;
 mod protocol;
 mod raw_call;
 mod read_pool;

@@ -81,7 +81,7 @@ fn server_factory(ctx: &Ctx, factory: JsRef) -> ProtocolFactory {
 }
 
 /// A connection's factory.
-fn connection_factory(ctx: &Ctx, factory: JsRef) -> impl FnOnce() -> evloop::Result<Rc<JsProtocol>> + 'static {
+pub(crate) fn connection_factory(ctx: &Ctx, factory: JsRef) -> impl FnOnce() -> evloop::Result<Rc<JsProtocol>> + 'static {
     let ctx = ctx.clone();
     move || call_factory(&ctx, &factory)
 }
@@ -216,7 +216,7 @@ pub(crate) fn server_value(ctx: &Ctx, server: Server) -> evloop::Result<sys::nap
     Ok(JsServer::value(ctx, server))
 }
 
-fn connection_value(ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<sys::napi_value> {
+pub(crate) fn connection_value(ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol>)) -> evloop::Result<sys::napi_value> {
     let env = ctx.raw();
     let wrapper = protocol.transport_wrapper(&transport);
     Ok(convert::array(env, &[wrapper, protocol.object()]))

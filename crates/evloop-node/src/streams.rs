@@ -29,7 +29,7 @@ use crate::thrown;
 use crate::transport::JsTransport;
 
 /// The reader's buffer limit from the package's option (default 64 KiB).
-fn limit_arg(limit: Option<f64>) -> napi::Result<usize, ErrCode> {
+pub(crate) fn limit_arg(limit: Option<f64>) -> napi::Result<usize, ErrCode> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(l) if l <= 0.0 => Err(errors::value_error("Limit cannot be <= 0")),
@@ -249,6 +249,20 @@ impl JsStreamDone {
         }
         self.ctx.wake();
     }
+}
+
+/// The JS value of a core reader (needs an open handle scope).
+pub(crate) fn reader_value(ctx: &Ctx, r: StreamReader) -> evloop::Result<sys::napi_value> {
+    // SAFETY: env live inside the caller's scope.
+    unsafe { JsStreamReader::to_napi_value(ctx.raw(), JsStreamReader { r, ctx: ctx.clone() }) }
+        .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The JS value of a core writer (needs an open handle scope).
+pub(crate) fn writer_value(ctx: &Ctx, w: StreamWriter) -> evloop::Result<sys::napi_value> {
+    // SAFETY: env live inside the caller's scope.
+    unsafe { JsStreamWriter::to_napi_value(ctx.raw(), JsStreamWriter { w, ctx: ctx.clone() }) }
+        .map_err(|e| Error::Runtime(e.to_string()))
 }
 
 fn pair_value(ctx: &Ctx, (r, w): (StreamReader, StreamWriter)) -> evloop::Result<sys::napi_value> {

@@ -178,6 +178,7 @@ pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::n
     match (name, t.get_extra_info(name)) {
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(env, &a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(env, s),
+        (_, Some(ExtraInfo::Pipe(fd))) => js_callback::number(env, f64::from(fd)),
         ("peername" | "sockname", None) => convert::null(env),
         _ => js_callback::undefined(env),
     }

@@ -87,6 +87,27 @@ export declare class NativeLoopRemote {
 }
 export type JsLoopRemote = NativeLoopRemote
 
+/** A child whose pipes are streams (the package's `Process` wraps it). */
+export declare class NativeProcess {
+  get pid(): number
+  returncode(): number | null
+  /** The stdin writer, or null. */
+  stdin(): NativeStreamWriter | null
+  /** The stdout reader, or null. */
+  stdout(): NativeStreamReader | null
+  /** The stderr reader, or null. */
+  stderr(): NativeStreamReader | null
+  /** `done(ok, returncode)`. */
+  wait(done: (ok: boolean, value: any) => void): void
+  sendSignal(sig: number): void
+  terminate(): void
+  kill(): void
+  /** The native transport underneath. */
+  transport(): NativeSubprocessTransport
+  describe(): string
+}
+export type JsProcess = NativeProcess
+
 /** A running `serveForever()`, to cancel it. */
 export declare class NativeServeForever {
   /**
@@ -173,6 +194,24 @@ export declare class NativeStreamWriter {
 }
 export type JsStreamWriter = NativeStreamWriter
 
+/** A child process (the package's `SubprocessTransport` wraps it). */
+export declare class NativeSubprocessTransport {
+  getPid(): number
+  /** The return code, or null while the child runs. */
+  getReturncode(): number | null
+  /** A new native transport of pipe `fd`, or null (the package keeps one wrapper per fd). */
+  getPipeTransport(fd: number): JsTransport | null
+  sendSignal(sig: number): void
+  terminate(): void
+  kill(): void
+  close(): void
+  isClosing(): boolean
+  /** `done(ok, returncode)` once the child exited and its pipes closed. */
+  wait(done: (ok: boolean, value: any) => void): void
+  describe(): string
+}
+export type JsSubprocessTransport = NativeSubprocessTransport
+
 /** A connection's transport (the package's `Transport` wraps it). */
 export declare class NativeTransport {
   /**
@@ -254,6 +293,19 @@ export type JsThreadsafeHandle = ThreadsafeHandle
 export declare function coreVersion(): string
 
 /**
+ * The options of `subprocessExec`, normalized by the package: each stream
+ * `-1` PIPE, `-2` STDOUT, `-3` DEVNULL, an fd, or null (inherit); `env`
+ * as `KEY=value` strings (the whole environment).
+ */
+export interface NativeSubprocessOptions {
+  stdin?: number
+  stdout?: number
+  stderr?: number
+  cwd?: string
+  env?: Array<string>
+}
+
+/**
  * Options of `createConnection`/`createUnixConnection` (and the stream
  * connections), normalized by the package.
  */
@@ -270,6 +322,13 @@ export interface NetConnectionOptions {
 }
 
 /**
+ * `loop.connectReadPipe` / `connectWritePipe(protocolFactory, fd)`;
+ * `done(ok, [transport, protocol])`. The transport owns `fd` from then on
+ * and closes it when the pipe is lost; a refused fd stays open.
+ */
+export declare function netConnectPipe(lp: NativeEventLoop, factory: () => object, fd: number, write: boolean, done: (ok: boolean, value: any) => void): void
+
+/**
  * `loop.createConnection(protocolFactory, host, port, opts)`;
  * `done(ok, [transport, protocol])`.
  */
@@ -277,6 +336,9 @@ export declare function netCreateConnection(lp: NativeEventLoop, factory: () => 
 
 /** `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`. */
 export declare function netCreateServer(lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/** `createSubprocessExec(program, args, opts)` on `lp`: `done(ok, NativeProcess)`. */
+export declare function netCreateSubprocessExec(lp: NativeEventLoop, program: string, args: string[], opts: NativeSubprocessOptions, limit: number | null | undefined, done: (ok: boolean, value: any) => void): void
 
 /**
  * `loop.createUnixConnection(protocolFactory, path, opts)`;
@@ -319,6 +381,12 @@ export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeS
 
 /** `startUnixServer(cb, path, opts)`: `done(ok, server)`. */
 export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/**
+ * `loop.subprocessExec(protocolFactory, program, args, opts)`;
+ * `done(ok, [nativeTransport, protocol])`.
+ */
+export declare function netSubprocessExec(lp: NativeEventLoop, factory: () => object, program: string, args: string[], opts: NativeSubprocessOptions, done: (ok: boolean, value: any) => void): void
 
 /**
  * Installs `hook(level, message)` as this thread's receiver of the core's

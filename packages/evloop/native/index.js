@@ -773,11 +773,13 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
 export { JsLoopRemote }
+export { NativeProcess }
+export { JsProcess }
 export { NativeServeForever }
 export { JsServeForever }
 export { NativeServer }
@@ -788,6 +790,8 @@ export { NativeStreamReader }
 export { JsStreamReader }
 export { NativeStreamWriter }
 export { JsStreamWriter }
+export { NativeSubprocessTransport }
+export { JsSubprocessTransport }
 export { NativeTransport }
 export { JsTransport }
 export { NativeTransportSocket }
@@ -795,8 +799,10 @@ export { JsTransportSocket }
 export { ThreadsafeHandle }
 export { JsThreadsafeHandle }
 export { coreVersion }
+export { netConnectPipe }
 export { netCreateConnection }
 export { netCreateServer }
+export { netCreateSubprocessExec }
 export { netCreateUnixConnection }
 export { netCreateUnixServer }
 export { netOpenConnection }
@@ -804,6 +810,7 @@ export { netOpenUnixConnection }
 export { netRunningLoop }
 export { netStartServer }
 export { netStartUnixServer }
+export { netSubprocessExec }
 export { setLogHook }
 export { setNetHooks }
 export { socketConstants }

@@ -93,7 +93,7 @@ impl Transport {
     /// The write pipe's fd polled readable or hung up: its reader is gone.
     fn reader_closed(&self) {
         let exc = (self.get_write_buffer_size() > 0)
-            .then(|| Error::os("write", io::Error::from_raw_os_error(libc::EPIPE)));
+            .then(|| Error::os("write", io::Error::from_raw_os_error(crate::errno::EPIPE)));
         self.unwatch_reader();
         self.force_close(exc);
     }

@@ -83,6 +83,16 @@ export class InterruptedError extends OSError {}
 named(InterruptedError, 'InterruptedError');
 export class BlockingIOError extends OSError {}
 named(BlockingIOError, 'BlockingIOError');
+/** ESRCH: no such process (a signal to a child that is gone). */
+export class ProcessLookupError extends OSError {}
+named(ProcessLookupError, 'ProcessLookupError');
+/** ECHILD: the child's status was read by someone else. */
+export class ChildProcessError extends OSError {}
+named(ChildProcessError, 'ChildProcessError');
+export class IsADirectoryError extends OSError {}
+named(IsADirectoryError, 'IsADirectoryError');
+export class NotADirectoryError extends OSError {}
+named(NotADirectoryError, 'NotADirectoryError');
 
 /**
  * asyncio.IncompleteReadError: EOF came before a stream read got what it
@@ -128,6 +138,7 @@ const classes: Record<string, ErrorClass> = {
   OSError, ConnectionError, ConnectionRefusedError, ConnectionResetError, ConnectionAbortedError,
   BrokenPipeError, TimeoutError, gaierror,
   FileNotFoundError, FileExistsError, PermissionError, InterruptedError, BlockingIOError,
+  ProcessLookupError, ChildProcessError, IsADirectoryError, NotADirectoryError,
 };
 
 /** What a binding passes beside a code, for the stream errors. */

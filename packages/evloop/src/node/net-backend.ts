@@ -6,6 +6,7 @@ import * as native from '../../native/index.js';
 import type { NativeEventLoop, NativeTransport, NativeTransportSocket } from '../../native/index.js';
 import type { NativeClientCallback, NetBackend, NetBinding, NetHooks } from '../core/net/backend.js';
 import { netHooks } from '../core/net/transport.js';
+import type { ProcessBackend } from '../core/process/backend.js';
 
 /** The addon's writer: `Transport.write` without a class-method call per write (js_write.rs). */
 const writeTransport = native.transportWriter();
@@ -47,5 +48,10 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
     openConnection: (host, port, opts, done) => native.netOpenConnection(lp, host, port, opts, done),
     openUnixConnection: (path, opts, done) => native.netOpenUnixConnection(lp, path, opts, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
+    process: {
+      subprocessExec: (factory, program, args, opts, done) => native.netSubprocessExec(lp, factory, program, args, opts, done),
+      createSubprocessExec: (program, args, opts, limit, done) => native.netCreateSubprocessExec(lp, program, args, opts, limit, done),
+      connectPipe: (factory, fd, write, done) => native.netConnectPipe(lp, factory, fd, write, done),
+    } satisfies ProcessBackend,
   } satisfies NetBackend;
 }

@@ -10,6 +10,8 @@
 // Transport only ever knows its binding.
 // Browser-safe.
 
+import type { ProcessBackend } from '../process/backend.js';
+
 /** A binding's completion callback: `done(true, value)` or `done(false, error)`. */
 export type Done = (ok: boolean, value: unknown) => void;
 
@@ -201,6 +203,8 @@ export interface NetBackend {
   openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
+  /** Subprocesses and pipes (core/process); absent on a simulated host. */
+  readonly process?: ProcessBackend;
 }
 
 /**

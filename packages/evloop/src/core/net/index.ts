@@ -26,3 +26,4 @@ export type {
   UnixServerOptions,
 } from './options.js';
 export type { BytesLike, SocketConstants } from './backend.js';
+export * from '../process/index.js';

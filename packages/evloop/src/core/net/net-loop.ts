@@ -12,6 +12,9 @@ import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
 import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './options.js';
 import type { Transport } from './transport.js';
+import { argsArg, cmdArg, pipeArg, programArg, subprocessOptions, PIPE, type SubprocessOptions } from '../process/args.js';
+import { processBackend } from '../process/process.js';
+import { adapter, type SubprocessProtocol, type SubprocessTransport } from '../process/subprocess-transport.js';
 
 /** The back end of `loop`, for the stream functions (`net` is protected). */
 export let netOf: (loop: NetLoop) => NetBackend;
@@ -94,6 +97,77 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       net.createUnixConnection(protocolFactory, p, o, done);
+    }, (v) => v as [Transport, P]);
+  }
+
+  /**
+   * Starts `program` with `args` and resolves to `[transport, protocol]` once its pipes are
+   * connected and `connectionMade` ran; stdin/stdout/stderr default to PIPE. A simulated host
+   * throws NotImplementedError.
+   */
+  subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    program: string,
+    args: readonly string[] = [],
+    opts?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]> {
+    const c = 'subprocessExec';
+    return this.#subprocess(c, protocolFactory, () => [programArg(c, program), argsArg(c, args)], opts);
+  }
+
+  /** `cmd` run by `/bin/sh -c`, as subprocessExec. */
+  subprocessShell<P extends SubprocessProtocol>(protocolFactory: () => P, cmd: string, opts?: SubprocessOptions): Promise<[SubprocessTransport, P]> {
+    const c = 'subprocessShell';
+    return this.#subprocess(c, protocolFactory, () => ['/bin/sh', ['-c', cmdArg(c, cmd)]], opts);
+  }
+
+  #subprocess<P extends SubprocessProtocol>(
+    c: string,
+    protocolFactory: () => P,
+    argv: () => [string, string[]],
+    opts: SubprocessOptions | undefined,
+  ): Promise<[SubprocessTransport, P]> {
+    const users: P[] = [];
+    return pending((done) => {
+      const backend = processBackend(this, c);
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const [program, args] = argv();
+      const o = subprocessOptions(c, opts, PIPE);
+      const binding = this.net.binding;
+      binding.touch();
+      const factory = (): object => {
+        const user = protocolFactory();
+        users.push(user);
+        return adapter(binding, user);
+      };
+      backend.subprocessExec(factory, program, args, o, done);
+    }, (v) => {
+      const [n, a] = v as [Parameters<ReturnType<typeof adapter>['transport']>[0], ReturnType<typeof adapter>];
+      return [a.transport(n), users[0] as P];
+    });
+  }
+
+  /**
+   * Wraps the read end `pipe` (an fd, or an object with `fileno()`) in a read pipe transport;
+   * resolves to `[transport, protocol]` once `connectionMade` ran. The transport owns the fd
+   * from then on and closes it when the pipe is lost. A simulated host throws NotImplementedError.
+   */
+  connectReadPipe<P extends Protocol>(protocolFactory: () => P, pipe: number | { fileno(): number }): Promise<[Transport, P]> {
+    return this.#pipe('connectReadPipe', protocolFactory, pipe, false);
+  }
+
+  /** Wraps the write end `pipe` in a write pipe transport, as connectReadPipe. */
+  connectWritePipe<P extends Protocol>(protocolFactory: () => P, pipe: number | { fileno(): number }): Promise<[Transport, P]> {
+    return this.#pipe('connectWritePipe', protocolFactory, pipe, true);
+  }
+
+  #pipe<P extends Protocol>(c: string, protocolFactory: () => P, pipe: unknown, write: boolean): Promise<[Transport, P]> {
+    return pending((done) => {
+      const backend = processBackend(this, c);
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const fd = pipeArg(c, pipe);
+      this.net.binding.touch();
+      backend.connectPipe(protocolFactory, fd, write, done);
     }, (v) => v as [Transport, P]);
   }
 }

@@ -299,8 +299,15 @@ function clientCallback(binding: NetBinding, clientConnected: ClientConnected): 
   };
 }
 
+/** A reader or writer of the binding's, as the package's class (the process layer's Process). */
+export function adoptStream(binding: NetBinding, r: NativeStreamReaderLike): StreamReader;
+export function adoptStream(binding: NetBinding, r: null, w: NativeStreamWriterLike): StreamWriter;
+export function adoptStream(binding: NetBinding, r: NativeStreamReaderLike | null, w?: NativeStreamWriterLike): StreamReader | StreamWriter {
+  return r !== null ? newReader(binding, r) : newWriter(binding, w as NativeStreamWriterLike);
+}
+
 /** The running loop, as a loop with networking. */
-function runningNetLoop(): NetLoop {
+export function runningNetLoop(): NetLoop {
   const loop = getRunningLoop();
   if (!(loop instanceof NetLoop)) throw new TypeError('the running loop has no networking');
   return loop;
@@ -310,7 +317,7 @@ function runningNetLoop(): NetLoop {
  * `start(loop)` on the running loop; no running loop (or one without networking) rejects,
  * as asyncio's stream functions raise inside their coroutine.
  */
-function onRunningLoop<T>(start: (loop: NetLoop) => Promise<T>): Promise<T> {
+export function onRunningLoop<T>(start: (loop: NetLoop) => Promise<T>): Promise<T> {
   let loop: NetLoop;
   try {
     loop = runningNetLoop();
