@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
+import { simProcessCases } from '../shared/sim-process.cases.js';
 
 describe('evloop/sim in Chromium', () => {
   it('runs in Chromium', () => {
@@ -11,3 +12,4 @@ describe('evloop/sim in Chromium', () => {
   simLoopCases(sim);
 });
 describe('Simulation in Chromium', () => simulationCases(sim));
+describe('subprocesses and pipes on simulated hosts in Chromium', () => simProcessCases(sim));

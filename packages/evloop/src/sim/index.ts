@@ -35,6 +35,21 @@ export {
   type StreamLimit,
   type StreamReaderOptions,
 } from '../core/net/index.js';
+// Subprocesses and pipes: a simulated host has none, so these reject with
+// NotImplementedError naming the call (they are here so code written for
+// both entries type-checks against either).
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  DEVNULL,
+  PIPE,
+  Process,
+  STDOUT,
+  SubprocessTransport,
+  type ProcessOptions,
+  type SubprocessOptions,
+  type SubprocessProtocol,
+} from '../core/process/index.js';
 export * from './socket-constants.js';
 
 // The browser-safe tools (docs/simulation.md, "Tools"); sweep comes with each entry.
