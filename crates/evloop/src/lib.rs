@@ -48,6 +48,7 @@ mod remote;
 mod runner;
 mod server;
 pub mod selector;
+mod signals;
 pub mod sim;
 mod streams;
 mod task;
