@@ -53,6 +53,8 @@ export abstract class AbstractEventLoop {
   abstract addWriter<A extends unknown[]>(fd: number | FileLike, callback: (...args: A) => unknown, ...args: A): void;
   abstract removeReader(fd: number | FileLike): boolean;
   abstract removeWriter(fd: number | FileLike): boolean;
+  abstract addSignalHandler<A extends unknown[]>(sig: number | string, callback: (...args: A) => unknown, ...args: A): void;
+  abstract removeSignalHandler(sig: number | string): boolean;
   abstract createServer(
     protocolFactory: () => Protocol,
     host?: string | string[] | null,

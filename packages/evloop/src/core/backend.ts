@@ -65,6 +65,13 @@ export interface LoopBackend {
   setDebug(enabled: boolean): void;
   /** The slow-callback threshold changed, in seconds. */
   setSlowCallbackDuration(seconds: number): void;
+  /**
+   * Starts (`deliver`) or stops (null) passing signal `sig` (named `name`, `'SIGTERM'`) to the
+   * loop: `deliver()` once per arrival, outside the loop's callbacks or as one of them; the loop
+   * then queues the handler with callSoon. Stopping gives the signal its default behaviour back
+   * (unless someone else still listens). Throws for a signal the runtime cannot watch.
+   */
+  watchSignal(sig: number, name: string, deliver: (() => void) | null): void;
 }
 
 /** What a loop gives its back end: the loop runs handles and reports errors. */

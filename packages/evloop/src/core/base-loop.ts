@@ -33,6 +33,7 @@ import {
 import { loopInternals } from './internal.js';
 import { logError, logWarning } from './log.js';
 import { platform, repr } from './platform.js';
+import { SignalHandlers } from './signals.js';
 import { captureContext } from './task-context.js';
 import { isCoroutineFunction, isFatal, isThenable, typeName } from './values.js';
 
@@ -80,6 +81,10 @@ export abstract class BaseLoop extends AbstractEventLoop {
   /** Pending tasks (asyncio's all_tasks). */
   #tasks = new Set<Task<unknown>>();
   #taskFactory: TaskFactory | null = null;
+  /** Signal handlers (signals.ts): each arrival queues its handler with callSoon. */
+  #signals = new SignalHandlers((context, callback, args) => {
+    if (!this.backend.isClosed()) this.#soonHandle('addSignalHandler', callback, args, context);
+  });
 
   /** Shared by every handle of this loop: no closure per call. */
   #report: HandleReport = (exc, handle, callback, args) => this.#callbackError(exc, handle, callback, args);
@@ -241,9 +246,11 @@ export abstract class BaseLoop extends AbstractEventLoop {
     this.backend.stop();
   }
 
-  /** Closes the loop; pending callbacks are dropped. RuntimeError while running. */
+  /** Closes the loop; pending callbacks are dropped, signal handlers removed. RuntimeError while running. */
   close(): void {
-    this.backend.close();
+    const backend = this.backend;
+    backend.close();
+    this.#signals.clear(backend);
   }
 
   isRunning(): boolean {
@@ -252,6 +259,23 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   isClosed(): boolean {
     return this.backend.isClosed();
+  }
+
+  // -------------------------------------------------------- signals
+
+  /**
+   * Runs `callback(...args)` as a loop callback each time signal `sig` (a number, or a name such
+   * as `'SIGTERM'`) arrives, until `removeSignalHandler(sig)`; replaces an earlier handler of
+   * `sig`. ValueError for an unknown signal, RuntimeError on a closed loop and for SIGKILL and
+   * SIGSTOP (`sig 9 cannot be caught`), TypeError for async functions.
+   */
+  addSignalHandler<A extends unknown[]>(sig: number | string, callback: (...args: A) => unknown, ...args: A): void {
+    this.#signals.add(this.backend, sig, callback, args);
+  }
+
+  /** Removes the handler of `sig` and restores the signal's default behaviour; whether there was one. */
+  removeSignalHandler(sig: number | string): boolean {
+    return this.#signals.remove(this.backend, sig);
   }
 
   // -------------------------------------------------------- futures and tasks
@@ -394,6 +418,8 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   /** Hands the loop's settings to a new back end (a simulated host's next life). */
   protected applySettings(backend: LoopBackend): void {
+    // A new life is a new process: the old life's signal handlers went with it.
+    this.#signals.forget();
     backend.setDebug(this.#debug);
     backend.setSlowCallbackDuration(this.#slowCallbackDuration);
   }

@@ -137,6 +137,15 @@ export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () =
     // Time is virtual: callbacks are not timed, so debug mode only checks callbacks.
     setDebug: () => {},
     setSlowCallbackDuration: () => {},
+    // The simulation's `signal` faults reach the life's handler, which calls `deliver`.
+    watchSignal(sig: number, name: string, deliver: (() => void) | null): void {
+      const run = deliver === null ? undefined : (): void => {
+        enter();
+        deliver();
+      };
+      call(() => life.watchSignal(sig, name, run));
+      touch();
+    },
   } satisfies LoopBackend;
 }
 
