@@ -66,6 +66,7 @@ pub use policy::{
     DefaultEventLoopPolicy, EventLoopPolicy,
 };
 pub use remote::{LoopRemote, ThreadsafeHandle};
+pub use executor::ThreadPoolExecutor;
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
