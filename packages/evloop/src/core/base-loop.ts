@@ -33,6 +33,7 @@ import {
 import { loopInternals } from './internal.js';
 import { logError, logWarning } from './log.js';
 import { platform, repr } from './platform.js';
+import { type Executor, type ExecutorCallable, LoopExecutors } from './executor.js';
 import { SignalHandlers } from './signals.js';
 import { captureContext } from './task-context.js';
 import { isCoroutineFunction, isFatal, isThenable, typeName } from './values.js';
@@ -81,6 +82,8 @@ export abstract class BaseLoop extends AbstractEventLoop {
   /** Pending tasks (asyncio's all_tasks). */
   #tasks = new Set<Task<unknown>>();
   #taskFactory: TaskFactory | null = null;
+  /** The default executor and its shutdown state (executor.ts). */
+  #executors = new LoopExecutors();
   /** Signal handlers (signals.ts): each arrival queues its handler with callSoon. */
   #signals = new SignalHandlers((context, callback, args) => {
     if (!this.backend.isClosed()) this.#soonHandle('addSignalHandler', callback, args, context);
@@ -251,6 +254,7 @@ export abstract class BaseLoop extends AbstractEventLoop {
     const backend = this.backend;
     backend.close();
     this.#signals.clear(backend);
+    this.#executors.close();
   }
 
   isRunning(): boolean {
@@ -276,6 +280,35 @@ export abstract class BaseLoop extends AbstractEventLoop {
   /** Removes the handler of `sig` and restores the signal's default behaviour; whether there was one. */
   removeSignalHandler(sig: number | string): boolean {
     return this.#signals.remove(this.backend, sig);
+  }
+
+  // -------------------------------------------------------- executors
+
+  /**
+   * Runs `fn(...args)` on `executor` (null: the loop's default one) without blocking the loop;
+   * the Future completes, in the loop's order, with its result or its error, and cancelling it
+   * drops the job if it has not started. What `fn` may be depends on the runtime (docs/processes.md,
+   * "Executors"): in Node, a self-contained function or a `workerFunction(module, name)`.
+   */
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: ExecutorCallable<A, R | PromiseLike<R>>,
+    ...args: A
+  ): Future<R> {
+    return this.#executors.run<R>(this, this.backend, executor, fn, args);
+  }
+
+  /** Makes `executor` the one `runInExecutor(null, ...)` uses. */
+  setDefaultExecutor(executor: Executor): void {
+    this.#executors.setDefault(executor);
+  }
+
+  /**
+   * Shuts the default executor down (later `runInExecutor(null, ...)` throws RuntimeError); the
+   * Future completes once its workers have exited, or after `timeout` seconds with a warning.
+   */
+  shutdownDefaultExecutor(timeout?: number | null): Future<void> {
+    return this.#executors.shutdown(this, timeout);
   }
 
   // -------------------------------------------------------- futures and tasks
@@ -418,8 +451,9 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   /** Hands the loop's settings to a new back end (a simulated host's next life). */
   protected applySettings(backend: LoopBackend): void {
-    // A new life is a new process: the old life's signal handlers went with it.
+    // A new life is a new process: the old life's signal handlers and executor went with it.
     this.#signals.forget();
+    this.#executors = new LoopExecutors();
     backend.setDebug(this.#debug);
     backend.setSlowCallbackDuration(this.#slowCallbackDuration);
   }

@@ -10,6 +10,7 @@ import { fromNative } from '../core/errors.js';
 import { type AnyCallback, type Handle, handleSlot, setHandleSlot, type TimerHandle } from '../core/handles.js';
 import { logRecord } from '../core/log.js';
 import { LoopRemote } from './remote.js';
+import { WorkerPoolExecutor } from './worker-pool.js';
 
 // What the core logs (asyncio's logger.warning: "socket.send() raised exception.", ...) goes to
 // the package's replaceable logger; each worker thread installs its own.
@@ -191,6 +192,10 @@ export class NodeBackend implements LoopBackend {
    * own `process.on` listeners keep running beside the loop's handler, and once the last
    * listener goes Node restores the default disposition (SIGINT and SIGTERM end the process).
    */
+  newDefaultExecutor(): WorkerPoolExecutor {
+    return new WorkerPoolExecutor();
+  }
+
   watchSignal(_sig: number, name: string, deliver: (() => void) | null): void {
     const old = this.#signalListeners.get(name);
     if (old !== undefined) {
