@@ -29,7 +29,8 @@ export const GOLDEN: GoldenResult[] = [
         "pause": 0,
         "resume": 0,
         "link": 0,
-        "skew": 1
+        "skew": 1,
+        "signal": 0
       }
     },
     "summary": "ccf5d8f0533d43c9eacdf9049c375dc84363b00199165023def11e3ef34b4fee"
@@ -58,7 +59,8 @@ export const GOLDEN: GoldenResult[] = [
         "pause": 0,
         "resume": 0,
         "link": 0,
-        "skew": 1
+        "skew": 1,
+        "signal": 0
       }
     },
     "summary": "8026916eec07d2240f8ab843c39004f1930653c798b053ebe9d94b37de02b735"
@@ -87,7 +89,8 @@ export const GOLDEN: GoldenResult[] = [
         "pause": 0,
         "resume": 0,
         "link": 0,
-        "skew": 1
+        "skew": 1,
+        "signal": 0
       }
     },
     "summary": "3aae9bc4e056773ed020fe1162f5a7fe6bdb003bad5c81cdb9710079bbbe1a3a"

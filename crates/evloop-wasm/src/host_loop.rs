@@ -188,6 +188,24 @@ impl HostLoop {
         }
     }
 
+    /// Starts (`deliver`) or stops (`undefined`) passing signal `sig` to
+    /// the package: the simulation's `signal` faults queue a callback,
+    /// labelled `signal <name>` in the trace, that calls `deliver()`.
+    #[wasm_bindgen(js_name = watchSignal)]
+    pub fn watch_signal(&self, sig: i32, name: &str, deliver: Option<Function>) -> Result<(), JsValue> {
+        let lp = self.ctx.lp();
+        let Some(deliver) = deliver else {
+            return lp.remove_signal_handler(sig).map(drop).map_err(throw);
+        };
+        let ctx = self.ctx.clone();
+        let run = move || {
+            if let Err(exc) = ctx.call(&deliver, &JsValue::UNDEFINED, &[]) {
+                ctx.report("Exception in callback", exc, Vec::new());
+            }
+        };
+        lp.add_signal_handler_labelled(sig, Cow::Owned(format!("signal {name}")), Box::new(run)).map_err(throw)
+    }
+
     pub fn stop(&self) {
         self.ctx.lp().stop();
     }

@@ -61,6 +61,7 @@ impl SimulationCore {
         latency_max: Option<f64>,
         loss: Option<f64>,
         one_way: bool,
+        sig: Option<i32>,
     ) -> Result<(), JsValue> {
         let one = |g: Option<Vec<String>>| g.and_then(|g| g.into_iter().next()).unwrap_or_default();
         let host = host.unwrap_or_default();
@@ -78,6 +79,7 @@ impl SimulationCore {
             "pause" => Fault::Pause(host),
             "resume" => Fault::Resume(host),
             "skew" => Fault::Skew { host, seconds: seconds.unwrap_or(f64::NAN) },
+            "signal" => Fault::Signal { host, sig: sig.unwrap_or(0) },
             other => return Err(throw(Error::Value(format!("schedule(): unknown fault '{other}'")))),
         };
         self.sim.schedule(at, fault).map_err(throw)

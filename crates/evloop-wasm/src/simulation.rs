@@ -122,6 +122,12 @@ impl SimulationCore {
         self.sim.random(name).map_err(throw)
     }
 
+    /// The virtual delay of the host's next executor job (its executor stream).
+    #[wasm_bindgen(js_name = executorDelay)]
+    pub fn executor_delay(&self, name: &str) -> Result<f64, JsValue> {
+        self.sim.executor_delay(name).map_err(throw)
+    }
+
     #[wasm_bindgen(js_name = isCrashed)]
     pub fn is_crashed(&self, name: &str) -> Result<bool, JsValue> {
         self.sim.is_crashed(name).map_err(throw)
@@ -214,6 +220,11 @@ impl SimulationCore {
 
     pub fn resume(&self, name: &str) -> Result<(), JsValue> {
         self.sim.resume(name).map_err(throw)
+    }
+
+    /// Signal `sig` reaches host `name`'s handler (a traced fault).
+    pub fn signal(&self, name: &str, sig: i32) -> Result<(), JsValue> {
+        self.sim.signal(name, sig).map_err(throw)
     }
 
     #[wasm_bindgen(js_name = setClockSkew)]

@@ -50,6 +50,7 @@ mod remote;
 mod runner;
 mod server;
 pub mod selector;
+mod signals;
 pub mod sim;
 mod streams;
 #[cfg(target_os = "linux")]
@@ -71,6 +72,7 @@ pub use policy::{
     DefaultEventLoopPolicy, EventLoopPolicy,
 };
 pub use remote::{LoopRemote, ThreadsafeHandle};
+pub use executor::ThreadPoolExecutor;
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};

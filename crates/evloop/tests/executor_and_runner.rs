@@ -4,7 +4,7 @@ mod util;
 
 use std::rc::Rc;
 
-use evloop::{run, run_with, Error, EventLoop, Runner};
+use evloop::{run, run_with, Error, EventLoop, Runner, ThreadPoolExecutor};
 
 on_every_selector! {
     fn executor_runs_blocking_work(lp: EventLoop) {
@@ -24,6 +24,46 @@ on_every_selector! {
         let e = lp.run_in_executor(|| 1).err().unwrap();
         assert_eq!(e.name(), "RuntimeError");
         assert_eq!(e.message(), "Executor shutdown has been called");
+    }
+
+    // set_default_executor: run_in_executor uses the given pool; a pool of
+    // one thread runs the jobs one after another on the same thread.
+    fn default_executor_can_be_replaced(lp: EventLoop) {
+        let pool = ThreadPoolExecutor::new(Some(1)).unwrap();
+        assert_eq!(pool.max_workers(), 1);
+        lp.set_default_executor(pool.clone());
+        let a = lp.run_in_executor(|| std::thread::current().name().map(str::to_owned)).unwrap();
+        let b = lp.run_in_executor_on(&pool, || std::thread::current().name().map(str::to_owned)).unwrap();
+        let (a, b) = (lp.run_until_complete(&a).unwrap(), lp.run_until_complete(&b).unwrap());
+        assert_eq!(a, b);
+        assert!(a.unwrap().starts_with("evloop_"));
+        pool.shutdown(true);
+        let e = lp.run_in_executor_on(&pool, || 1).err().unwrap();
+        assert_eq!(e.message(), "cannot schedule new futures after shutdown");
+        assert_eq!(ThreadPoolExecutor::new(Some(0)).err().unwrap().name(), "ValueError");
+    }
+
+    // shutdown_default_executor(timeout): a job that is still running when
+    // the timeout passes gets asyncio's warning, and the shutdown completes.
+    fn shutdown_timeout_warns_and_completes(lp: EventLoop) {
+        util::logs::start();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let job = lp.run_in_executor(move || {
+            started_tx.send(()).unwrap();
+            wait.recv().unwrap();
+        }).unwrap();
+        started.recv().unwrap();
+        let shutdown = lp.shutdown_default_executor_timeout(Some(0.0)).unwrap();
+        lp.run_until_complete(&shutdown).unwrap();
+        let logs = util::logs::take();
+        assert!(
+            logs.iter().any(|(_, m)| m == "The executor did not finishing joining its threads within 0 seconds."),
+            "{logs:?}"
+        );
+        release.send(()).unwrap();
+        lp.run_until_complete(&job).unwrap();
+        assert_eq!(lp.shutdown_default_executor_timeout(Some(-1.0)).err().unwrap().name(), "ValueError");
     }
 }
 

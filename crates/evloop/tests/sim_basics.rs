@@ -219,7 +219,7 @@ fn trace_records_serialize_to_json() {
     assert!(json.contains("{\"t\":0,\"host\":\"a\",\"kind\":\"call\",\"name\":"), "{json}");
     assert_eq!(sim.trace_len(), 2);
     let stats = sim.stats().to_json();
-    assert!(stats.contains("\"faults\":{\"partition\":0,\"heal\":0,\"hold\":0,\"release\":0,\"crash\":0,\"restart\":0,\"pause\":0,\"resume\":0,\"link\":1,\"skew\":0}"), "{stats}");
+    assert!(stats.contains("\"faults\":{\"partition\":0,\"heal\":0,\"hold\":0,\"release\":0,\"crash\":0,\"restart\":0,\"pause\":0,\"resume\":0,\"link\":1,\"skew\":0,\"signal\":0}"), "{stats}");
 }
 
 #[test]

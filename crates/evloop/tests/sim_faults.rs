@@ -184,3 +184,48 @@ fn unknown_names_in_faults_are_value_errors() {
         assert_eq!(e.name(), "ValueError", "{e}");
     }
 }
+
+// A signal fault queues the host's handler as a loop callback (never a
+// process signal), and is traced and counted whether or not it is handled.
+#[test]
+fn signal_reaches_the_hosts_handler() {
+    let sim = sim_with(SimOptions { seed: 5, ..Default::default() });
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    let h = sim.host("h").unwrap();
+    let lp = h.clone();
+    h.add_signal_handler(15, move || s.borrow_mut().push(lp.time())).unwrap();
+    sim.run_for(1.0).unwrap();
+    sim.signal("h", 15).unwrap();
+    assert!(seen.borrow().is_empty(), "queued, not run inside signal()");
+    sim.run_for(1.0).unwrap();
+    assert_eq!(*seen.borrow(), [1.0]);
+    sim.signal("h", 10).unwrap();
+    sim.run_for(1.0).unwrap();
+    let faults: Vec<_> = sim.trace().into_iter().filter(|r| r.str("fault") == Some("signal")).collect();
+    assert_eq!(faults.len(), 2);
+    assert_eq!(sim.stats().faults["signal"], 2);
+    assert_eq!(sim.signal("h", 0).unwrap_err().name(), "ValueError");
+    assert_eq!(sim.signal("nobody", 15).unwrap_err().name(), "ValueError");
+}
+
+// Executor delays come from the host's own stream: in range, and the same
+// for the same seed and name whatever else the simulation draws.
+#[test]
+fn executor_delays_are_drawn_per_host() {
+    let draw = |seed: u64, other_first: bool| {
+        let sim = sim_with(SimOptions { seed, ..Default::default() });
+        sim.host("a").unwrap();
+        sim.host("b").unwrap();
+        if other_first {
+            sim.executor_delay("b").unwrap();
+            sim.random("a").unwrap();
+        }
+        (0..5).map(|_| sim.executor_delay("a").unwrap()).collect::<Vec<_>>()
+    };
+    let a = draw(9, false);
+    let (lo, hi) = evloop::sim::EXECUTOR_DELAY;
+    assert!(a.iter().all(|d| (lo..hi).contains(d)), "{a:?}");
+    assert_eq!(a, draw(9, true));
+    assert_ne!(a, draw(10, false));
+}

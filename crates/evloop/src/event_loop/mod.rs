@@ -125,6 +125,8 @@ pub(crate) struct Inner {
     pub(crate) shared: Arc<Shared>,
     pub(crate) tasks: RefCell<TaskTable>,
     executor: RefCell<executor::ExecutorState>,
+    /// Signal handlers and the OS wake-up pipe (`crate::signals`).
+    pub(crate) signals: RefCell<crate::signals::SignalState>,
     iterations: Cell<u64>,
     last_select_timeout: Cell<Option<f64>>,
     /// Set once by a step-by-step driver (the simulation); empty otherwise,
@@ -214,6 +216,7 @@ impl EventLoop {
             shared,
             tasks: RefCell::new(TaskTable::default()),
             executor: RefCell::new(Default::default()),
+            signals: RefCell::new(Default::default()),
             iterations: Cell::new(0),
             last_select_timeout: Cell::new(None),
             hooks: OnceCell::new(),
@@ -277,7 +280,7 @@ impl EventLoop {
         self.inner.clock.resolution()
     }
 
-    fn check_closed(&self) -> Result<()> {
+    pub(crate) fn check_closed(&self) -> Result<()> {
         if self.inner.closed.get() {
             Err(Error::loop_closed())
         } else {

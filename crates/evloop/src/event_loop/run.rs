@@ -169,6 +169,7 @@ impl EventLoop {
             return Ok(());
         }
         inner.shared.close();
+        self.close_signals();
         self.shutdown_executor_nowait();
         // Drop everything outside the borrows: destructors may call back in.
         let ready = std::mem::take(&mut *inner.ready.borrow_mut());

@@ -31,6 +31,11 @@ pub(crate) trait Network {
     fn connect_unix(&self, lp: &EventLoop, path: String) -> LocalFuture<Result<Box<dyn StreamSocket>>>;
     /// Takes over a caller's connected socket.
     fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>>;
+    /// Whether this loop's signals are the process's (a C handler and a
+    /// wake-up pipe) rather than a simulation's faults.
+    fn os_signals(&self) -> bool {
+        false
+    }
 }
 
 /// The network of a loop that has none (virtual time without a simulation).

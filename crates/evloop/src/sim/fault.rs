@@ -1,5 +1,6 @@
 //! Faults: what each one does to the world (partition, heal, hold,
-//! release, link settings, crash, restart, pause, resume, clock skew),
+//! release, link settings, crash, restart, pause, resume, clock skew,
+//! signals),
 //! and [`Fault`], the same faults as values, which
 //! [`Simulation::schedule`](super::Simulation::schedule) applies later.
 //!
@@ -71,6 +72,13 @@ pub enum Fault {
         /// The offset of its wall clock.
         seconds: f64,
     },
+    /// [`Simulation::signal`].
+    Signal {
+        /// The host.
+        host: String,
+        /// The signal number.
+        sig: i32,
+    },
 }
 
 impl Fault {
@@ -87,6 +95,7 @@ impl Fault {
             Fault::Pause(_) => "pause",
             Fault::Resume(_) => "resume",
             Fault::Skew { .. } => "skew",
+            Fault::Signal { .. } => "signal",
         }
     }
 
@@ -111,6 +120,7 @@ impl Fault {
             Fault::Skew { seconds, .. } if !seconds.is_finite() => {
                 Err(Error::Value(format!("clock skew must be finite, got {seconds}")))
             }
+            Fault::Signal { sig, .. } => check_signal(*sig),
             _ => Ok(()),
         }
     }
@@ -141,6 +151,7 @@ impl Simulation {
             Fault::Pause(h) => self.pause(h),
             Fault::Resume(h) => self.resume(h),
             Fault::Skew { host, seconds } => self.set_clock_skew(host, *seconds),
+            Fault::Signal { host, sig } => self.signal(host, *sig),
         }
     }
 
@@ -295,6 +306,38 @@ impl Simulation {
         w.hosts[h].skew = seconds;
         fault(&mut w, Some(h), "skew", vec![("seconds", seconds.into())]);
         Ok(())
+    }
+}
+
+impl Simulation {
+    /// Signal `sig` reaches the host's process: its handler (the host's
+    /// `add_signal_handler`) is queued as a loop callback. A host without a
+    /// handler for it, or a crashed one, lets it pass (the fault is still
+    /// traced and counted); no simulated signal ends a host.
+    ///
+    /// # Errors
+    /// `ValueError` for an unknown host or a signal number outside 1..=64.
+    pub fn signal(&self, name: &str, sig: i32) -> Result<()> {
+        check_signal(sig)?;
+        let lp = {
+            let mut w = self.core.world.borrow_mut();
+            let h = w.lookup(name)?;
+            let handled = w.hosts[h].lp.as_ref().is_some_and(|lp| lp.signal_handlers().contains(&sig));
+            fault(&mut w, Some(h), "signal", vec![("sig", sig.into()), ("handled", handled.into())]);
+            w.hosts[h].lp.clone()
+        };
+        if let Some(lp) = lp {
+            lp.handle_signal(sig);
+        }
+        Ok(())
+    }
+}
+
+fn check_signal(sig: i32) -> Result<()> {
+    if (1..=64).contains(&sig) {
+        Ok(())
+    } else {
+        Err(Error::Value(format!("invalid signal number {sig}")))
     }
 }
 

@@ -122,6 +122,9 @@ impl Simulation {
         for s in self.core.buggify.borrow().values() {
             s.collect_into(&mut out);
         }
+        for s in self.core.executors.borrow().values() {
+            s.collect_into(&mut out);
+        }
         out
     }
 

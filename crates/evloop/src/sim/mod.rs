@@ -23,6 +23,7 @@
 
 mod buggify;
 mod decisions;
+mod executor;
 mod fault;
 mod host;
 mod inspect;
@@ -53,6 +54,7 @@ use socket::SimNetwork;
 
 pub use buggify::Buggify;
 pub use decisions::{Decisions, Divergence};
+pub use executor::EXECUTOR_DELAY;
 pub use fault::Fault;
 pub use host::Program;
 pub use inspect::HostSnapshot;
@@ -181,6 +183,8 @@ pub(crate) struct Core {
     faults: RefCell<FaultQueue>,
     /// The buggify points' streams, made on first use.
     buggify: RefCell<HashMap<Rc<str>, Stream>>,
+    /// Each host's executor stream (`executor.rs`), made on first use.
+    executors: RefCell<HashMap<HostId, Stream>>,
     /// Hosts restarted by scheduled faults (`take_restarted`).
     restarted: RefCell<Vec<HostId>>,
 }
@@ -223,6 +227,7 @@ impl Simulation {
             ledger,
             faults: RefCell::new(FaultQueue::default()),
             buggify: RefCell::new(HashMap::new()),
+            executors: RefCell::new(HashMap::new()),
             restarted: RefCell::new(Vec::new()),
         });
         Ok(Simulation { core })

@@ -9,6 +9,7 @@
 //! | host `name` | `seed ^ fnv1a64(name)` |
 //! | link `src -> dst` | `seed ^ fnv1a64(src ++ [0xff] ++ dst) ^ LINK_SALT` |
 //! | buggify point `p` | `seed ^ fnv1a64(p) ^ BUGGIFY_SALT` |
+//! | executor of host `name` | `seed ^ fnv1a64(name) ^ EXECUTOR_SALT` |
 //!
 //! The stream seed is expanded into xoshiro's 256-bit state with four
 //! splitmix64 outputs. `0xff` never occurs in UTF-8, so `("a", "bc")` and
@@ -42,6 +43,9 @@ const LINK_SALT: u64 = 0x6c69_6e6b_5f73_616c; // "link_sal"
 /// Distinguishes buggify streams from host streams of the same name.
 const BUGGIFY_SALT: u64 = 0x6275_6767_6966_7921; // "buggify!"
 
+/// Distinguishes a host's executor stream from its own stream.
+const EXECUTOR_SALT: u64 = 0x6578_6563_7574_6f72; // "executor"
+
 /// A xoshiro256** generator.
 #[derive(Clone, Debug)]
 pub struct Rng {
@@ -70,6 +74,11 @@ impl Rng {
     /// The stream of buggify point `point`.
     pub fn for_buggify(seed: u64, point: &str) -> Rng {
         Rng::from_seed(seed ^ fnv1a64(point.as_bytes()) ^ BUGGIFY_SALT)
+    }
+
+    /// The stream of host `name`'s executor (how long its work takes).
+    pub fn for_executor(seed: u64, name: &str) -> Rng {
+        Rng::from_seed(seed ^ fnv1a64(name.as_bytes()) ^ EXECUTOR_SALT)
     }
 
     /// The next 64 random bits.

@@ -194,8 +194,8 @@ pub struct DropStats {
 }
 
 /// The fault names, in the order `stats()` lists them.
-pub const FAULTS: [&str; 10] =
-    ["partition", "heal", "hold", "release", "crash", "restart", "pause", "resume", "link", "skew"];
+pub const FAULTS: [&str; 11] =
+    ["partition", "heal", "hold", "release", "crash", "restart", "pause", "resume", "link", "skew", "signal"];
 
 /// Running totals since the start (API.md's `sim.stats()`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 // users program against; BaseLoop (base-loop.ts) implements it once for every runtime.
 
 import type { ExceptionContext } from './backend.js';
+import type { Executor, ExecutorCallable } from './executor.js';
 import type { Coroutine, Future, Task, TaskFactory, TaskOptions } from './futures.js';
 import type { Handle, TimerHandle } from './handles.js';
 import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './net/options.js';
@@ -53,6 +54,15 @@ export abstract class AbstractEventLoop {
   abstract addWriter<A extends unknown[]>(fd: number | FileLike, callback: (...args: A) => unknown, ...args: A): void;
   abstract removeReader(fd: number | FileLike): boolean;
   abstract removeWriter(fd: number | FileLike): boolean;
+  abstract addSignalHandler<A extends unknown[]>(sig: number | string, callback: (...args: A) => unknown, ...args: A): void;
+  abstract removeSignalHandler(sig: number | string): boolean;
+  abstract runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: ExecutorCallable<A, R | PromiseLike<R>>,
+    ...args: A
+  ): Future<R>;
+  abstract setDefaultExecutor(executor: Executor): void;
+  abstract shutdownDefaultExecutor(timeout?: number | null): Future<void>;
   abstract createServer(
     protocolFactory: () => Protocol,
     host?: string | string[] | null,

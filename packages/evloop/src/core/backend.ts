@@ -23,6 +23,7 @@
 // - Errors of callbacks the back end runs itself (readers, its core's contexts) go to the
 //   driver (`callbackError`, `report`), never back into the binding.
 
+import type { Executor } from './executor.js';
 import type { AnyCallback, Handle, TimerHandle } from './handles.js';
 
 /** asyncio's context dict: `{ message, exception, handle, future, task, ... }`. */
@@ -65,6 +66,15 @@ export interface LoopBackend {
   setDebug(enabled: boolean): void;
   /** The slow-callback threshold changed, in seconds. */
   setSlowCallbackDuration(seconds: number): void;
+  /**
+   * Starts (`deliver`) or stops (null) passing signal `sig` (named `name`, `'SIGTERM'`) to the
+   * loop: `deliver()` once per arrival, outside the loop's callbacks or as one of them; the loop
+   * then queues the handler with callSoon. Stopping gives the signal its default behaviour back
+   * (unless someone else still listens). Throws for a signal the runtime cannot watch.
+   */
+  watchSignal(sig: number, name: string, deliver: (() => void) | null): void;
+  /** The loop's default executor, made on the first `runInExecutor(null, ...)`. */
+  newDefaultExecutor(): Executor;
 }
 
 /** What a loop gives its back end: the loop runs handles and reports errors. */

@@ -33,6 +33,8 @@ import {
 import { loopInternals } from './internal.js';
 import { logError, logWarning } from './log.js';
 import { platform, repr } from './platform.js';
+import { type Executor, type ExecutorCallable, LoopExecutors } from './executor.js';
+import { SignalHandlers } from './signals.js';
 import { captureContext } from './task-context.js';
 import { isCoroutineFunction, isFatal, isThenable, typeName } from './values.js';
 
@@ -80,6 +82,12 @@ export abstract class BaseLoop extends AbstractEventLoop {
   /** Pending tasks (asyncio's all_tasks). */
   #tasks = new Set<Task<unknown>>();
   #taskFactory: TaskFactory | null = null;
+  /** The default executor and its shutdown state (executor.ts). */
+  #executors = new LoopExecutors();
+  /** Signal handlers (signals.ts): each arrival queues its handler with callSoon. */
+  #signals = new SignalHandlers((context, callback, args) => {
+    if (!this.backend.isClosed()) this.#soonHandle('addSignalHandler', callback, args, context);
+  });
 
   /** Shared by every handle of this loop: no closure per call. */
   #report: HandleReport = (exc, handle, callback, args) => this.#callbackError(exc, handle, callback, args);
@@ -241,9 +249,12 @@ export abstract class BaseLoop extends AbstractEventLoop {
     this.backend.stop();
   }
 
-  /** Closes the loop; pending callbacks are dropped. RuntimeError while running. */
+  /** Closes the loop; pending callbacks are dropped, signal handlers removed. RuntimeError while running. */
   close(): void {
-    this.backend.close();
+    const backend = this.backend;
+    backend.close();
+    this.#signals.clear(backend);
+    this.#executors.close();
   }
 
   isRunning(): boolean {
@@ -252,6 +263,52 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   isClosed(): boolean {
     return this.backend.isClosed();
+  }
+
+  // -------------------------------------------------------- signals
+
+  /**
+   * Runs `callback(...args)` as a loop callback each time signal `sig` (a number, or a name such
+   * as `'SIGTERM'`) arrives, until `removeSignalHandler(sig)`; replaces an earlier handler of
+   * `sig`. ValueError for an unknown signal, RuntimeError on a closed loop and for SIGKILL and
+   * SIGSTOP (`sig 9 cannot be caught`), TypeError for async functions.
+   */
+  addSignalHandler<A extends unknown[]>(sig: number | string, callback: (...args: A) => unknown, ...args: A): void {
+    this.#signals.add(this.backend, sig, callback, args);
+  }
+
+  /** Removes the handler of `sig` and restores the signal's default behaviour; whether there was one. */
+  removeSignalHandler(sig: number | string): boolean {
+    return this.#signals.remove(this.backend, sig);
+  }
+
+  // -------------------------------------------------------- executors
+
+  /**
+   * Runs `fn(...args)` on `executor` (null: the loop's default one) without blocking the loop;
+   * the Future completes, in the loop's order, with its result or its error, and cancelling it
+   * drops the job if it has not started. What `fn` may be depends on the runtime (docs/processes.md,
+   * "Executors"): in Node, a self-contained function or a `workerFunction(module, name)`.
+   */
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: ExecutorCallable<A, R | PromiseLike<R>>,
+    ...args: A
+  ): Future<R> {
+    return this.#executors.run<R>(this, this.backend, executor, fn, args);
+  }
+
+  /** Makes `executor` the one `runInExecutor(null, ...)` uses. */
+  setDefaultExecutor(executor: Executor): void {
+    this.#executors.setDefault(executor);
+  }
+
+  /**
+   * Shuts the default executor down (later `runInExecutor(null, ...)` throws RuntimeError); the
+   * Future completes once its workers have exited, or after `timeout` seconds with a warning.
+   */
+  shutdownDefaultExecutor(timeout?: number | null): Future<void> {
+    return this.#executors.shutdown(this, timeout);
   }
 
   // -------------------------------------------------------- futures and tasks
@@ -394,6 +451,9 @@ export abstract class BaseLoop extends AbstractEventLoop {
 
   /** Hands the loop's settings to a new back end (a simulated host's next life). */
   protected applySettings(backend: LoopBackend): void {
+    // A new life is a new process: the old life's signal handlers and executor went with it.
+    this.#signals.forget();
+    this.#executors = new LoopExecutors();
     backend.setDebug(this.#debug);
     backend.setSlowCallbackDuration(this.#slowCallbackDuration);
   }

@@ -4,6 +4,7 @@
 // worker's thread name and AsyncLocalStorage-based context. The logger is log.ts's.
 
 import { basicFormatException, basicRepr } from './format.js';
+import { LINUX_SIGNALS } from './signal-numbers.js';
 
 export interface Platform {
   /** A short repr for messages (`got 'x'`, a Future's result): Python's repr, strings quoted. */
@@ -20,6 +21,8 @@ export interface Platform {
    * itself (task-context.ts, docs/tasks.md).
    */
   asyncContext: AsyncContextHook | null;
+  /** Signal names to numbers (Node: `os.constants.signals`); Linux's by default. */
+  signals: Readonly<Record<string, number>>;
 }
 
 /** A value that follows a function's async continuations (Node: one AsyncLocalStorage). */
@@ -50,6 +53,7 @@ export const platform: Platform = {
   formatException: basicFormatException,
   threadName: () => 'MainThread',
   asyncContext: null,
+  signals: LINUX_SIGNALS,
 };
 
 /** Installs a runtime's functions (those given; the others stay). */

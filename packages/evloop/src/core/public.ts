@@ -14,6 +14,7 @@ export {
   type TaskFactory,
   type TaskOptions,
 } from './futures.js';
+export { type Executor, type ExecutorCallable, type ExecutorJob, isWorkerFunction, type ShutdownOptions, workerFunction, type WorkerFunction } from './executor.js';
 export { getLogger, setLogger, type Logger } from './log.js';
 // asyncio's toolkit: sleep, waitFor, timeout, gather, TaskGroup, queues, locks (docs/tasks.md).
 export * from './toolkit/index.js';

@@ -10,6 +10,7 @@ import { fromNative } from '../core/errors.js';
 import { type AnyCallback, type Handle, handleSlot, setHandleSlot, type TimerHandle } from '../core/handles.js';
 import { logRecord } from '../core/log.js';
 import { LoopRemote } from './remote.js';
+import { WorkerPoolExecutor } from './worker-pool.js';
 
 // What the core logs (asyncio's logger.warning: "socket.send() raised exception.", ...) goes to
 // the package's replaceable logger; each worker thread installs its own.
@@ -77,6 +78,8 @@ export class NodeBackend implements LoopBackend {
   #enqueueSoon: () => void;
   #scheduleTimer: (id: number, at: number, relative: boolean) => number;
   #cancelTimer: (id: number) => boolean;
+  /** The `process.on` listener of each watched signal, by name. */
+  #signalListeners = new Map<string, () => void>();
 
   constructor(selector: string, driver: LoopDriver) {
     this.driver = driver;
@@ -182,5 +185,30 @@ export class NodeBackend implements LoopBackend {
 
   setSlowCallbackDuration(seconds: number): void {
     this.native.slowCallbackDuration = seconds;
+  }
+
+  /**
+   * Signals come through libuv's signal handles, as `process.on(name)` listeners: a program's
+   * own `process.on` listeners keep running beside the loop's handler, and once the last
+   * listener goes Node restores the default disposition (SIGINT and SIGTERM end the process).
+   */
+  newDefaultExecutor(): WorkerPoolExecutor {
+    return new WorkerPoolExecutor();
+  }
+
+  watchSignal(_sig: number, name: string, deliver: (() => void) | null): void {
+    const old = this.#signalListeners.get(name);
+    if (old !== undefined) {
+      process.off(name, old);
+      this.#signalListeners.delete(name);
+    }
+    if (deliver === null) return;
+    try {
+      process.on(name, deliver);
+    } catch (e) {
+      // libuv refuses the signal (uv_signal_start EINVAL).
+      throw fromNative(e);
+    }
+    this.#signalListeners.set(name, deliver);
   }
 }

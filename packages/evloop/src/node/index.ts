@@ -28,6 +28,8 @@ export { run, Runner, type RunMain, type RunOptions } from './runner.js';
 export { LoopRemote, ThreadsafeHandle } from './remote.js';
 export * from '../core/net/index.js';
 export * from './socket-constants.js';
+export * from './signal-constants.js';
+export { WorkerPoolExecutor, type WorkerPoolExecutorOptions } from './worker-pool.js';
 
 /**
  * The running loop of this thread; RuntimeError('no running event loop') without one. Any

@@ -3,6 +3,7 @@
 // loop.ts, evloop/sim through sim.ts), without loading the addon.
 
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { type AsyncContextHook, type ContextStore, setPlatform } from '../core/platform.js';
@@ -35,6 +36,7 @@ export function installNodePlatform(): void {
     inspect: (value) => inspect(value, { depth: 2, breakLength: Infinity }),
     formatException: (exc) => inspect(exc),
     threadName: () => (isMainThread ? 'MainThread' : `Worker-${threadId}`),
+    signals: constants.signals as Readonly<Record<string, number>>,
   });
 }
 

@@ -6,6 +6,7 @@
 // Browser-safe.
 
 import type { LoopBackend, LoopDriver } from '../core/backend.js';
+import type { Executor } from '../core/executor.js';
 import { fromNative } from '../core/errors.js';
 import { handleLabel, handleSlot, setHandleSlot, type Handle, type TimerHandle } from '../core/handles.js';
 import { internLabel, type NativeHostLoop } from '../../wasm/evloop_wasm.js';
@@ -35,9 +36,10 @@ function call<T>(fn: () => T): T {
 
 /**
  * The back end of one life. `enter()` runs before any JavaScript the life
- * calls (it makes the host the running loop); `driver` is the host's.
+ * calls (it makes the host the running loop); `driver` is the host's;
+ * `newExecutor()` makes the life's default executor (executor.ts).
  */
-export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () => void): LoopBackend {
+export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () => void, newExecutor: () => Executor): LoopBackend {
   // The core's own errors (a transport's, a server's) come as contexts.
   life.setReporter((context: Record<string, unknown>) => {
     enter();
@@ -137,6 +139,16 @@ export function simBackend(life: NativeHostLoop, driver: LoopDriver, enter: () =
     // Time is virtual: callbacks are not timed, so debug mode only checks callbacks.
     setDebug: () => {},
     setSlowCallbackDuration: () => {},
+    newDefaultExecutor: newExecutor,
+    // The simulation's `signal` faults reach the life's handler, which calls `deliver`.
+    watchSignal(sig: number, name: string, deliver: (() => void) | null): void {
+      const run = deliver === null ? undefined : (): void => {
+        enter();
+        deliver();
+      };
+      call(() => life.watchSignal(sig, name, run));
+      touch();
+    },
   } satisfies LoopBackend;
 }
 

@@ -10,6 +10,7 @@ import type { LoopBackend } from '../core/backend.js';
 import { sleepOn, type FileLike } from '../core/base-loop.js';
 import { CancelledError, NotImplementedError, RuntimeError } from '../core/errors.js';
 import { repr as traceRepr } from '../core/format.js';
+import type { Executor, ExecutorCallable } from '../core/executor.js';
 import type { Future } from '../core/futures.js';
 import { loopInternals } from '../core/internal.js';
 import type { NetBackend } from '../core/net/backend.js';
@@ -22,6 +23,7 @@ import { isFatal, isThenable } from '../core/values.js';
 import type { NativeHostLoop, SimulationCore } from '../../wasm/evloop_wasm.js';
 import { touch } from './activity.js';
 import { releaseLife, simBackend } from './backend.js';
+import { simExecutor } from './executor.js';
 import { simNetBackend } from './net-backend.js';
 import { buggifyArgs } from './power.js';
 import type { Simulation } from './simulation.js';
@@ -218,13 +220,38 @@ export class Host extends NetLoop {
     touch();
   }
 
+  // -------------------------------------------------------- executor
+
+  /**
+   * `fn(...args)` on the host's own executor: it runs on the host after a virtual delay drawn
+   * from the host's executor stream. Only `null` (the default executor) is accepted: the
+   * simulation cannot make a worker's timing deterministic.
+   */
+  override runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: ExecutorCallable<A, R | PromiseLike<R>>,
+    ...args: A
+  ): Future<R> {
+    if (executor !== null && executor !== undefined) {
+      throw new NotImplementedError('runInExecutor(): a simulated host runs work only on its own executor; pass null');
+    }
+    return super.runInExecutor(null, fn, ...args);
+  }
+
+  /** Refused: a simulated host's executor is the simulation's. */
+  override setDefaultExecutor(_executor: Executor): void {
+    throw new NotImplementedError("setDefaultExecutor(): a simulated host's executor is the simulation's (work completes after a drawn virtual delay)");
+  }
+
   // -------------------------------------------------------- lives
 
   #useLife(life: NativeHostLoop): void {
     // The life before (crashed, so closed) calls nothing any more.
     if (this.#life !== undefined && this.#life !== life) this.#life.setDispatch(undefined);
     this.#life = life;
-    this.#backend = simBackend(life, this.driver, this.#enter);
+    this.#backend = simBackend(life, this.driver, this.#enter, () =>
+      simExecutor(this, () => this.#core.executorDelay(this.#name)),
+    );
     this.#net = simNetBackend(life);
     this.applySettings(this.#backend);
   }

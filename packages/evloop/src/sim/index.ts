@@ -51,6 +51,7 @@ export {
   type SubprocessProtocol,
 } from '../core/process/index.js';
 export * from './socket-constants.js';
+export { SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 } from '../core/signal-numbers.js';
 
 // The browser-safe tools (docs/simulation.md, "Tools"); sweep comes with each entry.
 export * from './tools/index.js';

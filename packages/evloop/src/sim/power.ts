@@ -3,6 +3,7 @@
 // SimulationCore takes, or throws a TypeError/ValueError naming the call
 // and the argument. Browser-safe.
 
+import { resolveSignal } from '../core/signals.js';
 import { ValueError } from '../core/errors.js';
 import { repr } from '../core/format.js';
 import { typeName } from '../core/values.js';
@@ -75,6 +76,7 @@ const FAULT_KEYS: Record<FaultName, readonly string[]> = {
   pause: ['host'],
   resume: ['host'],
   skew: ['host', 'seconds'],
+  signal: ['host', 'sig'],
 };
 
 /** A fault as SimulationCore.schedule takes it (groups and pairs as arrays). */
@@ -88,6 +90,8 @@ export interface FaultArgs {
   latencyMax?: number;
   loss?: number;
   oneWay: boolean;
+  /** A signal fault's number. */
+  sig?: number;
 }
 
 /**
@@ -163,6 +167,10 @@ export function faultArgs(call: string, fault: unknown): FaultArgs {
       out.seconds = s;
       break;
     }
+    case 'signal':
+      out.host = name('host');
+      out.sig = resolveSignal(call, f['sig']).num;
+      break;
     default:
       out.host = name('host');
   }

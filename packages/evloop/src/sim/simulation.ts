@@ -8,6 +8,7 @@
 // host.ts gives each host the loop interface; args.ts and power.ts check
 // arguments. Browser-safe: the entries instantiate the wasm module first.
 
+import { resolveSignal } from '../core/signals.js';
 import { RuntimeError, ValueError } from '../core/errors.js';
 import { repr } from '../core/format.js';
 import { getRunningLoopOrNull, setRunningLoop, setRunningLoopLookup } from '../core/running.js';
@@ -320,6 +321,17 @@ export class Simulation {
   }
 
   /**
+   * Signal `sig` (a number, or a name such as `'SIGTERM'`) reaches host `name`: its handler
+   * (`host.addSignalHandler`) runs as a loop callback. A traced fault (`fault: 'signal'`, with
+   * `sig` and whether a handler `handled` it); a host without a handler lets it pass.
+   */
+  signal(name: string, sig: number | string): void {
+    const { num } = resolveSignal('signal', sig);
+    touch();
+    this.#core.signal(checkName('signal', name), num);
+  }
+
+  /**
    * Applies `fault` at virtual time `at` (>= now) as an event of the
    * simulation, recorded as the usual `fault` trace record. `fault` has the
    * shape of a trace fault record (an `at` key is ignored); host names are
@@ -333,7 +345,7 @@ export class Simulation {
     }
     const f = faultArgs('schedule', fault);
     touch();
-    this.#core.schedule(at, f.fault, f.a, f.b, f.host, f.seconds, f.latencyMin, f.latencyMax, f.loss, f.oneWay);
+    this.#core.schedule(at, f.fault, f.a, f.b, f.host, f.seconds, f.latencyMin, f.latencyMax, f.loss, f.oneWay, f.sig);
   }
 
   /**

@@ -73,6 +73,7 @@ export type Fault = { at?: number } & (
   | { fault: 'link'; a: string; b: string; latency?: number | [number, number]; loss?: number; oneWay?: boolean }
   | { fault: 'crash' | 'restart' | 'pause' | 'resume'; host: string }
   | { fault: 'skew'; host: string; seconds: number }
+  | { fault: 'signal'; host: string; sig: number | string }
 );
 
 export type FaultName =
@@ -85,7 +86,8 @@ export type FaultName =
   | 'pause'
   | 'resume'
   | 'link'
-  | 'skew';
+  | 'skew'
+  | 'signal';
 
 /** What a host is about to do (`sim.hostState(name)`). */
 export interface HostState {

@@ -18,6 +18,10 @@ use crate::EventLoop;
 pub(crate) struct OsNetwork;
 
 impl Network for OsNetwork {
+    fn os_signals(&self) -> bool {
+        true
+    }
+
     fn bind(&self, lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: &ServerOptions)
         -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>> {
         let (lp, opts) = (lp.clone(), opts.clone());
