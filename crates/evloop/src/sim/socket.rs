@@ -299,4 +299,11 @@ impl Network for SimNetwork {
     fn adopt_stream(&self, _fd: Fd) -> Result<Box<dyn StreamSocket>> {
         no_fds()
     }
+
+    fn datagram(&self, _lp: &EventLoop, _opts: &crate::net::DatagramOptions)
+        -> LocalFuture<Result<crate::net::network::Endpoint>> {
+        Box::pin(async {
+            Err(Error::Runtime("create_datagram_endpoint(): the simulated network has no datagrams yet".into()))
+        })
+    }
 }
