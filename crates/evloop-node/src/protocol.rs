@@ -118,7 +118,7 @@ impl JsProtocol {
 }
 
 /// `obj[name]` if it is a function (a throwing getter reads as absent).
-fn method(env: sys::napi_env, obj: sys::napi_value, name: &CStr) -> Option<sys::napi_value> {
+pub(crate) fn method(env: sys::napi_env, obj: sys::napi_value, name: &CStr) -> Option<sys::napi_value> {
     let mut f = null_mut();
     // SAFETY: env live inside a handle scope; obj is an object; name is NUL-terminated.
     let status = unsafe { sys::napi_get_named_property(env, obj, name.as_ptr(), &mut f) };

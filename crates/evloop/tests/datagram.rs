@@ -222,6 +222,9 @@ on_every_selector! {
         let e = t.sendto(b"x", Some(&Address::Inet("127.0.0.1:1".parse().unwrap()))).unwrap_err();
         assert_eq!(e.to_string(), format!("ValueError: Invalid address: must be None or {}", Address::Inet(taken)));
         t.sendto(b"same", Some(&Address::Inet(taken))).unwrap();
+        // Too big for UDP: the OS error goes to error_received, synchronously.
+        t.sendto(&vec![0u8; 70_000], None).unwrap();
+        assert_eq!(p.events().last(), Some(&Ev::Error("OSError".into(), Some(libc::EMSGSIZE))));
         let mut buf = [0u8; 16];
         assert_eq!(s.recv(&mut buf).unwrap(), 4);
         assert_eq!(t.set_write_buffer_limits(Some(1), Some(2)).unwrap_err().to_string(), "ValueError: high (1) must be >= low (2) must be >= 0");

@@ -773,7 +773,9 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+export { NativeDatagramTransport }
+export { JsDatagramTransport }
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -796,6 +798,7 @@ export { ThreadsafeHandle }
 export { JsThreadsafeHandle }
 export { coreVersion }
 export { netCreateConnection }
+export { netCreateDatagramEndpoint }
 export { netCreateServer }
 export { netCreateUnixConnection }
 export { netCreateUnixServer }

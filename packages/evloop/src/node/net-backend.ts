@@ -46,6 +46,7 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
       native.netStartUnixServer(lp, cb satisfies AddonClientCallback, path, opts, done),
     openConnection: (host, port, opts, done) => native.netOpenConnection(lp, host, port, opts, done),
     openUnixConnection: (path, opts, done) => native.netOpenUnixConnection(lp, path, opts, done),
+    createDatagramEndpoint: (factory, opts, done) => native.netCreateDatagramEndpoint(lp, factory, opts, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
   } satisfies NetBackend;
 }
