@@ -146,6 +146,11 @@ impl DatagramTransport {
         self.0.peername.clone()
     }
 
+    /// A view of the socket.
+    pub fn socket(&self) -> TransportSocket {
+        self.0.socket_view.clone()
+    }
+
     /// Swaps the protocol that receives the endpoint's events.
     pub fn set_protocol(&self, protocol: Rc<dyn DatagramProtocol>) {
         *self.0.protocol.borrow_mut() = protocol;

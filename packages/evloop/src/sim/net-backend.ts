@@ -4,7 +4,6 @@
 import { NativeStreamReader, NativeTransportSocket, setHooks } from '../../wasm/evloop_wasm.js';
 import type { NativeHostLoop, NativeTransport } from '../../wasm/evloop_wasm.js';
 import type { NetBackend, NetBinding } from '../core/net/backend.js';
-import { NotImplementedError } from '../core/errors.js';
 import { bytesView } from '../core/net/bytes.js';
 import { netHooks } from '../core/net/transport.js';
 import { touch } from './activity.js';
@@ -49,9 +48,7 @@ export function simNetBackend(life: NativeHostLoop): NetBackend {
     startUnixServer: (_cb, path, opts, done) => life.createUnixServer(noProtocol, path, opts, done),
     openConnection: (host, port, opts, done) => life.openConnection(host, port, opts, done),
     openUnixConnection: (path, opts, done) => life.createUnixConnection(noProtocol, path, opts, done),
-    createDatagramEndpoint: () => {
-      throw new NotImplementedError('createDatagramEndpoint(): the simulated network has no datagrams yet');
-    },
+    createDatagramEndpoint: (factory, opts, done) => life.createDatagramEndpoint(factory, opts, done),
     newStreamReader: (limit) => new NativeStreamReader(life, limit),
   } satisfies NetBackend;
 }
