@@ -85,7 +85,7 @@ export function writeReport(doc, docsDir, jsonRel) {
   L.push(`- Machine: ${m.nproc} cores, ${m.cpu}, ${m.mem_gib} GiB, ${m.kernel}.`);
   L.push(`- Versions: node ${m.node}, ${m.python}, ${m.rustc}, uvloop ${m.uvloop ?? 'not installed'}, pnpm ${m.pnpm}.`);
   L.push(`- Commit: \`${m.git_commit}\`${m.git_dirty_files ? `, with ${m.git_dirty_files} uncommitted changes in the working tree` : ''}.`);
-  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
+  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent${doc.config.udpConns ? `, UDP with ${doc.config.udpConns} datagrams outstanding` : ""}; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
   const f = doc.concurrent_load;
   if (f?.with_foreign_builds) {
     L.push(`- **Concurrent load**: other builds (${f.seen.join(', ')}) were running during ${f.with_foreign_builds} of ${f.samples} measurements.`);
@@ -121,7 +121,8 @@ export function writeReport(doc, docsDir, jsonRel) {
   L.push('## Server CPU time per request');
   L.push('');
   L.push('Microseconds of server CPU (user + system, all threads and child processes) per request, median;');
-  L.push('in brackets, the ratio to raw mio (lower is better). A churn request is a whole connection.');
+  L.push('in brackets, the ratio to raw mio (lower is better). A churn request is a whole connection; a UDP');
+  L.push('request is one datagram echoed (UDP servers run the udp-* figures only).');
   L.push('');
   L.push(`| server | ${figs.map((x) => x.label).join(' | ')} |`);
   L.push(`|---|${figs.map(() => '---:').join('|')}|`);
@@ -145,6 +146,10 @@ export function writeReport(doc, docsDir, jsonRel) {
     ['uvloop-protocol', 'evloop-rust-epoll'],
     ['evloop-node-default', 'evloop-rust-epoll'],
     ['asyncio-protocol', 'evloop-node-default'],
+    ['node-dgram', 'evloop-node-udp-default'],
+    ['asyncio-udp', 'evloop-rust-udp-epoll'],
+    ['uvloop-udp', 'evloop-rust-udp-epoll'],
+    ['asyncio-udp', 'evloop-node-udp-default'],
   ];
   const labelOf = (id) => servers.find((x) => x.id === id)?.label ?? id;
   L.push('Ratios of CPU per request: each cell is the first server\'s figure divided by the second\'s.');
@@ -173,7 +178,7 @@ export function writeReport(doc, docsDir, jsonRel) {
     const cells = figs.map((x) => {
       const c = cell(x.id, s.id);
       if (!c || c.rps == null) return '–';
-      return x.mode === 'echo' ? `${fmt(c.rps, 0)} (${c.mbps.toFixed(0)} MB/s)` : fmt(c.rps, 0);
+      return x.mode === 'churn' ? fmt(c.rps, 0) : `${fmt(c.rps, 0)} (${c.mbps.toFixed(0)} MB/s)`;
     });
     L.push(`| ${s.label} | ${cells.join(' | ')} |`);
   }

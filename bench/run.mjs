@@ -1,7 +1,7 @@
 // `pnpm bench`: evloop against its peers, side by side, in one run (docs/benchmarks.md).
 //
 //   pnpm bench [--quick] [--duration S] [--reps N] [--warmup S] [--conns N] [--churn-conns N]
-//              [--prime S] [--loop-n N] [--only REGEX] [--figures echo-1k,echo-10k,echo-100k,churn]
+//              [--udp-conns N] [--prime S] [--loop-n N] [--only REGEX] [--figures echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k]
 //              [--skip-setup] [--no-loop] [--no-pin] [--max-other-load CORES] [--out DIR]
 //
 // The same settings can come from the environment: BENCH_QUICK=1, BENCH_DURATION, BENCH_REPS,
@@ -47,9 +47,12 @@ const cfg = {
   reps: Number(opt('--reps', 'BENCH_REPS', quick ? 1 : 3)),
   conns: Number(opt('--conns', 'BENCH_CONNS', 100)),
   churnConns: Number(opt('--churn-conns', 'BENCH_CHURN_CONNS', 50)),
+  // Datagrams outstanding at once: 32 x 1 KiB fit in a default socket receive buffer, so the
+  // figure measures the server, not drops at a full buffer.
+  udpConns: Number(opt('--udp-conns', 'BENCH_UDP_CONNS', 32)),
   loopN: Number(opt('--loop-n', 'BENCH_LOOP_N', quick ? 100_000 : 1_000_000)),
   only: opt('--only', 'BENCH_ONLY', null),
-  figures: opt('--figures', 'BENCH_FIGURES', 'echo-1k,echo-10k,echo-100k,churn').split(','),
+  figures: opt('--figures', 'BENCH_FIGURES', 'echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k').split(','),
   setup: !has('--skip-setup'),
   loop: !has('--no-loop'),
   // Server on one core, load generator on another (see "Method" in the report).
@@ -58,7 +61,7 @@ const cfg = {
   maxOtherLoad: Number(opt('--max-other-load', 'BENCH_MAX_OTHER_LOAD', 0.3)),
 };
 const outDir = path.resolve(root, opt('--out', 'BENCH_OUT', quick ? 'bench/results/tmp' : '.'));
-for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', 'loopN', 'maxOtherLoad']) {
+for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', 'udpConns', 'loopN', 'maxOtherLoad']) {
   if (!(cfg[k] >= 0) || (!['warmup', 'prime', 'maxOtherLoad'].includes(k) && cfg[k] === 0)) die(`bad setting ${k}=${cfg[k]}`);
 }
 
@@ -91,7 +94,12 @@ const FIGURES = {
   'echo-10k': { label: 'echo 10 KiB', mode: 'echo', size: 10 * 1024 },
   'echo-100k': { label: 'echo 100 KiB', mode: 'echo', size: 100 * 1024 },
   churn: { label: 'churn (connect, 1 B echo, close)', mode: 'churn', size: 1 },
+  // UDP: each of --conns sockets keeps one datagram outstanding (loadgen's udp mode).
+  'udp-64': { label: 'UDP echo 64 B', mode: 'udp', size: 64 },
+  'udp-1k': { label: 'UDP echo 1 KiB', mode: 'udp', size: 1024 },
 };
+/** The transport a figure's servers speak. */
+const protoOf = (fig) => (fig.mode === 'udp' ? 'udp' : 'tcp');
 for (const f of cfg.figures) if (!FIGURES[f]) die(`unknown figure ${f}; known: ${Object.keys(FIGURES).join(', ')}`);
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -189,8 +197,8 @@ function setup() {
   let r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop-loadgen', '--bins']);
   if (!r.ok) { console.log(tail(r.err)); die('the load generator does not build'); }
 
-  log('  cargo build --release -p evloop --example echo_server --example bench_loop');
-  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'bench_loop']);
+  log('  cargo build --release -p evloop --example echo_server --example udp_echo_server --example bench_loop');
+  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'udp_echo_server', '--example', 'bench_loop']);
   if (!r.ok) {
     console.log(tail(r.err));
     skipped['evloop-rust'] = 'cargo build of the evloop examples failed';
@@ -316,8 +324,33 @@ function serverList(python) {
   list.push({ id: 'asyncio-streams', label: 'CPython asyncio streams', group: 'python', cmd: [python, py, addr, '--streams'] });
   list.push({ id: 'uvloop-protocol', label: `uvloop Protocol`, group: 'python', part: 'uvloop', cmd: [python, py, addr, '--uvloop'] });
   list.push({ id: 'uvloop-streams', label: `uvloop streams`, group: 'python', part: 'uvloop', cmd: [python, py, addr, '--uvloop', '--streams'] });
+  for (const s of list) s.proto = 'tcp';
+  // UDP echo servers (the udp-* figures).
+  const udp = [];
+  for (const sel of ['epoll', 'proactor']) {
+    udp.push({
+      id: `evloop-rust-udp-${sel}`, label: `evloop Rust UDP (${sel === 'proactor' ? 'proactor' : sel})`, group: 'evloop', part: 'evloop-rust',
+      cmd: [release('examples', 'udp_echo_server'), addr, ...(sel === 'proactor' ? ['--proactor'] : ['--selector', sel])],
+      needs: release('examples', 'udp_echo_server'),
+    });
+  }
+  for (const sel of ['default', 'proactor']) {
+    udp.push({
+      id: `evloop-node-udp-${sel}`, label: `evloop Node UDP (${sel === 'proactor' ? 'proactor' : sel})`, group: 'evloop', part: 'evloop-node',
+      cmd: ['pnpm', '-s', 'example', 'udp-echo-server', addr, ...(sel === 'proactor' ? ['--proactor'] : ['--selector', sel])],
+      needs: path.join(root, 'examples', 'udp-echo-server.ts'), startTimeout: 90,
+    });
+  }
+  udp.push({ id: 'node-dgram', label: 'node:dgram', group: 'node', cmd: [process.execPath, path.join(root, 'bench', 'servers', 'node-dgram-echo.mjs'), addr] });
+  const pyUdp = path.join(root, 'bench', 'servers', 'asyncio_udp_echo.py');
+  udp.push({ id: 'asyncio-udp', label: 'CPython asyncio UDP', group: 'python', cmd: [python, pyUdp, addr] });
+  udp.push({ id: 'uvloop-udp', label: 'uvloop UDP', group: 'python', part: 'uvloop', cmd: [python, pyUdp, addr, '--uvloop'] });
+  for (const s of udp) s.proto = 'udp';
+  list.push(...udp);
+  // Only the servers some figure needs.
+  const protos = new Set(cfg.figures.map((f) => protoOf(FIGURES[f])));
   const re = cfg.only ? new RegExp(cfg.only) : null;
-  return list.filter((s) => !re || re.test(s.id));
+  return list.filter((s) => protos.has(s.proto) && (!re || re.test(s.id)));
 }
 
 const live = new Set(); // started server processes, for the exit handler
@@ -372,19 +405,19 @@ async function echoBenches(servers) {
   let samples = 0;
   const foreignSeen = new Set();
   const perRun = cfg.duration + cfg.warmup + 0.3;
-  const total = cfg.reps * cfg.figures.length * servers.length;
+  const total = cfg.reps * cfg.figures.reduce((n, f) => n + servers.filter((s) => s.proto === protoOf(FIGURES[f])).length, 0);
   const retryBudget = Math.ceil(total / 8);
-  log(`echo benchmarks: ${servers.length} servers x ${cfg.figures.length} figures x ${cfg.reps} reps, ~${Math.ceil((total * perRun) / 60)} min`);
+  log(`echo benchmarks: ${servers.length} servers, ${cfg.figures.length} figures, ${cfg.reps} reps: ${total} runs, ~${Math.ceil((total * perRun) / 60)} min`);
   let k = 0;
   for (let rep = 1; rep <= cfg.reps; rep++) {
     for (const fid of cfg.figures) {
       const fig = FIGURES[fid];
-      for (const s of servers) {
+      for (const s of servers.filter((x) => x.proto === protoOf(fig))) {
         k++;
         if (!live.has(s)) continue;
         const args = [fig.mode, '--addr', s.addr, '--duration', String(cfg.duration), '--warmup', String(cfg.warmup),
-          '--conns', String(fig.mode === 'churn' ? cfg.churnConns : cfg.conns), '--pid', String(s.proc.pid)];
-        if (fig.mode === 'echo') args.push('--size', String(fig.size));
+          '--conns', String(fig.mode === 'churn' ? cfg.churnConns : fig.mode === 'udp' ? cfg.udpConns : cfg.conns), '--pid', String(s.proc.pid)];
+        if (fig.mode !== 'churn') args.push('--size', String(fig.size));
         const tag = `[${String(k).padStart(3)}/${total}] rep ${rep} ${fig.label.padEnd(12).slice(0, 12)} ${s.label.padEnd(26)}`;
         // Other processes busy during the window (another engineer's build, say) skew the
         // figure: retry such a measurement, within a budget, and keep the quietest.
@@ -495,10 +528,10 @@ async function main() {
   const running = servers.filter((s) => live.has(s));
   // A fresh server's first connections can settle in a slow regime (CPython asyncio's first
   // session runs at a quarter of its later speed): prime every server once, untimed.
-  if (cfg.prime > 0) log(`priming ${running.length} servers (${cfg.prime} s of 1 KiB echo each, not counted)`);
+  if (cfg.prime > 0) log(`priming ${running.length} servers (${cfg.prime} s of 1 KiB echo or UDP echo each, not counted)`);
   for (const s of cfg.prime > 0 ? running : []) {
-    const [c0, ...cr] = onCpu(clientCpu, [release('loadgen'), 'echo', '--addr', s.addr, '--duration', String(cfg.prime),
-      '--warmup', '0', '--conns', String(cfg.conns)]);
+    const [c0, ...cr] = onCpu(clientCpu, [release('loadgen'), s.proto === 'udp' ? 'udp' : 'echo', '--addr', s.addr, '--duration', String(cfg.prime),
+      '--warmup', '0', '--conns', String(s.proto === 'udp' ? cfg.udpConns : cfg.conns)]);
     const r = await runAsync(c0, cr, cfg.prime + 30);
     if (!r.ok) log(`  priming ${s.label} failed: ${firstLine(r.err)}`);
   }
@@ -507,7 +540,7 @@ async function main() {
   for (const s of servers) stopServer(s);
   await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
   for (const s of servers) {
-    serverInfo.push({ id: s.id, label: s.label, group: s.group, command: s.cmd.map((c) => (path.isAbsolute(c) ? path.basename(c) : c)).join(' '), status: s.reason ? 'skipped' : 'ok', reason: s.reason ?? null });
+    serverInfo.push({ id: s.id, label: s.label, group: s.group, proto: s.proto, command: s.cmd.map((c) => (path.isAbsolute(c) ? path.basename(c) : c)).join(' '), status: s.reason ? 'skipped' : 'ok', reason: s.reason ?? null });
   }
 
   // medians per figure and server

@@ -188,7 +188,7 @@ fn run_once(data: &[u8], traced: bool) -> Option<String> {
                 let lat = input.byte() as f64 / 500.0;
                 let loss = [0.0, 0.1, 0.5, 1.0][input.byte() as usize % 4];
                 let one_way = input.byte() % 2 == 0;
-                let _ = sim.set_link(a, b, LinkOptions { latency: Some((lat, lat * 2.0)), loss: Some(loss), one_way });
+                let _ = sim.set_link(a, b, LinkOptions { latency: Some((lat, lat * 2.0)), loss: Some(loss), one_way, ..Default::default() });
             }
             9 => {
                 if input.byte() % 2 == 0 {
@@ -221,7 +221,7 @@ fn run_once(data: &[u8], traced: bool) -> Option<String> {
     let _ = sim.heal(None, None);
     for (x, y) in [("server", "client"), ("client", "server")] {
         let _ = sim.release(x, y);
-        let _ = sim.set_link(x, y, LinkOptions { latency: Some(latency), loss: Some(0.0), one_way: true });
+        let _ = sim.set_link(x, y, LinkOptions { latency: Some(latency), loss: Some(0.0), one_way: true, ..Default::default() });
     }
     for h in hosts {
         let _ = sim.resume(h);

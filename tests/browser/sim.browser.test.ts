@@ -1,6 +1,7 @@
 // "evloop/sim" in Chromium (the browser entry: async init): the SimLoop and the Simulation.
 import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
+import { datagramCases } from '../shared/sim-datagram.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
@@ -13,3 +14,4 @@ describe('evloop/sim in Chromium', () => {
 });
 describe('Simulation in Chromium', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Chromium', () => simProcessCases(sim));
+describe('Simulated datagrams in Chromium', () => datagramCases(sim));

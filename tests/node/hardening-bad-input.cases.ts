@@ -374,6 +374,7 @@ export function cases(): Case[] {
     ['createConnection', (w: World, fd: number) => loose(w.loop, 'createConnection')(factory, undefined, undefined, { sock: fd })],
     ['createUnixServer', (w: World, fd: number) => loose(w.loop, 'createUnixServer')(factory, undefined, { sock: fd })],
     ['createUnixConnection', (w: World, fd: number) => loose(w.loop, 'createUnixConnection')(factory, undefined, { sock: fd })],
+    ['createDatagramEndpoint', (w: World, fd: number) => loose(w.loop, 'createDatagramEndpoint')(factory, { sock: fd })],
   ] as const) {
     add(call, {
       call: `loop.${call}(..., { sock: a file's fd })`,

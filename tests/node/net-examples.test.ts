@@ -3,6 +3,7 @@
 // ends on SIGTERM; so does the streams chat. (The runner is spawned as
 // `node examples/run.mjs ...`, which is what the "example" script runs.)
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +63,18 @@ describe('examples', () => {
     const payload = Buffer.alloc(256 * 1024, 'abc');
     const c = net.connect(portOf(first), '127.0.0.1', () => c.end(payload));
     expect((await readAll(c)).equals(payload)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  }, 30_000);
+
+  it.each(['default', 'proactor'])('udp-echo-server (%s) echoes node:dgram datagrams, ends on SIGTERM', async (kind) => {
+    const { child, first } = await start('udp-echo-server', ['127.0.0.1:0', ...(kind === 'proactor' ? ['--proactor'] : [])]);
+    expect(first).toMatch(/^127\.0\.0\.1:\d+$/);
+    const c = dgram.createSocket('udp4');
+    const echoed = new Promise<Buffer>((resolve) => c.once('message', resolve));
+    c.send(Buffer.from('datagram'), portOf(first), '127.0.0.1');
+    expect((await echoed).toString()).toBe('datagram');
+    c.close();
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   }, 30_000);

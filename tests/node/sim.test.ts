@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as evloop from 'evloop';
 import * as sim from 'evloop/sim';
+import { datagramCases } from '../shared/sim-datagram.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
@@ -11,6 +12,7 @@ import { simProcessCases } from '../shared/sim-process.cases.js';
 describe('evloop/sim in Node', () => simLoopCases(sim));
 describe('Simulation in Node', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Node', () => simProcessCases(sim));
+describe('Simulated datagrams in Node', () => datagramCases(sim));
 
 describe('evloop/sim and evloop share their error classes', () => {
   it('re-exports the very classes of the Node package', () => {

@@ -3,6 +3,7 @@
 //! ```text
 //! loadgen echo  --addr 127.0.0.1:PORT [--conns 100] [--size 1024] [--duration 5] [--warmup 0.5] [--pid PID]
 //! loadgen churn --addr 127.0.0.1:PORT [--conns 50]  [--duration 5] [--warmup 0.5] [--pid PID] [--close rst|fin]
+//! loadgen udp   --addr 127.0.0.1:PORT [--conns 100] [--size 64]   [--duration 5] [--warmup 0.5] [--pid PID]
 //! ```
 //!
 //! - `echo`: `--conns` connections, each with exactly one request outstanding: write a
@@ -11,6 +12,8 @@
 //! - `churn`: `--conns` concurrent cycles of connect, write 1 byte, read it back, close.
 //!   A request is one such cycle. The client closes with RST by default (SO_LINGER 0), so
 //!   that no TIME_WAIT sockets pile up on the client side; `--close fin` closes normally.
+//! - `udp`: `--conns` UDP sockets, each with one `--size`-byte datagram outstanding
+//!   (`udp.rs`); a request is one datagram echoed back.
 //!
 //! With `--pid`, the CPU time (utime + stime in /proc/PID/stat) of that process and all its
 //! descendants is read when measuring starts and when it ends, so the figure is the server's
@@ -22,6 +25,8 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+mod udp;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -42,17 +47,17 @@ struct Args {
 }
 
 fn usage() -> String {
-    "usage: loadgen echo|churn --addr 127.0.0.1:PORT [--conns N] [--size BYTES] [--duration S] [--warmup S] [--pid PID] [--close rst|fin]".into()
+    "usage: loadgen echo|churn|udp --addr 127.0.0.1:PORT [--conns N] [--size BYTES] [--duration S] [--warmup S] [--pid PID] [--close rst|fin]".into()
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mode = it.next().ok_or_else(usage)?;
-    if mode != "echo" && mode != "churn" {
+    if mode != "echo" && mode != "churn" && mode != "udp" {
         return Err(usage());
     }
     let mut a = Args {
-        conns: if mode == "echo" { 100 } else { 50 },
+        conns: if mode == "churn" { 50 } else { 100 },
         mode,
         addr: "127.0.0.1:0".parse().unwrap(),
         size: 1024,
@@ -251,7 +256,7 @@ impl Clock {
             _ => "null".into(),
         };
         let rps = requests as f64 / secs;
-        let bytes = if args.mode == "echo" { args.size } else { 1 };
+        let bytes = if args.mode == "churn" { 1 } else { args.size };
         let opt = |v: Option<f64>, scale: f64| match v {
             Some(v) if requests > 0 => format!("{:.4}", v * scale / requests as f64),
             _ => "null".into(),
@@ -532,10 +537,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let out = if args.mode == "echo" {
-        run_echo(&args)
-    } else {
-        run_churn(&args)
+    let out = match args.mode.as_str() {
+        "echo" => run_echo(&args),
+        "udp" => udp::run_udp(&args),
+        _ => run_churn(&args),
     };
     match out {
         Ok(json) => {

@@ -11,6 +11,7 @@
 
 mod convert;
 mod ctx;
+mod datagram;
 mod driver;
 mod enter;
 mod errors;

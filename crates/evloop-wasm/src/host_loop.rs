@@ -269,6 +269,11 @@ impl HostLoop {
         self.net_create_unix_connection(factory, path, &opts, done)
     }
 
+    #[wasm_bindgen(js_name = createDatagramEndpoint)]
+    pub fn create_datagram_endpoint(&self, factory: Function, opts: JsValue, done: Function) -> Result<(), JsValue> {
+        self.net_create_datagram_endpoint(factory, &opts, done)
+    }
+
     #[wasm_bindgen(js_name = openConnection)]
     pub fn open_connection(&self, host: Option<String>, port: Option<u16>, opts: JsValue, done: Function) -> Result<(), JsValue> {
         self.net_open_connection(host, port, &opts, done)

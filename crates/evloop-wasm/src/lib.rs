@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 mod callback;
 mod convert;
 mod ctx;
+mod datagram;
 mod handle;
 mod host_loop;
 mod log_hook;

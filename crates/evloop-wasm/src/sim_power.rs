@@ -71,7 +71,7 @@ impl SimulationCore {
             "hold" => Fault::Hold { a: one(a), b: one(b) },
             "release" => Fault::Release { a: one(a), b: one(b) },
             "link" => {
-                let opts = LinkOptions { latency: latency_min.zip(latency_max), loss, one_way };
+                let opts = LinkOptions { latency: latency_min.zip(latency_max), loss, one_way, ..Default::default() };
                 Fault::Link { a: one(a), b: one(b), opts }
             }
             "crash" => Fault::Crash(host),

@@ -197,11 +197,23 @@ impl SimulationCore {
         self.sim.release(a, b).map_err(throw)
     }
 
-    /// `latency_min`/`latency_max` both set or both absent (the package pairs them).
+    /// `latency_min`/`latency_max` both set or both absent (the package
+    /// pairs them); `duplicate`/`reorder` apply to datagrams.
     #[wasm_bindgen(js_name = setLink)]
-    pub fn set_link(&self, a: &str, b: &str, latency_min: Option<f64>, latency_max: Option<f64>, loss: Option<f64>, one_way: bool) -> Result<(), JsValue> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_link(
+        &self,
+        a: &str,
+        b: &str,
+        latency_min: Option<f64>,
+        latency_max: Option<f64>,
+        loss: Option<f64>,
+        one_way: bool,
+        duplicate: Option<f64>,
+        reorder: Option<f64>,
+    ) -> Result<(), JsValue> {
         let latency = latency_min.zip(latency_max);
-        self.sim.set_link(a, b, LinkOptions { latency, loss, one_way }).map_err(throw)
+        self.sim.set_link(a, b, LinkOptions { latency, loss, duplicate, reorder, one_way }).map_err(throw)
     }
 
     pub fn crash(&self, name: &str) -> Result<(), JsValue> {

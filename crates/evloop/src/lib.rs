@@ -33,6 +33,7 @@
 pub mod clock;
 mod errno;
 mod backend;
+mod datagram;
 mod error;
 mod event_loop;
 mod exception;
@@ -76,7 +77,11 @@ pub use executor::ThreadPoolExecutor;
 pub use runner::{run, run_with, Runner};
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
-pub use net::{Address, ConnectionOptions, Family, Host, ServerOptions, TransportSocket, UnixServerOptions};
+pub use datagram::{DatagramProtocol, DatagramTransport, IntoDatagramProtocol};
+pub use net::{
+    Address, ConnectionOptions, DatagramOptions, EndpointAddr, Family, Host, ServerOptions, TransportSocket,
+    UnixServerOptions,
+};
 pub use server::{ProtocolFactory, Server};
 pub use transport::{BufferedProtocol, ExtraInfo, IntoProtocol, Protocol, ReadBuffer, Transport};
 #[cfg(target_os = "linux")]

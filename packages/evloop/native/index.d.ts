@@ -9,6 +9,30 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A datagram endpoint's transport (the package's `DatagramTransport`
+ * wraps it).
+ */
+export declare class NativeDatagramTransport {
+  /** `sendto(data, addr?)`: `addr` null, a Unix path or `[host, port]`. */
+  sendto(data: Uint8Array, addr?: [string, number] | string | null): void
+  close(): void
+  abort(): void
+  isClosing(): boolean
+  /**
+   * `"peername"`/`"sockname"` (an address, or null), `"socket"`;
+   * `undefined` for other names.
+   */
+  getExtraInfo(name: string): unknown
+  setWriteBufferLimits(high?: number | undefined | null, low?: number | undefined | null): void
+  /** `[low, high]`. */
+  getWriteBufferLimits(): Array<number>
+  getWriteBufferSize(): number
+  /** asyncio's repr. */
+  describe(): string
+}
+export type JsDatagramTransport = NativeDatagramTransport
+
 /** The native event loop. */
 export declare class NativeEventLoop {
   /**
@@ -334,6 +358,12 @@ export declare function netConnectPipe(lp: NativeEventLoop, factory: () => objec
  */
 export declare function netCreateConnection(lp: NativeEventLoop, factory: () => object, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
 
+/**
+ * `loop.createDatagramEndpoint(protocolFactory, opts)`;
+ * `done(ok, [nativeTransport, protocol])`.
+ */
+export declare function netCreateDatagramEndpoint(lp: NativeEventLoop, factory: () => object, opts: NetDatagramOptions, done: (ok: boolean, value: any) => void): void
+
 /** `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`. */
 export declare function netCreateServer(lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
 
@@ -348,6 +378,25 @@ export declare function netCreateUnixConnection(lp: NativeEventLoop, factory: ()
 
 /** `loop.createUnixServer(protocolFactory, path, opts)`; `done(ok, server)`. */
 export declare function netCreateUnixServer(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+
+/**
+ * Options of `createDatagramEndpoint`, normalized by the package: an
+ * address is `[host, port]` (`*Host`, `*Port`) or a Unix path (`*Path`).
+ */
+export interface NetDatagramOptions {
+  localHost?: string
+  localPort?: number
+  localPath?: string
+  remoteHost?: string
+  remotePort?: number
+  remotePath?: string
+  family?: number
+  proto?: number
+  flags?: number
+  reusePort?: boolean
+  allowBroadcast?: boolean
+  sock?: number
+}
 
 /** `openConnection(host, port, opts)`: `done(ok, [reader, writer])`. */
 export declare function netOpenConnection(lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void

@@ -11,7 +11,10 @@
 //!   the socket and the shared transport (protocol calls, write buffer, flow
 //!   control and closing stay in `transport/stream.rs`);
 //! - **connect**: [`Backend::connect`], asyncio's `sock_connect` for an OS
-//!   socket (the simulation connects inside its network).
+//!   socket (the simulation connects inside its network);
+//! - **datagram I/O**: a [`DatagramIo`] per datagram transport, which
+//!   receives datagrams and sends the buffered ones (the protocol calls,
+//!   the buffer, flow control and closing stay in `datagram/transport.rs`).
 //!
 //! | back end | module | loops |
 //! |---|---|---|
@@ -32,6 +35,7 @@ use std::pin::Pin;
 use crate::error::Result;
 use crate::selector::Fd;
 use crate::server::Server;
+use crate::datagram::DatagramTransport;
 use crate::transport::Transport;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::EventLoop;
@@ -48,6 +52,8 @@ pub(crate) trait Backend {
     fn accept_driver(&self) -> Box<dyn AcceptDriver>;
     /// The I/O of one new transport.
     fn stream_io(&self) -> Box<dyn StreamIo>;
+    /// The I/O of one new datagram transport.
+    fn datagram_io(&self) -> Box<dyn DatagramIo>;
     /// Connects the non-blocking OS socket `sock` to `addr`.
     #[cfg(not(target_arch = "wasm32"))]
     fn connect<'a>(&'a self, lp: &'a EventLoop, sock: &'a socket2::Socket, addr: &'a socket2::SockAddr)
@@ -102,4 +108,28 @@ pub(crate) trait StreamIo {
     /// For the transport's repr: the class name and the read and write
     /// states (`"polling"`, `"pending"`, `"idle"`).
     fn describe(&self, t: &Transport) -> (&'static str, &'static str, &'static str);
+}
+
+/// The I/O of one datagram transport. Sending at once when nothing is
+/// buffered is shared code (a non-blocking `sendto`, as both of asyncio's
+/// datagram transports start); these are the points where readiness and
+/// completion differ.
+pub(crate) trait DatagramIo {
+    /// `connection_made` is done: start delivering datagrams.
+    fn start_reading(&self, t: &DatagramTransport);
+    /// `close()`: stop reading for good.
+    fn stop_reading(&self, t: &DatagramTransport);
+    /// Datagrams are buffered: send them when the socket takes them.
+    fn start_writing(&self, t: &DatagramTransport);
+    /// The buffer is empty, or was dropped.
+    fn stop_writing(&self, t: &DatagramTransport);
+    /// `abort()` or a fatal error: stop everything now.
+    fn abort(&self, t: &DatagramTransport);
+    /// The socket is about to close: let go of it.
+    fn release(&self);
+    /// Buffer bytes (with the per-datagram overhead) of a send handed to
+    /// the kernel and not yet completed.
+    fn in_flight(&self) -> usize;
+    /// For the transport's repr: the class name, read and write states.
+    fn describe(&self, t: &DatagramTransport) -> (&'static str, &'static str, &'static str);
 }

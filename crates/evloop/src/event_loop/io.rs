@@ -96,7 +96,7 @@ impl EventLoop {
     }
 
     /// Records that a live transport owns `fd` (asyncio's `_transports`).
-    pub(crate) fn claim_fd(&self, fd: Fd, transport: std::rc::Weak<crate::transport::TransportInner>) {
+    pub(crate) fn claim_fd(&self, fd: Fd, transport: FdOwner) {
         self.inner.transports.borrow_mut().insert(fd, transport);
     }
 
@@ -106,12 +106,10 @@ impl EventLoop {
     }
 
     fn ensure_fd_no_transport(&self, fd: Fd) -> Result<()> {
-        let owner = self.inner.transports.borrow().get(&fd).and_then(std::rc::Weak::upgrade);
-        match owner.map(crate::transport::Transport) {
-            Some(t) if !t.is_closing() => {
-                Err(Error::Runtime(format!("File descriptor {fd} is used by transport {t:?}")))
-            }
-            _ => Ok(()),
+        let owner = self.inner.transports.borrow().get(&fd).and_then(FdOwner::open_transport);
+        match owner {
+            Some(repr) => Err(Error::Runtime(format!("File descriptor {fd} is used by transport {repr}"))),
+            None => Ok(()),
         }
     }
 
@@ -190,5 +188,27 @@ fn selector_error(e: std::io::Error, fd: Fd) -> Error {
         Error::Value(format!("Invalid file descriptor: {fd} ({e})"))
     } else {
         Error::os("register", e)
+    }
+}
+
+/// The live transport that owns an fd.
+pub(crate) enum FdOwner {
+    Stream(std::rc::Weak<crate::transport::TransportInner>),
+    Datagram(std::rc::Weak<crate::datagram::DatagramInner>),
+}
+
+impl FdOwner {
+    /// The repr of the owner, while it is open (not closing).
+    fn open_transport(&self) -> Option<String> {
+        match self {
+            FdOwner::Stream(w) => {
+                let t = crate::transport::Transport(w.upgrade()?);
+                (!t.is_closing()).then(|| format!("{t:?}"))
+            }
+            FdOwner::Datagram(w) => {
+                let t = crate::datagram::DatagramTransport(w.upgrade()?);
+                (!t.is_closing()).then(|| format!("{t:?}"))
+            }
+        }
     }
 }

@@ -37,6 +37,7 @@ use crate::task::TaskTable;
 use crate::timer_heap::TimerHeap;
 
 pub use run::get_running_loop;
+pub(crate) use io::FdOwner;
 
 /// The `log` target of debug mode's slow-callback warnings ("Executing <Handle>
 /// took 0.200 seconds"). The bindings report slow callbacks themselves, with
@@ -110,7 +111,7 @@ pub(crate) struct Inner {
     /// completion (`crate::backend`).
     backend: Box<dyn Backend>,
     /// Fds owned by live transports: `add_reader` and friends refuse them.
-    transports: RefCell<HashMap<Fd, Weak<crate::transport::TransportInner>>>,
+    transports: RefCell<HashMap<Fd, FdOwner>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
     stopping: Cell<bool>,

@@ -12,7 +12,7 @@ pub(crate) mod socket;
 mod transport_socket;
 
 pub use address::Address;
-pub use options::{ConnectionOptions, Host, ServerOptions, UnixServerOptions};
+pub use options::{ConnectionOptions, DatagramOptions, EndpointAddr, Host, ServerOptions, UnixServerOptions};
 pub use transport_socket::TransportSocket;
 
 /// The address family to resolve for (`AF_UNSPEC`, `AF_INET`, `AF_INET6`).
@@ -31,6 +31,8 @@ pub enum Family {
 pub(crate) const AF_UNSPEC: i32 = 0;
 pub(crate) const AF_INET: i32 = 2;
 pub(crate) const AF_INET6: i32 = 10;
+/// `AF_UNIX` (Linux's value), for datagram endpoints on paths.
+pub const AF_UNIX: i32 = 1;
 
 /// `getaddrinfo`'s `AI_PASSIVE` (Linux's value): addresses to bind to.
 pub const AI_PASSIVE: i32 = 1;

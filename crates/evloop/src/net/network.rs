@@ -7,13 +7,16 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::socket::{ListenSocket, StreamSocket};
+use super::socket::{DatagramSocket, ListenSocket, StreamSocket};
 use crate::error::{Error, Result};
 use crate::selector::Fd;
-use super::{ConnectionOptions, Host, ServerOptions};
+use super::{Address, ConnectionOptions, DatagramOptions, Host, ServerOptions};
 use crate::EventLoop;
 
 pub(crate) type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// A datagram endpoint's socket and its default destination.
+pub(crate) type Endpoint = (Box<dyn DatagramSocket>, Option<Address>);
 
 /// Makes listening and connected sockets for one loop.
 pub(crate) trait Network {
@@ -36,6 +39,12 @@ pub(crate) trait Network {
     fn os_signals(&self) -> bool {
         false
     }
+    /// Makes the socket of a datagram endpoint (`create_datagram_endpoint`,
+    /// whose arguments are already checked): bound to `local_addr`,
+    /// connected to `remote_addr`, or the caller's `sock`. Also returns the
+    /// remote address the transport sends to by default.
+    fn datagram(&self, lp: &EventLoop, opts: &DatagramOptions)
+        -> LocalFuture<Result<Endpoint>>;
 }
 
 /// The network of a loop that has none (virtual time without a simulation).
@@ -65,5 +74,9 @@ impl Network for NoNetwork {
     }
     fn adopt_stream(&self, _: Fd) -> Result<Box<dyn StreamSocket>> {
         none()
+    }
+    fn datagram(&self, _: &EventLoop, _: &DatagramOptions)
+        -> LocalFuture<Result<Endpoint>> {
+        Box::pin(async { none() })
     }
 }

@@ -99,3 +99,45 @@ pub struct ConnectionOptions {
     /// Bind the socket to this address before connecting.
     pub local_addr: Option<SocketAddr>,
 }
+
+/// An address of a datagram endpoint, as asyncio takes it: a
+/// `(host, port)` pair (the host is resolved), or a path for `AF_UNIX`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointAddr {
+    /// A host name or IP address, and a port.
+    Host(String, u16),
+    /// A Unix socket path (a leading NUL: the abstract namespace).
+    Path(String),
+}
+
+impl std::fmt::Display for EndpointAddr {
+    /// Python's repr: `('127.0.0.1', 9)` or `'/tmp/x.sock'`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointAddr::Host(h, p) => write!(f, "('{h}', {p})"),
+            EndpointAddr::Path(p) => write!(f, "'{p}'"),
+        }
+    }
+}
+
+/// Options of `create_datagram_endpoint`, with asyncio's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct DatagramOptions {
+    /// Bind the socket to this address.
+    pub local_addr: Option<EndpointAddr>,
+    /// Connect the socket to this address (with `allow_broadcast`: only
+    /// make it the default destination of `sendto`).
+    pub remote_addr: Option<EndpointAddr>,
+    /// `AF_UNSPEC` (0), `AF_INET`, `AF_INET6` or `AF_UNIX` (raw numbers).
+    pub family: i32,
+    /// The protocol number for `socket()` and `getaddrinfo`.
+    pub proto: i32,
+    /// `getaddrinfo` flags.
+    pub flags: i32,
+    /// `SO_REUSEPORT`.
+    pub reuse_port: bool,
+    /// `SO_BROADCAST`.
+    pub allow_broadcast: bool,
+    /// A datagram socket to use instead (the transport owns it).
+    pub sock: Option<Fd>,
+}

@@ -43,3 +43,16 @@ pub(crate) trait SocketView {
     fn getsockopt(&self, level: i32, option: i32) -> io::Result<i32>;
     fn setsockopt(&self, level: i32, option: i32, value: i32) -> io::Result<()>;
 }
+
+/// A datagram socket under a datagram transport: bound, maybe connected.
+pub(crate) trait DatagramSocket {
+    fn fd(&self) -> Fd;
+    fn view(&self) -> TransportSocket;
+    /// One datagram into `buf` (cut to its length) and its sender, when
+    /// the socket reports one.
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Option<Address>)>;
+    /// One datagram: to `addr`, or (`None`) to the connected peer.
+    fn send_to(&self, buf: &[u8], addr: Option<&Address>) -> io::Result<usize>;
+    fn local_addr(&self) -> Option<Address>;
+    fn peer_addr(&self) -> Option<Address>;
+}

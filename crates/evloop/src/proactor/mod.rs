@@ -9,13 +9,16 @@
 //! the shared code; only the points where I/O is started differ:
 //! - accepting ([`accept`], a `backend::AcceptDriver`),
 //! - reading and writing a transport ([`stream`], a `backend::StreamIo`),
-//! - connecting ([`connect`], `backend::Backend::connect`).
+//! - connecting ([`connect`], `backend::Backend::connect`),
+//! - a datagram transport's receives and sends ([`datagram`], a
+//!   `backend::DatagramIo`).
 //!
 //! `add_reader`/`add_writer` are supported too, through one-shot
 //! `IORING_OP_POLL_ADD`s re-armed at every `select` (level-triggered).
 
 mod accept;
 mod connect;
+mod datagram;
 mod ring;
 mod stream;
 
@@ -25,7 +28,7 @@ use std::sync::Arc;
 
 use ring::{Done, OpBufs, Ring};
 
-use crate::backend::{AcceptDriver, Backend, ConnectFuture, StreamIo};
+use crate::backend::{AcceptDriver, Backend, ConnectFuture, DatagramIo, StreamIo};
 use crate::error::Result;
 use crate::net::os::OsNetwork;
 use crate::selector::{Completion, Event, Fd, Interest, Selector, Wake};
@@ -81,6 +84,9 @@ impl Backend for ProactorBackend {
     }
     fn stream_io(&self) -> Box<dyn StreamIo> {
         Box::new(stream::ProactorIo::new(self.0.clone()))
+    }
+    fn datagram_io(&self) -> Box<dyn DatagramIo> {
+        Box::new(datagram::ProactorDatagramIo::new(self.0.clone()))
     }
     fn connect<'a>(&'a self, lp: &'a EventLoop, sock: &'a socket2::Socket, addr: &'a socket2::SockAddr) -> ConnectFuture<'a> {
         Box::pin(connect::connect(lp, &self.0, sock, addr))

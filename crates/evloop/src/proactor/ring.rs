@@ -733,6 +733,76 @@ impl OpBufs {
         entry
     }
 
+    /// One datagram into a buffer of `len` bytes, with its sender's
+    /// address (`recvmsg`).
+    pub(crate) fn recv_datagram(len: usize, reuse: Vec<u8>) -> OpBufs {
+        let mut bufs = OpBufs::recv(len, reuse);
+        bufs.addr = OpBufs::with_addr().addr;
+        bufs
+    }
+
+    /// One datagram to send, to `to` or (`None`) to the connected peer.
+    pub(crate) fn send_datagram(data: Vec<u8>, to: Option<&socket2::SockAddr>) -> OpBufs {
+        let mut bufs = match to {
+            Some(addr) => OpBufs::connect_to(addr),
+            None => OpBufs::default(),
+        };
+        bufs.chunks = vec![data];
+        bufs
+    }
+
+    pub(crate) fn recvmsg_entry(&mut self, fd: Fd) -> squeue::Entry {
+        self.iov = vec![libc::iovec { iov_base: self.data.as_mut_ptr().cast(), iov_len: self.recv_len }];
+        let addr = self.addr.as_mut().expect("recv_datagram");
+        // SAFETY: msghdr is plain data; all zeroes is a valid empty header.
+        let mut msg: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+        msg.msg_name = (&mut addr.0 as *mut libc::sockaddr_storage).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = self.iov.as_mut_ptr();
+        msg.msg_iovlen = 1;
+        let entry = opcode::RecvMsg::new(types::Fd(fd), &mut *msg as *mut libc::msghdr).build();
+        self.msg = Some(msg);
+        entry
+    }
+
+    pub(crate) fn sendmsg_entry(&mut self, fd: Fd) -> squeue::Entry {
+        self.iov = self
+            .chunks
+            .iter()
+            .map(|c| libc::iovec { iov_base: c.as_ptr() as *mut libc::c_void, iov_len: c.len() })
+            .collect();
+        // SAFETY: msghdr is plain data; all zeroes is a valid empty header.
+        let mut msg: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+        if let Some(addr) = self.addr.as_mut() {
+            msg.msg_name = (&mut addr.0 as *mut libc::sockaddr_storage).cast();
+            msg.msg_namelen = addr.1;
+        }
+        msg.msg_iov = self.iov.as_mut_ptr();
+        msg.msg_iovlen = self.iov.len() as _;
+        // MSG_DONTWAIT: a send the socket cannot take completes with
+        // EAGAIN instead of being retried by the kernel, whose retry can
+        // find the data already consumed (an AF_UNIX datagram socket copies
+        // it before finding the peer's queue full, and the retry then sends
+        // an empty datagram).
+        let entry = opcode::SendMsg::new(types::Fd(fd), &*msg as *const libc::msghdr)
+            .flags(libc::MSG_DONTWAIT as u32)
+            .build();
+        self.msg = Some(msg);
+        entry
+    }
+
+    /// A one-shot wait until `fd` is writable.
+    pub(crate) fn pollout_entry(&mut self, fd: Fd) -> squeue::Entry {
+        opcode::PollAdd::new(types::Fd(fd), libc::POLLOUT as u32).build()
+    }
+
+    /// The sender of a received datagram, as the kernel wrote it.
+    pub(crate) fn datagram_sender(&self) -> Option<crate::net::Address> {
+        let msg = self.msg.as_ref()?;
+        let (storage, _) = &**self.addr.as_ref()?;
+        crate::net::os::datagram::address_from_storage(storage, msg.msg_namelen)
+    }
+
     /// The peer address an accept filled in.
     pub(crate) fn sockaddr(&self) -> Option<socket2::SockAddr> {
         let (storage, len) = **self.addr.as_ref()?;

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use super::network::World;
-use super::{check_latency, check_loss, Core, HostId, LinkOptions, Simulation, TraceValue};
+use super::{check_latency, check_loss, check_probability, Core, HostId, LinkOptions, Simulation, TraceValue};
 use crate::error::{Error, Result};
 use crate::EventLoop;
 
@@ -114,6 +114,11 @@ impl Fault {
                 }
                 if let Some(l) = opts.loss {
                     check_loss(l)?;
+                }
+                for (name, p) in [("duplicate", opts.duplicate), ("reorder", opts.reorder)] {
+                    if let Some(p) = p {
+                        check_probability(name, p)?;
+                    }
                 }
                 Ok(())
             }
@@ -233,19 +238,27 @@ impl Simulation {
         if let Some(l) = opts.latency {
             check_latency(l)?;
         }
-        if let Some(l) = opts.loss {
-            check_loss(l)?;
+        for (name, p) in [("loss", opts.loss), ("duplicate", opts.duplicate), ("reorder", opts.reorder)] {
+            if let Some(p) = p {
+                check_probability(name, p)?;
+            }
         }
         let mut w = self.core.world.borrow_mut();
         let (x, y) = (w.lookup(a)?, w.lookup(b)?);
-        w.set_link(x, y, opts.latency, opts.loss);
+        w.set_link(x, y, &opts);
         if !opts.one_way {
-            w.set_link(y, x, opts.latency, opts.loss);
+            w.set_link(y, x, &opts);
         }
         let mut f = vec![("a", a.into()), ("b", b.into()), ("one_way", opts.one_way.into())];
         if let Some((lo, hi)) = opts.latency {
             f.push(("latency_min", lo.into()));
             f.push(("latency_max", hi.into()));
+        }
+        if let Some(p) = opts.duplicate {
+            f.push(("duplicate", p.into()));
+        }
+        if let Some(p) = opts.reorder {
+            f.push(("reorder", p.into()));
         }
         if let Some(l) = opts.loss {
             f.push(("loss", l.into()));

@@ -106,6 +106,8 @@ pub(crate) struct HostState {
     pub(crate) fds: FdAlloc,
     pub(crate) next_port: u16,
     pub(crate) listeners: BTreeMap<u16, ListenerState>,
+    /// Bound datagram sockets by port (a port space of their own, as UDP's).
+    pub(crate) datagrams: BTreeMap<u16, super::network::DatagramState>,
 }
 
 impl HostState {
@@ -115,6 +117,17 @@ impl HostState {
             let p = self.next_port;
             self.next_port = if p >= EPHEMERAL_LAST { EPHEMERAL_FIRST } else { p + 1 };
             if !self.listeners.contains_key(&p) {
+                return p;
+            }
+        }
+    }
+
+    /// The next ephemeral port not bound by a datagram socket.
+    pub(crate) fn ephemeral_datagram_port(&mut self) -> u16 {
+        loop {
+            let p = self.next_port;
+            self.next_port = if p >= EPHEMERAL_LAST { EPHEMERAL_FIRST } else { p + 1 };
+            if !self.datagrams.contains_key(&p) {
                 return p;
             }
         }

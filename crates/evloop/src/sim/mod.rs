@@ -22,6 +22,7 @@
 //! `Simulation` of `evloop/sim`.
 
 mod buggify;
+mod datagram_socket;
 mod decisions;
 mod executor;
 mod fault;
@@ -111,6 +112,11 @@ pub struct LinkOptions {
     pub latency: Option<(f64, f64)>,
     /// Loss probability.
     pub loss: Option<f64>,
+    /// Probability that a datagram arrives twice (streams are unaffected).
+    pub duplicate: Option<f64>,
+    /// Probability that a datagram takes its own latency instead of
+    /// arriving after the datagrams sent before it (streams are unaffected).
+    pub reorder: Option<f64>,
     /// Only `a -> b` (default: both directions).
     pub one_way: bool,
 }
@@ -123,8 +129,12 @@ fn check_latency((lo, hi): (f64, f64)) -> Result<()> {
 }
 
 fn check_loss(loss: f64) -> Result<()> {
-    if !(0.0..=1.0).contains(&loss) {
-        return Err(Error::Value(format!("loss must be a probability in [0, 1], got {loss}")));
+    check_probability("loss", loss)
+}
+
+fn check_probability(name: &str, p: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::Value(format!("{name} must be a probability in [0, 1], got {p}")));
     }
     Ok(())
 }
@@ -460,6 +470,7 @@ impl Core {
                 fds: Default::default(),
                 next_port: EPHEMERAL_FIRST,
                 listeners: Default::default(),
+                datagrams: Default::default(),
             });
             w.names.insert(name, h);
             h

@@ -24,6 +24,8 @@ const SOL_SOCKET: i32 = 1;
 const SO_REUSEADDR: i32 = 2;
 const SO_TYPE: i32 = 3;
 const SOCK_STREAM: i32 = 1;
+const SOCK_DGRAM: i32 = 2;
+const IPPROTO_UDP: i32 = 17;
 const IPPROTO_TCP: i32 = 6;
 const TCP_NODELAY: i32 = 1;
 
@@ -32,6 +34,8 @@ const TCP_NODELAY: i32 = 1;
 /// `IPPROTO_TCP`); their addresses are [`Address::Sim`].
 pub(crate) struct SimView {
     fd: Cell<Fd>,
+    /// `SOCK_STREAM`, or `SOCK_DGRAM` for a datagram socket (UDP).
+    kind: i32,
     local: Address,
     peer: Option<Address>,
     options: RefCell<BTreeMap<(i32, i32), i32>>,
@@ -46,7 +50,19 @@ impl SimView {
         } else {
             options.insert((SOL_SOCKET, SO_REUSEADDR), 1);
         }
-        Rc::new(SimView { fd: Cell::new(fd), local, peer, options: RefCell::new(options) })
+        Rc::new(SimView { fd: Cell::new(fd), kind: SOCK_STREAM, local, peer, options: RefCell::new(options) })
+    }
+
+    /// The view of a datagram socket (`SOCK_DGRAM`, `IPPROTO_UDP`).
+    pub(super) fn datagram(fd: Fd, local: Address, peer: Option<Address>) -> Rc<SimView> {
+        let mut options = BTreeMap::new();
+        options.insert((SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+        Rc::new(SimView { fd: Cell::new(fd), kind: SOCK_DGRAM, local, peer, options: RefCell::new(options) })
+    }
+
+    /// The owner closed the socket.
+    pub(super) fn mark_closed(&self) {
+        self.fd.set(-1);
     }
 
     fn open(&self) -> io::Result<()> {
@@ -66,10 +82,10 @@ impl SocketView for SimView {
         AF_INET
     }
     fn socket_type(&self) -> i32 {
-        SOCK_STREAM
+        self.kind
     }
     fn proto(&self) -> i32 {
-        IPPROTO_TCP
+        if self.kind == SOCK_DGRAM { IPPROTO_UDP } else { IPPROTO_TCP }
     }
     fn getsockname(&self) -> io::Result<Address> {
         self.open()?;
@@ -213,11 +229,11 @@ pub(crate) struct SimNetwork {
     pub(crate) life: u32,
 }
 
-fn sim_gone() -> Error {
+pub(super) fn sim_gone() -> Error {
     Error::Runtime("the simulation of this host is gone".into())
 }
 
-fn no_unix<T>() -> Result<T> {
+pub(super) fn no_unix<T>() -> Result<T> {
     Err(Error::os_with_message(
         "socket",
         EAFNOSUPPORT,
@@ -298,5 +314,11 @@ impl Network for SimNetwork {
 
     fn adopt_stream(&self, _fd: Fd) -> Result<Box<dyn StreamSocket>> {
         no_fds()
+    }
+
+    fn datagram(&self, _lp: &EventLoop, opts: &crate::net::DatagramOptions)
+        -> LocalFuture<Result<crate::net::network::Endpoint>> {
+        let result = super::datagram_socket::open(&self.core, self.host, self.life, opts);
+        Box::pin(async move { result })
     }
 }

@@ -12,3 +12,4 @@ pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, TransportInner};
+pub(crate) use write_buffer::Limits;

@@ -129,7 +129,7 @@ impl Transport {
         if let Some(server) = &server {
             server.attach(&transport);
         }
-        lp.claim_fd(fd, Rc::downgrade(&transport.0));
+        lp.claim_fd(fd, crate::event_loop::FdOwner::Stream(Rc::downgrade(&transport.0)));
         let t = transport.clone();
         lp.call_soon_labelled(Cow::Borrowed("Protocol.connection_made"), move || {
             let protocol = t.0.protocol.borrow().clone();

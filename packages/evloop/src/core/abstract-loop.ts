@@ -5,7 +5,14 @@ import type { ExceptionContext } from './backend.js';
 import type { Executor, ExecutorCallable } from './executor.js';
 import type { Coroutine, Future, Task, TaskFactory, TaskOptions } from './futures.js';
 import type { Handle, TimerHandle } from './handles.js';
-import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './net/options.js';
+import type { DatagramProtocol, DatagramTransport } from './net/datagram.js';
+import type {
+  ConnectionOptions,
+  DatagramEndpointOptions,
+  ServerOptions,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from './net/options.js';
 import type { Protocol } from './net/protocol.js';
 import type { Server } from './net/server.js';
 import type { Transport } from './net/transport.js';
@@ -81,4 +88,8 @@ export abstract class AbstractEventLoop {
     path?: string | URL | null,
     opts?: UnixConnectionOptions,
   ): Promise<[Transport, P]>;
+  abstract createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    opts?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
 }

@@ -47,6 +47,7 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
       native.netStartUnixServer(lp, cb satisfies AddonClientCallback, path, opts, done),
     openConnection: (host, port, opts, done) => native.netOpenConnection(lp, host, port, opts, done),
     openUnixConnection: (path, opts, done) => native.netOpenUnixConnection(lp, path, opts, done),
+    createDatagramEndpoint: (factory, opts, done) => native.netCreateDatagramEndpoint(lp, factory, opts, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
     process: {
       subprocessExec: (factory, program, args, opts, done) => native.netSubprocessExec(lp, factory, program, args, opts, done),

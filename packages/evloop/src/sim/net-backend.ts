@@ -48,6 +48,7 @@ export function simNetBackend(life: NativeHostLoop): NetBackend {
     startUnixServer: (_cb, path, opts, done) => life.createUnixServer(noProtocol, path, opts, done),
     openConnection: (host, port, opts, done) => life.openConnection(host, port, opts, done),
     openUnixConnection: (path, opts, done) => life.createUnixConnection(noProtocol, path, opts, done),
+    createDatagramEndpoint: (factory, opts, done) => life.createDatagramEndpoint(factory, opts, done),
     newStreamReader: (limit) => new NativeStreamReader(life, limit),
   } satisfies NetBackend;
 }

@@ -275,13 +275,23 @@ export class Simulation {
     this.#core.release(checkName('release', a), checkName('release', b));
   }
 
-  /** Per-link latency and loss, both directions unless `oneWay`. */
-  setLink(a: string, b: string, options?: { latency?: number | [number, number]; loss?: number; oneWay?: boolean }): void {
-    const o = optionsArg('setLink', options, ['latency', 'loss', 'oneWay']) as Record<string, unknown>;
+  /**
+   * Per-link latency and loss, both directions unless `oneWay`; for
+   * datagrams also the probabilities that one is delivered twice
+   * (`duplicate`) or out of order (`reorder`).
+   */
+  setLink(
+    a: string,
+    b: string,
+    options?: { latency?: number | [number, number]; loss?: number; duplicate?: number; reorder?: number; oneWay?: boolean },
+  ): void {
+    const o = optionsArg('setLink', options, ['latency', 'loss', 'duplicate', 'reorder', 'oneWay']) as Record<string, unknown>;
     const [lo, hi] = o['latency'] === undefined || o['latency'] === null ? [undefined, undefined] : latencyArg('setLink', o['latency']);
-    const loss = o['loss'] === undefined || o['loss'] === null ? undefined : numberArg('setLink', 'loss', o['loss']);
+    const prob = (name: string): number | undefined =>
+      o[name] === undefined || o[name] === null ? undefined : numberArg('setLink', name, o[name]);
+    const [loss, duplicate, reorder] = [prob('loss'), prob('duplicate'), prob('reorder')];
     touch();
-    this.#core.setLink(checkName('setLink', a), checkName('setLink', b), lo, hi, loss, Boolean(o['oneWay']));
+    this.#core.setLink(checkName('setLink', a), checkName('setLink', b), lo, hi, loss, Boolean(o['oneWay']), duplicate, reorder);
   }
 
   /** The host's process dies: timers, state and sockets are gone; peers see ECONNRESET. */

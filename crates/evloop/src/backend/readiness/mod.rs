@@ -4,11 +4,12 @@
 //! the simulated network decides.
 
 mod accept;
+mod datagram;
 #[cfg(not(target_arch = "wasm32"))]
 mod connect;
 mod stream;
 
-use super::{AcceptDriver, Backend, StreamIo};
+use super::{AcceptDriver, Backend, DatagramIo, StreamIo};
 
 /// The back end of every loop built on a [`Selector`](crate::selector::Selector).
 pub(crate) struct Readiness;
@@ -22,6 +23,10 @@ impl Backend for Readiness {
         // Zero-sized: no allocation; the state is the loop's reader and
         // writer registrations.
         Box::new(stream::ReadinessIo)
+    }
+
+    fn datagram_io(&self) -> Box<dyn DatagramIo> {
+        Box::new(datagram::ReadinessDatagramIo)
     }
 
     #[cfg(not(target_arch = "wasm32"))]

@@ -105,7 +105,7 @@ pub(super) fn adopt_socket(fd: RawFd, expect_unix: bool) -> Result<Socket> {
 }
 
 /// `<socket.socket fd=7, family=2, type=2, proto=0, laddr=('0.0.0.0', 0)>`.
-fn socket_repr(sock: &Socket) -> String {
+pub(super) fn socket_repr(sock: &Socket) -> String {
     use std::os::fd::AsRawFd;
     let fd = sock.as_raw_fd();
     let get = |opt| getsockopt_int(fd, libc::SOL_SOCKET, opt).unwrap_or(0);

@@ -2,6 +2,7 @@
 
 mod bind;
 pub(crate) mod connect;
+pub(crate) mod datagram;
 pub(crate) mod listener;
 pub(crate) mod resolve;
 mod stream;
@@ -9,7 +10,7 @@ pub(crate) mod view;
 
 use super::network::{LocalFuture, Network};
 use super::socket::{ListenSocket, StreamSocket};
-use super::{Address, ConnectionOptions, Host, ServerOptions};
+use super::{Address, ConnectionOptions, DatagramOptions, Host, ServerOptions};
 use crate::error::Result;
 use crate::selector::Fd;
 use crate::EventLoop;
@@ -49,6 +50,12 @@ impl Network for OsNetwork {
 
     fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>> {
         connect::adopt_stream(fd)
+    }
+
+    fn datagram(&self, lp: &EventLoop, opts: &DatagramOptions)
+        -> LocalFuture<Result<crate::net::network::Endpoint>> {
+        let (lp, opts) = (lp.clone(), opts.clone());
+        Box::pin(async move { datagram::open(&lp, &opts).await })
     }
 }
 

@@ -22,6 +22,22 @@ pub(crate) fn is_numeric(host: &str) -> bool {
 /// # Errors
 /// `gaierror` with the resolver's code and text.
 pub(crate) fn getaddrinfo(host: Option<&str>, port: u16, family: Family, flags: i32) -> Result<Vec<SocketAddr>> {
+    getaddrinfo_typed(host, port, family.raw(), libc::SOCK_STREAM, 0, flags)
+}
+
+/// `getaddrinfo` for a socket type and protocol (`SOCK_DGRAM` for
+/// datagram endpoints); `family` is a raw `AF_*` number.
+///
+/// # Errors
+/// As [`getaddrinfo`].
+pub(crate) fn getaddrinfo_typed(
+    host: Option<&str>,
+    port: u16,
+    family: i32,
+    socktype: i32,
+    proto: i32,
+    flags: i32,
+) -> Result<Vec<SocketAddr>> {
     let c_host = match host {
         Some(h) => Some(CString::new(h).map_err(|_| Error::Value("embedded null character in host".into()))?),
         None => None,
@@ -29,8 +45,9 @@ pub(crate) fn getaddrinfo(host: Option<&str>, port: u16, family: Family, flags: 
     let c_port = CString::new(port.to_string()).expect("digits have no NUL");
     // SAFETY: an all-zero addrinfo is the documented way to start hints.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = family.raw();
-    hints.ai_socktype = libc::SOCK_STREAM;
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = proto;
     hints.ai_flags = flags;
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: the strings and hints outlive the call; `res` receives a list

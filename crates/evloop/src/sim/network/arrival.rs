@@ -36,6 +36,8 @@ impl World {
             MsgKind::Rst { errno } => self.on_rst(id, 1 - dir, errno),
             MsgKind::Data { seq, bytes } => self.on_segment(id, dir, seq, Payload::Data(bytes)),
             MsgKind::Fin { seq } => self.on_segment(id, dir, seq, Payload::Fin),
+            MsgKind::Datagram { from_port, to_port, bytes } => self.on_datagram(msg.src, dst, from_port, to_port, bytes),
+            MsgKind::Unreachable { from_port, to_port } => self.on_unreachable(msg.src, dst, from_port, to_port),
         }
     }
 

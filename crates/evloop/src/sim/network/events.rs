@@ -79,6 +79,8 @@ impl World {
                     sender.state != SideState::Crashed && (!c.aborted || (sender.alive() && sender.error.is_none()))
                 }
                 MsgKind::Rst { .. } => c.state != ConnState::Failed && target.alive() && target.error.is_none(),
+                // Never re-sent.
+                MsgKind::Datagram { .. } | MsgKind::Unreachable { .. } => false,
             }
         })
     }
@@ -117,6 +119,7 @@ impl World {
                 // once a partition heals. `retry_live` stops it as soon as
                 // the target knows, closes, or crashes.
                 MsgKind::Rst { .. } => {}
+                MsgKind::Datagram { .. } | MsgKind::Unreachable { .. } => return,
             }
         }
         msg.attempt += 1;

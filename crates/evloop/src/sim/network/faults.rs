@@ -13,6 +13,7 @@ impl World {
     pub(crate) fn crash_host(&mut self, h: HostId) {
         let host = &mut self.hosts[h];
         host.listeners.clear();
+        host.datagrams.clear();
         host.fds = Default::default();
         let ids: Vec<ConnId> = self
             .conns

@@ -16,6 +16,10 @@ pub(in crate::sim) struct Link {
     pub(in crate::sim) rng: Stream,
     latency: Option<(f64, f64)>,
     loss: Option<f64>,
+    /// Probability that a datagram is delivered twice.
+    duplicate: Option<f64>,
+    /// Probability that a datagram skips the link's FIFO order.
+    reorder: Option<f64>,
     held: bool,
     queue: VecDeque<Msg>,
     /// Latest arrival scheduled: arrivals on a link keep their send order.
@@ -30,6 +34,8 @@ impl World {
             rng: ledger.stream(format!("link:{a}>{b}"), Rng::for_link(seed, a, b)),
             latency: None,
             loss: None,
+            duplicate: None,
+            reorder: None,
             held: false,
             queue: VecDeque::new(),
             last_arrival: 0.0,
@@ -72,6 +78,23 @@ impl World {
         if loss > 0.0 && link.rng.next_f64() < loss {
             return self.drop_msg(msg, Cause::Loss);
         }
+        // Draws only on links that duplicate, so other runs keep their traces.
+        let duplicate = link.duplicate.unwrap_or(0.0);
+        if let MsgKind::Datagram { from_port, to_port, bytes } = &msg.kind {
+            if duplicate > 0.0 && link.rng.next_f64() < duplicate {
+                let copy = Msg {
+                    kind: MsgKind::Datagram { from_port: *from_port, to_port: *to_port, bytes: bytes.clone() },
+                    ..msg
+                };
+                self.stats.sent += 1;
+                if self.trace.borrow().enabled {
+                    let mut f = copy.fields("to", &self.hosts[copy.dst].name);
+                    f.push(("duplicate", true.into()));
+                    self.record(copy.src, "send", f);
+                }
+                self.put_on_wire(copy);
+            }
+        }
         self.put_on_wire(msg);
     }
 
@@ -80,7 +103,13 @@ impl World {
         let (lo, hi) = self.opts.latency;
         let link = self.link(msg.src, msg.dst);
         let (lo, hi) = link.latency.unwrap_or((lo, hi));
-        let arrival = (now + link.rng.uniform(lo, hi)).max(link.last_arrival);
+        let drawn = now + link.rng.uniform(lo, hi);
+        let reorder = link.reorder.unwrap_or(0.0);
+        if msg.kind.is_datagram() && reorder > 0.0 && link.rng.next_f64() < reorder {
+            // Out of order: its own latency, not after the ones before it.
+            return self.schedule(drawn, NetEvent::Arrive(msg));
+        }
+        let arrival = drawn.max(link.last_arrival);
         link.last_arrival = arrival;
         self.schedule(arrival, NetEvent::Arrive(msg));
     }
@@ -95,6 +124,9 @@ impl World {
             let mut f = msg.fields("from", &self.hosts[msg.src].name);
             f.insert(0, ("cause", cause.name().into()));
             self.record(msg.dst, "drop", f);
+        }
+        if msg.kind.is_datagram() {
+            return;
         }
         let t = self.now() + rto(msg.attempt);
         self.schedule(t, NetEvent::Retry(msg));
@@ -136,13 +168,19 @@ impl World {
         n
     }
 
-    pub(crate) fn set_link(&mut self, a: HostId, b: HostId, latency: Option<(f64, f64)>, loss: Option<f64>) {
+    pub(crate) fn set_link(&mut self, a: HostId, b: HostId, opts: &crate::sim::LinkOptions) {
         let link = self.link(a, b);
-        if latency.is_some() {
-            link.latency = latency;
+        if opts.latency.is_some() {
+            link.latency = opts.latency;
         }
-        if loss.is_some() {
-            link.loss = loss;
+        if opts.loss.is_some() {
+            link.loss = opts.loss;
+        }
+        if opts.duplicate.is_some() {
+            link.duplicate = opts.duplicate;
+        }
+        if opts.reorder.is_some() {
+            link.reorder = opts.reorder;
         }
     }
 }

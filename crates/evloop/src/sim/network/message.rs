@@ -30,6 +30,10 @@ pub(crate) enum MsgKind {
     Rst { errno: i32 },
     Data { seq: u64, bytes: Vec<u8> },
     Fin { seq: u64 },
+    /// A datagram (`conn` is 0): never re-sent.
+    Datagram { from_port: u16, to_port: u16, bytes: Vec<u8> },
+    /// A port-unreachable notice for a datagram (as ICMP's): never re-sent.
+    Unreachable { from_port: u16, to_port: u16 },
 }
 
 impl MsgKind {
@@ -40,7 +44,14 @@ impl MsgKind {
             MsgKind::Rst { .. } => "rst",
             MsgKind::Data { .. } => "data",
             MsgKind::Fin { .. } => "fin",
+            MsgKind::Datagram { .. } => "datagram",
+            MsgKind::Unreachable { .. } => "unreachable",
         }
+    }
+
+    /// Datagrams and their notices are lost for good when dropped.
+    pub(super) fn is_datagram(&self) -> bool {
+        matches!(self, MsgKind::Datagram { .. } | MsgKind::Unreachable { .. })
     }
 }
 
@@ -60,6 +71,26 @@ pub(crate) struct Msg {
 
 impl Msg {
     pub(super) fn fields(&self, peer_key: &'static str, peer: &Rc<str>) -> Vec<(&'static str, TraceValue)> {
+        match &self.kind {
+            MsgKind::Datagram { from_port, to_port, bytes } => {
+                return vec![
+                    (peer_key, peer.into()),
+                    ("msg", "datagram".into()),
+                    ("from_port", (*from_port).into()),
+                    ("port", (*to_port).into()),
+                    ("bytes", bytes.len().into()),
+                ]
+            }
+            MsgKind::Unreachable { from_port, to_port } => {
+                return vec![
+                    (peer_key, peer.into()),
+                    ("msg", "unreachable".into()),
+                    ("from_port", (*from_port).into()),
+                    ("port", (*to_port).into()),
+                ]
+            }
+            _ => {}
+        }
         let mut f: Vec<(&'static str, TraceValue)> =
             vec![(peer_key, peer.into()), ("conn", self.conn.into()), ("msg", self.kind.name().into())];
         match &self.kind {

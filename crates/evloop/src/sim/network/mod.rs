@@ -29,10 +29,12 @@
 //! a link, `events.rs` the event queue and its timers, `link.rs`
 //! transmission and the link faults, `connection.rs` a connection's state,
 //! `arrival.rs` what an arriving message does, `sockets.rs` what sockets
-//! do, `faults.rs` crashes and partitions.
+//! do, `faults.rs` crashes and partitions, `datagrams.rs` datagram sockets
+//! and datagrams (never re-sent).
 
 mod arrival;
 mod connection;
+mod datagrams;
 mod events;
 mod faults;
 mod link;
@@ -48,6 +50,7 @@ use super::trace::{SimStats, Trace, TraceValue};
 use super::{ConnId, HostId, SimOptions};
 use crate::error::{Error, Result};
 use connection::Conn;
+pub(crate) use datagrams::DatagramState;
 use events::Timed;
 use link::Link;
 

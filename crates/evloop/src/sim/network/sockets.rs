@@ -26,7 +26,7 @@ fn gai_error() -> Error {
 
 impl World {
     /// Resolves a name to connect to: none or "localhost" is the host itself.
-    fn resolve(&self, me: HostId, host: Option<&str>) -> Result<HostId> {
+    pub(crate) fn resolve(&self, me: HostId, host: Option<&str>) -> Result<HostId> {
         match host {
             None | Some("") | Some("localhost") | Some("127.0.0.1") | Some("::1") => Ok(me),
             Some(name) => self.names.get(name).copied().ok_or_else(gai_error),

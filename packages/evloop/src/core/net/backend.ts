@@ -56,6 +56,19 @@ export interface NativeTransportLike {
   getProtocol(): unknown;
 }
 
+export interface NativeDatagramTransportLike {
+  /** `addr`: null, a Unix path, or `[host, port]` (normalized by the layer). */
+  sendto(data: Uint8Array, addr: [string, number] | string | null): void;
+  close(): void;
+  abort(): void;
+  isClosing(): boolean;
+  getExtraInfo(name: string): unknown;
+  setWriteBufferLimits(high?: number | null, low?: number | null): void;
+  getWriteBufferLimits(): ArrayLike<number>;
+  getWriteBufferSize(): number;
+  describe(): string;
+}
+
 export interface NativeServeForeverLike {
   cancel(): boolean;
 }
@@ -134,6 +147,22 @@ export interface NetConnectionOptions {
   limit?: number | undefined;
 }
 
+/** createDatagramEndpoint's options: an address is `[host, port]` (`*Host`, `*Port`) or a Unix path (`*Path`). */
+export interface NetDatagramOptions {
+  localHost?: string | undefined;
+  localPort?: number | undefined;
+  localPath?: string | undefined;
+  remoteHost?: string | undefined;
+  remotePort?: number | undefined;
+  remotePath?: string | undefined;
+  family?: number | undefined;
+  proto?: number | undefined;
+  flags?: number | undefined;
+  reusePort?: boolean | undefined;
+  allowBroadcast?: boolean | undefined;
+  sock?: number | undefined;
+}
+
 // ---------------------------------------------------------------- the two levels
 
 /**
@@ -201,6 +230,11 @@ export interface NetBackend {
   /** `done(ok, [NativeStreamReaderLike, NativeStreamWriterLike])`. */
   openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
   openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  /**
+   * `done(ok, [NativeDatagramTransportLike, protocol])`; the protocol is what
+   * `factory` returned, whose `connectionMade` receives the native transport.
+   */
+  createDatagramEndpoint(factory: () => object, opts: NetDatagramOptions, done: Done): void;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
   /** Subprocesses and pipes (core/process); absent on a simulated host. */
@@ -222,10 +256,12 @@ export interface SocketConstants {
   readonly SO_REUSEADDR: number;
   readonly SO_REUSEPORT: number;
   readonly SO_KEEPALIVE: number;
+  readonly SO_BROADCAST: number;
   readonly SO_TYPE: number;
   readonly SO_RCVBUF: number;
   readonly SO_SNDBUF: number;
   readonly IPPROTO_TCP: number;
+  readonly IPPROTO_UDP: number;
   readonly TCP_NODELAY: number;
   readonly IPPROTO_IPV6: number;
   readonly IPV6_V6ONLY: number;

@@ -5,6 +5,8 @@
 export { NetLoop } from './net-loop.js';
 export { Transport, TransportSocket, type WriteBufferLimits } from './transport.js';
 export { Server, type ServeForeverOptions, type ServeForeverPromise } from './server.js';
+export { DatagramTransport, type DatagramProtocol } from './datagram.js';
+export type { DatagramAddress } from './datagram-args.js';
 export {
   StreamReader,
   StreamWriter,
@@ -18,6 +20,7 @@ export {
 export type { BufferedProtocol, InetAddress, Protocol, SocketAddress } from './protocol.js';
 export type {
   ConnectionOptions,
+  DatagramEndpointOptions,
   ServerOptions,
   SockLike,
   SslOptions,

@@ -7,10 +7,18 @@
 import { BaseLoop } from '../base-loop.js';
 import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
 import type { NetBackend } from './backend.js';
+import { adaptedEndpoint, adaptFactory, type DatagramProtocol, type DatagramTransport } from './datagram.js';
+import { datagramArgs } from './datagram-args.js';
 import { pending } from './pending.js';
 import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
-import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './options.js';
+import type {
+  ConnectionOptions,
+  DatagramEndpointOptions,
+  ServerOptions,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from './options.js';
 import type { Transport } from './transport.js';
 import { argsArg, cmdArg, pipeArg, programArg, subprocessOptions, PIPE, type SubprocessOptions } from '../process/args.js';
 import { processBackend } from '../process/process.js';
@@ -169,5 +177,22 @@ export abstract class NetLoop extends BaseLoop {
       this.net.binding.touch();
       backend.connectPipe(protocolFactory, fd, write, done);
     }, (v) => v as [Transport, P]);
+   * asyncio's create_datagram_endpoint: a UDP (or, with `family: AF_UNIX`,
+   * Unix datagram) socket bound to `localAddr` and/or connected to
+   * `remoteAddr`, or the caller's `sock`. Resolves to `[transport, protocol]`
+   * once `connectionMade` ran.
+   */
+  createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    opts?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]> {
+    return pending((done) => {
+      const c = 'createDatagramEndpoint';
+      functionArg(c, 'protocolFactory', protocolFactory);
+      const o = datagramArgs(c, opts);
+      const net = this.net;
+      net.binding.touch();
+      net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
+    }, (v) => adaptedEndpoint<P>(this.net.binding, v));
   }
 }

@@ -56,3 +56,22 @@ export interface UnixConnectionOptions extends SslOptions {
 export interface StreamLimit {
   limit?: number;
 }
+
+/** createDatagramEndpoint's options (asyncio's keyword arguments). */
+export interface DatagramEndpointOptions {
+  /** Bind to `[host, port]`, `{ address, port }`, or (with `family: AF_UNIX`) a path. */
+  localAddr?: [string, number] | { address: string; port: number } | string | null;
+  /** Connect to it (with `allowBroadcast`: only make it `sendto`'s default destination). */
+  remoteAddr?: [string, number] | { address: string; port: number } | string | null;
+  /** `AF_INET`, `AF_INET6`, `AF_UNIX`; needed when neither address is given. */
+  family?: number;
+  proto?: number;
+  /** getaddrinfo flags. */
+  flags?: number;
+  /** SO_REUSEPORT. */
+  reusePort?: boolean | null;
+  /** SO_BROADCAST. */
+  allowBroadcast?: boolean | null;
+  /** A datagram socket's fd (or an object with `fileno()`); the transport takes ownership. */
+  sock?: SockLike;
+}
