@@ -7,6 +7,7 @@ use std::rc::Rc;
 use evloop::EventLoop;
 
 pub mod net;
+pub mod tls;
 
 /// Defines each test body once and runs it on every selector, as asyncio's
 /// test suite runs its loop tests on each selector class.
