@@ -209,3 +209,30 @@ impl EventLoop {
         }
     }
 }
+
+impl crate::StreamWriter {
+    /// `StreamWriter.start_tls(sslcontext, ...)`: drains, upgrades the
+    /// connection with `loop.start_tls` (the server side when the writer
+    /// came from `start_server`), and from then on reads and writes
+    /// through TLS. `opts.server_side` is ignored (the writer knows).
+    ///
+    /// # Errors
+    /// As `drain()` and `EventLoop::start_tls`.
+    pub fn start_tls(
+        &self,
+        sslcontext: &SslContext,
+        opts: StartTlsOptions,
+    ) -> impl std::future::Future<Output = Result<()>> + 'static {
+        let w = self.clone();
+        let ctx = sslcontext.clone();
+        async move {
+            let protocol = w.protocol();
+            let opts = StartTlsOptions { server_side: protocol.is_server_side(), ..opts };
+            w.drain().await?;
+            let lp = w.get_loop();
+            let transport = lp.start_tls(&w.transport(), protocol as Rc<dyn Protocol>, &ctx, opts).await?;
+            w.replace_transport(transport);
+            Ok(())
+        }
+    }
+}
