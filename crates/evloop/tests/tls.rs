@@ -208,4 +208,27 @@ on_every_selector! {
         let e = block_on(&lp, lp.create_server(made.factory(Recorder::default), None, Some(0), opts)).err().unwrap();
         assert_eq!(e.to_string(), "ValueError: ssl_shutdown_timeout is only meaningful with ssl");
     }
+
+    fn shutdown_timeout_when_the_peer_never_answers(lp: EventLoop) {
+        let certs = Certs::new();
+        let made = Made::default();
+        let addr = tls_server(&lp, &made, certs.server(), Recorder::default);
+        let tls = TlsOptions { ssl: Some(certs.client()), ssl_shutdown_timeout: Some(0.3), ..Default::default() };
+        let (t, client) = connect(&lp, addr.port(), tls).unwrap();
+        run_until(&lp, "server made", || made.len() == 1 && made.get(0).events().contains(&Ev::Made));
+        // A peer that reads nothing never sees our close_notify, so it
+        // never answers with its own.
+        made.get(0).transport().pause_reading();
+        t.close();
+        run_until(&lp, "client lost", || client.lost());
+        assert_eq!(client.events().last(), Some(&Ev::Lost(Some("TimeoutError: SSL shutdown timed out".into()))));
+        // The paused peer keeps its end (asyncio's paused-reader rule)
+        // until it reads again: then EOF, and the end.
+        iterate(&lp, 3);
+        assert!(!made.get(0).lost());
+        made.get(0).transport().resume_reading();
+        run_until(&lp, "server lost", || made.get(0).lost());
+        let events = made.get(0).events();
+        assert_eq!(&events[events.len() - 2..], &[Ev::Eof, Ev::Lost(None)]);
+    }
 }

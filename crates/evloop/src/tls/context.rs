@@ -204,7 +204,7 @@ impl SslContext {
         let provider = provider();
         let signing = provider.key_provider.load_private_key(key.clone_key()).map_err(|e| from_rustls(&e))?;
         let certified = rustls::sign::CertifiedKey::new(chain.clone(), signing);
-        if certified.keys_match().is_err() {
+        if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) = certified.keys_match() {
             return Err(ssl_error("KEY_VALUES_MISMATCH", "[X509: KEY_VALUES_MISMATCH] key values mismatch"));
         }
         let mut s = self.0.borrow_mut();

@@ -15,6 +15,9 @@ pub struct Certs {
     pub ca: String,
     pub cert: String,
     pub key: String,
+    /// A client certificate the CA signed (`CN=evloop client`).
+    pub client_cert: String,
+    pub client_key: String,
 }
 
 fn openssl(dir: &PathBuf, args: &[&str]) {
@@ -33,8 +36,11 @@ impl Certs {
         openssl(&dir, &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/O=evloop/CN=localhost"]].concat());
         std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
         openssl(&dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext"]);
+        openssl(&dir, &[&["req"][..], &ec, &["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=evloop client"]].concat());
+        std::fs::write(dir.join("client-ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+        openssl(&dir, &["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client-ext"]);
         let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-        Certs { ca: p("ca.pem"), cert: p("server.pem"), key: p("server.key"), dir }
+        Certs { ca: p("ca.pem"), cert: p("server.pem"), key: p("server.key"), client_cert: p("client.pem"), client_key: p("client.key"), dir }
     }
 
     /// A server context with the certificate.
@@ -56,4 +62,39 @@ impl Drop for Certs {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// An `openssl` child process, killed (by its pid) when dropped.
+pub struct Child(pub std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `openssl s_server ... -accept 127.0.0.1:0 <args>`; returns it and the
+/// port it printed (`ACCEPT 127.0.0.1:PORT`).
+pub fn s_server(certs: &Certs, args: &[&str]) -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", "127.0.0.1:0", "-cert", &certs.cert, "-key", &certs.key])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines.next().expect("s_server printed ACCEPT").unwrap();
+        if let Some(addr) = line.strip_prefix("ACCEPT ") {
+            break addr.rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Child(child), port)
 }
