@@ -135,6 +135,7 @@ pub(crate) fn server_options(opts: &NetServerOptions, call: &str) -> napi::Resul
         reuse_port: opts.reuse_port,
         keep_alive: opts.keep_alive,
         start_serving: opts.start_serving.unwrap_or(d.start_serving),
+        tls: Default::default(),
     })
 }
 
@@ -145,6 +146,7 @@ pub(crate) fn unix_server_options(opts: &NetServerOptions) -> UnixServerOptions 
         backlog: opts.backlog.unwrap_or(d.backlog),
         start_serving: opts.start_serving.unwrap_or(d.start_serving),
         cleanup_socket: opts.cleanup_socket.unwrap_or(d.cleanup_socket),
+        tls: Default::default(),
     }
 }
 
@@ -164,6 +166,7 @@ pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> nap
         flags: opts.flags.unwrap_or(0),
         sock: opts.sock,
         local_addr,
+        tls: Default::default(),
     })
 }
 

@@ -315,7 +315,7 @@ pub fn net_open_unix_connection(
     let done = done_arg(&ctx, done, "openUnixConnection")?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: UnixConnectionOptions { sock: opts.sock },
+        options: UnixConnectionOptions { sock: opts.sock, ..Default::default() },
     };
     let fut = ctx.lp.open_unix_connection(path, options);
     ctx.spawn(fut, done, pair_value).map_err(convert::throw)

@@ -23,6 +23,9 @@ pub enum Error {
     Cancelled(String),
     /// `OSError` and its subclasses: a system call failed.
     Os(OsError),
+    /// `ssl.SSLError` (an `OSError`), or `ssl.SSLCertVerificationError`
+    /// when [`SslError::verify`] is set: a TLS handshake or record failed.
+    Ssl(SslError),
     /// `socket.gaierror`: name resolution failed; `errno` is the negative
     /// `EAI_*` number, as Python reports it.
     Gai(OsError),
@@ -57,6 +60,20 @@ pub struct OsError {
     pub message: String,
 }
 
+/// A TLS failure, as Python's `ssl` module words it.
+#[derive(Clone, Debug)]
+pub struct SslError {
+    /// OpenSSL's reason code (`"CERTIFICATE_VERIFY_FAILED"`,
+    /// `"TLSV1_ALERT_UNKNOWN_CA"`, ...): Python's `SSLError.reason`.
+    pub reason: String,
+    /// The full text: `[SSL: REASON] description`.
+    pub message: String,
+    /// For a certificate that failed verification: OpenSSL's verify code
+    /// and message (`SSLCertVerificationError.verify_code` /
+    /// `verify_message`).
+    pub verify: Option<(i32, String)>,
+}
+
 impl Error {
     /// `RuntimeError('Event loop is closed')`.
     pub fn loop_closed() -> Error {
@@ -83,6 +100,8 @@ impl Error {
     pub fn errno(&self) -> Option<i32> {
         match self {
             Error::Os(e) | Error::Gai(e) => Some(e.errno),
+            // SSL_ERROR_SSL, the errno Python's ssl errors carry.
+            Error::Ssl(_) => Some(1),
             _ => None,
         }
     }
@@ -103,6 +122,8 @@ impl Error {
             Error::Cancelled(_) => "CancelledError",
             Error::Os(e) => crate::errno::python_class(e.errno),
             Error::Gai(_) => "gaierror",
+            Error::Ssl(e) if e.verify.is_some() => "SSLCertVerificationError",
+            Error::Ssl(_) => "SSLError",
             Error::User(_) => "Exception",
             Error::IncompleteRead { .. } => "IncompleteReadError",
             Error::LimitOverrun { .. } => "LimitOverrunError",
@@ -127,6 +148,7 @@ impl Error {
             | Error::InvalidState(m)
             | Error::Cancelled(m) => m.clone(),
             Error::Os(e) | Error::Gai(e) => e.message.clone(),
+            Error::Ssl(e) => e.message.clone(),
             Error::User(e) => e.to_string(),
             Error::IncompleteRead { partial, expected } => {
                 let expected = expected.map_or_else(|| "undefined".to_string(), |n| n.to_string());

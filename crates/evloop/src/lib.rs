@@ -58,9 +58,11 @@ mod streams;
 pub mod subprocess;
 mod task;
 mod timer_heap;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tls;
 mod transport;
 
-pub use error::{Error, OsError, Result};
+pub use error::{Error, OsError, Result, SslError};
 pub use event_loop::{get_running_loop, EventLoop, LoopStats, SLOW_CALLBACK_TARGET};
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};

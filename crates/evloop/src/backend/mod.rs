@@ -32,7 +32,7 @@ use std::future::Future;
 #[cfg(not(target_arch = "wasm32"))]
 use std::pin::Pin;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::selector::Fd;
 use crate::server::Server;
 use crate::datagram::DatagramTransport;
@@ -108,6 +108,14 @@ pub(crate) trait StreamIo {
     /// For the transport's repr: the class name and the read and write
     /// states (`"polling"`, `"pending"`, `"idle"`).
     fn describe(&self, t: &Transport) -> (&'static str, &'static str, &'static str);
+    /// The transport is done (closed and flushed, aborted, or failed) and
+    /// would report `connection_lost(exc)`. `Some(exc)` hands it back to do
+    /// so (every socket back end); a layer (TLS) that must first finish
+    /// below (close_notify, then the socket transport's own loss) keeps it
+    /// and returns `None`, then calls `Transport::lower_layer_lost`.
+    fn take_loss(&self, _t: &Transport, exc: Option<Error>) -> Option<Option<Error>> {
+        Some(exc)
+    }
 }
 
 /// The I/O of one datagram transport. Sending at once when nothing is

@@ -51,6 +51,9 @@ pub struct ServerOptions {
     /// Listen at once (default); `false`: bound but not listening until
     /// `start_serving()` or `serve_forever()`.
     pub start_serving: bool,
+    /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub tls: crate::tls::TlsOptions,
 }
 
 impl Default for ServerOptions {
@@ -64,6 +67,8 @@ impl Default for ServerOptions {
             reuse_port: None,
             keep_alive: None,
             start_serving: true,
+            #[cfg(not(target_arch = "wasm32"))]
+            tls: Default::default(),
         }
     }
 }
@@ -79,11 +84,21 @@ pub struct UnixServerOptions {
     pub start_serving: bool,
     /// Remove the socket file on `close()` if it is still ours (default true).
     pub cleanup_socket: bool,
+    /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub tls: crate::tls::TlsOptions,
 }
 
 impl Default for UnixServerOptions {
     fn default() -> Self {
-        UnixServerOptions { sock: None, backlog: 100, start_serving: true, cleanup_socket: true }
+        UnixServerOptions {
+            sock: None,
+            backlog: 100,
+            start_serving: true,
+            cleanup_socket: true,
+            #[cfg(not(target_arch = "wasm32"))]
+            tls: Default::default(),
+        }
     }
 }
 
@@ -98,6 +113,9 @@ pub struct ConnectionOptions {
     pub sock: Option<Fd>,
     /// Bind the socket to this address before connecting.
     pub local_addr: Option<SocketAddr>,
+    /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub tls: crate::tls::TlsOptions,
 }
 
 /// An address of a datagram endpoint, as asyncio takes it: a

@@ -19,6 +19,19 @@ pub(crate) trait StreamSocket {
     fn shutdown_write(&self) -> io::Result<()>;
     fn local_addr(&self) -> Option<Address>;
     fn peer_addr(&self) -> Option<Address>;
+    /// Whether the transport over it registers the fd as its own (a layer
+    /// such as TLS shares the fd of the transport below).
+    fn owns_fd(&self) -> bool {
+        true
+    }
+    /// Whether `shutdown_write` is a half-close (`can_write_eof()`).
+    fn can_half_close(&self) -> bool {
+        true
+    }
+    /// What the socket adds to `get_extra_info`.
+    fn extra_info_source(&self) -> Option<std::rc::Rc<dyn crate::transport::ExtraInfoSource>> {
+        None
+    }
 }
 
 /// A bound stream socket a server listens and accepts on.

@@ -80,6 +80,13 @@ fn accept_connection(server: &Server, conn: Box<dyn StreamSocket>, peer: Option<
         Ok(p) => p,
         Err(e) => return report_creation_error(server, e),
     };
+    let protocol = match server.layer() {
+        None => protocol,
+        Some(layer) => match layer(&server.0.lp, protocol) {
+            Ok(p) => p,
+            Err(e) => return report_creation_error(server, e),
+        },
+    };
     if let Err(e) = Transport::new(&server.0.lp, conn, protocol, Some(server.clone()), peer, None) {
         report_creation_error(server, e);
     }

@@ -40,6 +40,8 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            opts.tls.check_server()?;
             let network = lp.network();
             let listeners = if host.is_some() || port.is_some() {
                 if opts.sock.is_some() {
@@ -53,6 +55,8 @@ impl EventLoop {
                 vec![network.adopt_listener(fd, false, false)?]
             };
             let server = Server::new(&lp, listeners, factory, opts.backlog);
+            #[cfg(not(target_arch = "wasm32"))]
+            set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
                 lp.sleep(0.0)?.await?;
@@ -87,6 +91,8 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            opts.tls.check_server()?;
             let network = lp.network();
             let listener = match (path, opts.sock) {
                 (Some(_), Some(_)) => {
@@ -97,6 +103,8 @@ impl EventLoop {
                 (Some(path), None) => network.bind_unix(&path, opts.cleanup_socket)?,
             };
             let server = Server::new(&lp, vec![listener], factory, opts.backlog);
+            #[cfg(not(target_arch = "wasm32"))]
+            set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
                 lp.sleep(0.0)?.await?;
@@ -112,4 +120,17 @@ impl EventLoop {
             Ok(())
         }
     }
+}
+
+/// Every accepted connection of a TLS server gets its layer.
+#[cfg(not(target_arch = "wasm32"))]
+fn set_tls(server: &Server, tls: &crate::tls::TlsOptions) {
+    if tls.ssl.is_none() {
+        return;
+    }
+    let tls = tls.clone();
+    server.set_layer(Rc::new(move |lp, protocol| {
+        let layer = tls.layer(lp, protocol, true, None, None)?;
+        Ok(layer as Rc<dyn Protocol>)
+    }));
 }

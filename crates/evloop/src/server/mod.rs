@@ -38,6 +38,10 @@ use crate::EventLoop;
 /// Makes the protocol of each accepted connection.
 pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
 
+/// Puts a layer between each accepted connection and its protocol (TLS):
+/// returns the protocol the socket transport drives.
+pub(crate) type ConnectionLayer = Rc<dyn Fn(&EventLoop, Rc<dyn Protocol>) -> Result<Rc<dyn Protocol>>>;
+
 pub(crate) struct ServerInner {
     lp: EventLoop,
     /// `None` once closed.
@@ -53,6 +57,8 @@ pub(crate) struct ServerInner {
     /// server's own wrapper, a cycle its garbage collector cannot see.
     factory: RefCell<Option<ProtocolFactory>>,
     backlog: i32,
+    /// The layer of every accepted connection (TLS), if any.
+    layer: RefCell<Option<ConnectionLayer>>,
     /// How connections are accepted: the loop's back end decides.
     driver: Box<dyn AcceptDriver>,
 }
@@ -72,8 +78,18 @@ impl Server {
             serving_forever: RefCell::new(None),
             factory: RefCell::new(Some(factory)),
             backlog,
+            layer: RefCell::new(None),
             driver: lp.backend().accept_driver(),
         }))
+    }
+
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn set_layer(&self, layer: ConnectionLayer) {
+        *self.0.layer.borrow_mut() = Some(layer);
+    }
+
+    pub(crate) fn layer(&self) -> Option<ConnectionLayer> {
+        self.0.layer.borrow().clone()
     }
 
     /// The loop the server runs on.

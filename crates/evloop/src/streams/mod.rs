@@ -68,6 +68,9 @@ impl<O> StreamOptions<O> {
 pub struct UnixConnectionOptions {
     /// A connected Unix stream socket to use instead of a path (owned).
     pub sock: Option<Fd>,
+    /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub tls: crate::tls::TlsOptions,
 }
 
 fn client_connected<F>(cb: impl Fn(StreamReader, StreamWriter) -> F + 'static) -> ClientConnected
@@ -127,7 +130,7 @@ impl EventLoop {
             let protocol = StreamReaderProtocol::new(&reader);
             let p = protocol.clone();
             let (transport, _) =
-                lp.create_unix_connection(move || p as Rc<dyn Protocol>, path, opts.options.sock).await?;
+                lp.create_unix_connection_opts(move || Ok(p as Rc<dyn Protocol>), path, opts.options).await?;
             let writer = StreamWriter::new(transport, protocol, Some(reader.clone()));
             Ok((reader, writer))
         }

@@ -36,6 +36,9 @@ pub struct StreamReaderProtocol {
     drain_waiters: RefCell<Vec<(u64, Future<()>)>>,
     next_waiter: Cell<u64>,
     connection_lost: Cell<bool>,
+    /// The transport is TLS: EOF closes the connection (TLS has no
+    /// half-close), as asyncio's `_over_ssl`.
+    over_ssl: Cell<bool>,
     /// Completes at `connection_lost`: what `wait_closed()` awaits.
     closed: Future<()>,
 }
@@ -74,7 +77,24 @@ impl StreamReaderProtocol {
             drain_waiters: RefCell::new(Vec::new()),
             next_waiter: Cell::new(0),
             connection_lost: Cell::new(false),
+            over_ssl: Cell::new(false),
         })
+    }
+
+    /// Whether this is a server's protocol (it has a client-connected
+    /// callback): `StreamWriter.start_tls()` is the server side then.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn is_server_side(&self) -> bool {
+        self.client_connected.is_some()
+    }
+
+    /// `_replace_transport`: `start_tls()` made a new transport.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn replace_transport(&self, transport: &Transport) {
+        self.over_ssl.set(transport.is_layered());
+        if let Some(r) = self.stream_reader() {
+            r.replace_transport(transport);
+        }
     }
 
     fn stream_reader(&self) -> Option<StreamReader> {
@@ -151,6 +171,7 @@ impl StreamReaderProtocol {
 
 impl Protocol for StreamReaderProtocol {
     fn connection_made(&self, transport: &Transport) -> Result<()> {
+        self.over_ssl.set(transport.is_layered());
         let reader = self.stream_reader();
         if let Some(r) = &reader {
             r.set_transport(transport);
@@ -170,12 +191,13 @@ impl Protocol for StreamReaderProtocol {
         Ok(())
     }
 
-    /// Feeds EOF and keeps the connection half-open (writing stays possible).
+    /// Feeds EOF and keeps the connection half-open (writing stays
+    /// possible), except over TLS.
     fn eof_received(&self) -> Result<bool> {
         if let Some(r) = self.stream_reader() {
             r.feed_eof();
         }
-        Ok(true)
+        Ok(!self.over_ssl.get())
     }
 
     fn connection_lost(&self, exc: Option<Error>) -> Result<()> {

@@ -1,5 +1,6 @@
 //! `StreamWriter`: the write half of a stream (asyncio's `StreamWriter`).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -12,7 +13,8 @@ use crate::transport::{ExtraInfo, Transport};
 use crate::EventLoop;
 
 struct WriterInner {
-    transport: Transport,
+    /// Replaced by `start_tls()`.
+    transport: RefCell<Transport>,
     protocol: Rc<StreamReaderProtocol>,
     reader: Option<StreamReader>,
     lp: EventLoop,
@@ -33,12 +35,20 @@ impl StreamWriter {
     /// exception, if any, makes `drain()` fail.
     pub fn new(transport: Transport, protocol: Rc<StreamReaderProtocol>, reader: Option<StreamReader>) -> StreamWriter {
         let lp = transport.get_loop();
-        StreamWriter(Rc::new(WriterInner { transport, protocol, reader, lp }))
+        StreamWriter(Rc::new(WriterInner { transport: RefCell::new(transport), protocol, reader, lp }))
     }
 
     /// The transport.
     pub fn transport(&self) -> Transport {
-        self.0.transport.clone()
+        self.0.transport.borrow().clone()
+    }
+
+    /// `start_tls()` swapped the transport (the protocol and the reader
+    /// follow).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn replace_transport(&self, transport: Transport) {
+        self.0.protocol.replace_transport(&transport);
+        *self.0.transport.borrow_mut() = transport;
     }
 
     /// The protocol.
@@ -56,7 +66,7 @@ impl StreamWriter {
     /// # Errors
     /// As [`Transport::write`].
     pub fn write(&self, data: &[u8]) -> Result<()> {
-        self.0.transport.write(data)
+        self.transport().write(data)
     }
 
     /// `transport.writelines(pieces)`.
@@ -64,32 +74,32 @@ impl StreamWriter {
     /// # Errors
     /// As [`Transport::writelines`].
     pub fn writelines<'a>(&self, pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
-        self.0.transport.writelines(pieces)
+        self.transport().writelines(pieces)
     }
 
     /// `transport.write_eof()`.
     pub fn write_eof(&self) {
-        self.0.transport.write_eof()
+        self.transport().write_eof()
     }
 
     /// `transport.can_write_eof()`.
     pub fn can_write_eof(&self) -> bool {
-        self.0.transport.can_write_eof()
+        self.transport().can_write_eof()
     }
 
     /// `transport.close()`.
     pub fn close(&self) {
-        self.0.transport.close()
+        self.transport().close()
     }
 
     /// `transport.is_closing()`.
     pub fn is_closing(&self) -> bool {
-        self.0.transport.is_closing()
+        self.transport().is_closing()
     }
 
     /// `transport.get_extra_info(name)`.
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
-        self.0.transport.get_extra_info(name)
+        self.transport().get_extra_info(name)
     }
 
     /// Completes once the connection is lost (`connection_lost` ran).
@@ -112,7 +122,7 @@ impl StreamWriter {
             if let Some(exc) = w.0.reader.as_ref().and_then(StreamReader::exception) {
                 return Err(exc);
             }
-            if w.0.transport.is_closing() {
+            if w.transport().is_closing() {
                 // Let connection_lost() run first (asyncio's `sleep(0)`), so
                 // write(); drain() in a loop sees the connection go.
                 YieldNow(false).await;
@@ -140,7 +150,7 @@ impl std::future::Future for YieldNow {
 
 impl WriterInner {
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<StreamWriter transport={:?}", self.transport)?;
+        write!(f, "<StreamWriter transport={:?}", self.transport.borrow())?;
         if let Some(r) = &self.reader {
             write!(f, " reader={r:?}")?;
         }
@@ -166,13 +176,14 @@ impl fmt::Display for Describe<'_> {
 impl Drop for WriterInner {
     /// asyncio's `StreamWriter.__del__`.
     fn drop(&mut self) {
-        if self.transport.is_closing() {
+        let transport = self.transport.borrow().clone();
+        if transport.is_closing() {
             return;
         }
         if self.lp.is_closed() {
             log::warn!(target: "evloop", "loop is closed");
         } else {
-            self.transport.close();
+            transport.close();
             log::warn!(target: "evloop", "unclosed {}", Describe(self));
         }
     }

@@ -10,6 +10,18 @@ use crate::net::ConnectionOptions;
 use crate::selector::Fd;
 use crate::EventLoop;
 
+/// A client connection's TLS: the options and the name to check.
+#[cfg(not(target_arch = "wasm32"))]
+type ClientTls = Option<(crate::tls::TlsOptions, Option<String>)>;
+#[cfg(target_arch = "wasm32")]
+type ClientTls = Option<std::convert::Infallible>;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn client_tls(tls: &crate::tls::TlsOptions, host: Option<&str>) -> Result<ClientTls> {
+    let name = tls.check_client(host)?;
+    Ok(tls.ssl.is_some().then(|| (tls.clone(), name)))
+}
+
 /// What a connection's protocol factory returns: an `Rc` of a protocol,
 /// of its concrete type (so a binding gets its own type back) or as
 /// `Rc<dyn Protocol>`.
@@ -67,6 +79,10 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            let tls = client_tls(&opts.tls, host.as_deref())?;
+            #[cfg(target_arch = "wasm32")]
+            let tls: ClientTls = None;
             let network = lp.network();
             let sock = if host.is_some() || port.is_some() {
                 if opts.sock.is_some() {
@@ -79,7 +95,7 @@ impl EventLoop {
                 };
                 network.adopt_stream(fd)?
             };
-            lp.connection_from_socket(sock, factory).await
+            lp.connection_from_socket(sock, factory, tls).await
         }
     }
 
@@ -108,11 +124,31 @@ impl EventLoop {
         path: Option<String>,
         sock: Option<Fd>,
     ) -> impl std::future::Future<Output = Result<(Transport, P)>> + 'static {
+        let opts = crate::UnixConnectionOptions { sock, ..Default::default() };
+        self.create_unix_connection_opts(factory, path, opts)
+    }
+
+    /// [`create_unix_connection_with`](Self::create_unix_connection_with)
+    /// with all of its options (`sock`, and `ssl` with its own).
+    ///
+    /// # Errors
+    /// As `create_unix_connection`; TLS option and handshake errors.
+    pub fn create_unix_connection_opts<P: IntoProtocol>(
+        &self,
+        factory: impl FnOnce() -> Result<P> + 'static,
+        path: Option<String>,
+        opts: crate::UnixConnectionOptions,
+    ) -> impl std::future::Future<Output = Result<(Transport, P)>> + 'static {
         let lp = self.clone();
         async move {
             lp.check_open()?;
+            // A Unix path is no host name: TLS needs server_hostname.
+            #[cfg(not(target_arch = "wasm32"))]
+            let tls = client_tls(&opts.tls, None)?;
+            #[cfg(target_arch = "wasm32")]
+            let tls: ClientTls = None;
             let network = lp.network();
-            let sock = match (path, sock) {
+            let sock = match (path, opts.sock) {
                 (Some(_), Some(_)) => {
                     return Err(Error::Value("path and sock can not be specified at the same time".into()))
                 }
@@ -120,7 +156,7 @@ impl EventLoop {
                 (None, Some(fd)) => network.adopt_stream(fd)?,
                 (Some(path), None) => network.connect_unix(&lp, path).await?,
             };
-            lp.connection_from_socket(sock, factory).await
+            lp.connection_from_socket(sock, factory, tls).await
         }
     }
 
@@ -128,10 +164,26 @@ impl EventLoop {
         &self,
         sock: Box<dyn StreamSocket>,
         factory: impl FnOnce() -> Result<P>,
+        tls: ClientTls,
     ) -> Result<(Transport, P)> {
         // A failing factory drops `sock`, which closes it.
         let protocol = call_protocol(factory)?;
         let waiter = self.create_future::<()>();
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some((tls, hostname)) = tls {
+            // The layer is the socket transport's protocol; the waiter
+            // resolves once the handshake made the application's transport.
+            let layer = tls.layer(self, protocol.clone().into_protocol(), false, hostname, Some(waiter.clone()))?;
+            let raw = Transport::new(self, sock, layer.clone(), None, None, None)?;
+            if let Err(e) = waiter.clone().await {
+                raw.close();
+                return Err(e);
+            }
+            let app = layer.app_transport().ok_or_else(|| Error::Runtime("the connection was lost".into()))?;
+            return Ok((app, protocol));
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = tls;
         let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
         if let Err(e) = waiter.clone().await {
             transport.close();

@@ -11,5 +11,5 @@ mod write_buffer;
 pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
-pub(crate) use stream::{call_protocol, TransportInner};
+pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};
 pub(crate) use write_buffer::Limits;

@@ -58,10 +58,21 @@ pub(crate) struct TransportInner {
     paused: Cell<bool>,
     /// `pause_writing()` was called and `resume_writing()` not yet.
     protocol_paused: Cell<bool>,
-    /// Moves the bytes: the loop's back end decides how.
+    /// Moves the bytes: the loop's back end decides how (or a layer, TLS).
     pub(super) io: Box<dyn StreamIo>,
     /// A socket connection, or one of the two pipe transports.
     pub(super) kind: Kind,
+    /// Whether this transport owns the fd (registered with the loop as its
+    /// transport): a layered one (TLS) shares the fd of the one below.
+    owns_fd: bool,
+    /// What the socket adds to `get_extra_info` (TLS's keys), kept past
+    /// the close as asyncio keeps them.
+    extra: Option<Rc<dyn ExtraInfoSource>>,
+}
+
+/// What a layered socket adds to `get_extra_info`.
+pub(crate) trait ExtraInfoSource {
+    fn extra_info(&self, name: &str) -> Option<ExtraInfo>;
 }
 
 /// A connection's transport. Clones are the same transport.
@@ -77,6 +88,19 @@ pub enum ExtraInfo {
     Socket(TransportSocket),
     /// `"pipe"` (pipe transports): the pipe's fd, -1 once closed.
     Pipe(Fd),
+    /// `"sslcontext"`.
+    #[cfg(not(target_arch = "wasm32"))]
+    SslContext(crate::tls::SslContext),
+    /// `"ssl_object"`.
+    #[cfg(not(target_arch = "wasm32"))]
+    SslObject(crate::tls::SslObject),
+    /// `"peercert"`: Python's `getpeercert()` (`None` when the peer sent
+    /// no certificate; an empty one when it was not verified).
+    #[cfg(not(target_arch = "wasm32"))]
+    PeerCert(Option<crate::tls::PeerCert>),
+    /// `"cipher"`: `(name, protocol version, secret bits)`.
+    #[cfg(not(target_arch = "wasm32"))]
+    Cipher(Option<crate::tls::Cipher>),
 }
 
 impl Transport {
@@ -104,7 +128,40 @@ impl Transport {
         waiter: Option<Future<()>>,
         kind: Kind,
     ) -> Result<Transport> {
+        let io = lp.backend().stream_io();
+        Transport::build(lp, sock, io, protocol, server, peername, waiter, kind, true)
+    }
+
+    /// A transport layered over another one's socket (TLS): its own I/O,
+    /// no claim on the fd; `connection_made` only if `connection_made`
+    /// (`start_tls` keeps the protocol's connection as it was).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn layered(
+        lp: &EventLoop,
+        sock: Box<dyn StreamSocket>,
+        io: Box<dyn StreamIo>,
+        protocol: Rc<dyn Protocol>,
+        waiter: Option<Future<()>>,
+        connection_made: bool,
+    ) -> Result<Transport> {
+        Transport::build(lp, sock, io, protocol, None, None, waiter, Kind::Socket, connection_made)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        lp: &EventLoop,
+        sock: Box<dyn StreamSocket>,
+        io: Box<dyn StreamIo>,
+        protocol: Rc<dyn Protocol>,
+        server: Option<Server>,
+        peername: Option<Address>,
+        waiter: Option<Future<()>>,
+        kind: Kind,
+        connection_made: bool,
+    ) -> Result<Transport> {
         let fd = sock.fd();
+        let owns_fd = sock.owns_fd();
+        let extra = sock.extra_info_source();
         let inner = Rc::new(TransportInner {
             id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lp: lp.clone(),
@@ -122,16 +179,21 @@ impl Transport {
             eof: Cell::new(false),
             paused: Cell::new(false),
             protocol_paused: Cell::new(false),
-            io: lp.backend().stream_io(),
+            extra,
+            io,
             kind,
+            owns_fd,
         });
         let transport = Transport(inner);
         if let Some(server) = &server {
             server.attach(&transport);
         }
-        lp.claim_fd(fd, crate::event_loop::FdOwner::Stream(Rc::downgrade(&transport.0)));
+        if owns_fd {
+            lp.claim_fd(fd, crate::event_loop::FdOwner::Stream(Rc::downgrade(&transport.0)));
+        }
         let t = transport.clone();
-        lp.call_soon_labelled(Cow::Borrowed("Protocol.connection_made"), move || {
+        if connection_made {
+            lp.call_soon_labelled(Cow::Borrowed("Protocol.connection_made"), move || {
             let protocol = t.0.protocol.borrow().clone();
             if let Err(e) = call_protocol(|| protocol.connection_made(&t)) {
                 t.0.lp.call_exception_handler(with_payload(
@@ -141,7 +203,8 @@ impl Transport {
                     &e,
                 ));
             }
-        })?;
+            })?;
+        }
         let t = transport.clone();
         lp.call_soon_labelled(Cow::Borrowed("Transport._add_reader"), move || t.start_reading())?;
         if let Some(waiter) = waiter {
@@ -152,6 +215,11 @@ impl Transport {
             })?;
         }
         Ok(transport)
+    }
+
+    /// Whether this transport is layered over another one (TLS).
+    pub fn is_layered(&self) -> bool {
+        !self.0.owns_fd
     }
 
     /// Whether the two are the same transport.
@@ -180,7 +248,7 @@ impl Transport {
             "peername" => self.0.peername.clone().map(ExtraInfo::Address),
             "sockname" => self.0.sockname.clone().map(ExtraInfo::Address),
             "socket" => Some(ExtraInfo::Socket(self.0.socket_view.clone())),
-            _ => None,
+            _ => self.0.extra.as_ref().and_then(|e| e.extra_info(name)),
         }
     }
 
@@ -379,7 +447,9 @@ impl Transport {
         if self.get_write_buffer_size() == 0 {
             self.0.io.stop_writing(self);
             if self.0.closing.get() {
-                self.call_connection_lost(None);
+                if let Some(exc) = self.0.io.take_loss(self, None) {
+                    self.call_connection_lost(exc);
+                }
             } else if self.0.eof.get() {
                 self.shutdown_write();
             }
@@ -411,9 +481,11 @@ impl Transport {
         }
     }
 
-    /// Stream sockets and write pipes can (a read pipe cannot write).
+    /// Stream sockets and write pipes can half-close; a read pipe cannot
+    /// write, and TLS cannot (as asyncio's SSL transport says, though
+    /// `write_eof()` sends close_notify there).
     pub fn can_write_eof(&self) -> bool {
-        self.0.kind != Kind::ReadPipe
+        self.0.kind != Kind::ReadPipe && self.0.sock.borrow().as_ref().is_none_or(|s| s.can_half_close())
     }
 
     /// Bytes waiting to be sent, including those handed to the kernel but
@@ -481,7 +553,9 @@ impl Transport {
         if self.get_write_buffer_size() == 0 {
             self.0.conn_lost.set(self.0.conn_lost.get() + 1);
             self.0.io.stop_writing(self);
-            self.schedule_connection_lost(None);
+            if let Some(exc) = self.0.io.take_loss(self, None) {
+                self.schedule_connection_lost(exc);
+            }
         }
     }
 
@@ -491,6 +565,13 @@ impl Transport {
         self.force_close(None);
     }
 
+    /// `_force_close(exc)`: as `abort()`, and `connection_lost(exc)`;
+    /// nothing is reported (the TLS layer's errors are `OSError`s).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn force_close_with(&self, exc: Option<Error>) {
+        self.force_close(exc);
+    }
+
     pub(super) fn force_close(&self, exc: Option<Error>) {
         if self.0.conn_lost.get() > 0 {
             return;
@@ -498,6 +579,23 @@ impl Transport {
         self.0.buffer.borrow_mut().clear();
         self.0.io.abort(self);
         self.unwatch_reader();
+        self.0.closing.set(true);
+        self.0.conn_lost.set(self.0.conn_lost.get() + 1);
+        if let Some(exc) = self.0.io.take_loss(self, exc) {
+            self.schedule_connection_lost(exc);
+        }
+    }
+
+    /// The layer below a layered transport (TLS's socket transport) is
+    /// gone, or finished the close this transport's I/O took over
+    /// ([`StreamIo::take_loss`]): `connection_lost(exc)` follows in the
+    /// next iteration. A no-op once the socket is released.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
+    pub(crate) fn lower_layer_lost(&self, exc: Option<Error>) {
+        if self.0.sock.borrow().is_none() {
+            return;
+        }
+        self.0.buffer.borrow_mut().clear();
         self.0.closing.set(true);
         self.0.conn_lost.set(self.0.conn_lost.get() + 1);
         self.schedule_connection_lost(exc);
@@ -567,7 +665,9 @@ impl Transport {
         if self.0.conn_lost.get() == 0 {
             self.0.conn_lost.set(1);
         }
-        self.0.lp.release_fd(self.0.fd);
+        if self.0.owns_fd {
+            self.0.lp.release_fd(self.0.fd);
+        }
         self.unwatch_reader();
         // Before the fd closes: the kernel lets go of it.
         self.0.io.release();
@@ -610,7 +710,9 @@ impl Drop for TransportInner {
             server.detach(self.id);
         }
         if self.sock.get_mut().is_some() {
-            self.lp.release_fd(self.fd);
+            if self.owns_fd {
+                self.lp.release_fd(self.fd);
+            }
             self.io.release();
         }
     }

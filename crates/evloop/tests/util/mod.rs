@@ -8,6 +8,7 @@ use evloop::EventLoop;
 
 pub mod net;
 pub mod proc;
+pub mod tls;
 
 /// Defines each test body once and runs it on every selector, as asyncio's
 /// test suite runs its loop tests on each selector class.

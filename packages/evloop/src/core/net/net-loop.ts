@@ -177,6 +177,9 @@ export abstract class NetLoop extends BaseLoop {
       this.net.binding.touch();
       backend.connectPipe(protocolFactory, fd, write, done);
     }, (v) => v as [Transport, P]);
+  }
+
+  /**
    * asyncio's create_datagram_endpoint: a UDP (or, with `family: AF_UNIX`,
    * Unix datagram) socket bound to `localAddr` and/or connected to
    * `remoteAddr`, or the caller's `sock`. Resolves to `[transport, protocol]`
