@@ -215,3 +215,26 @@ describe.each(LOOPS)('loop %s', (kind) => {
     loop.close();
   });
 });
+
+describe('bad input names the call and the argument', () => {
+  it('rejects with clear errors', async () => {
+    const loop = makeLoop();
+    await inLoop(loop, async () => {
+      const f = () => new ProcRecorder();
+      await expect(loop.subprocessExec(f, 42 as unknown as string)).rejects.toThrow('subprocessExec(): program must be a string, got number');
+      await expect(loop.subprocessExec(f, 'true', 'x' as unknown as string[])).rejects.toThrow('subprocessExec(): args must be an array of strings');
+      await expect(loop.subprocessExec(f, 'true', [], { stdout: -7 })).rejects.toThrow(ValueError);
+      await expect(loop.subprocessExec(f, 'true', [], { stdout: 1.5 })).rejects.toThrow('subprocessExec(): stdout must be PIPE, DEVNULL, STDOUT, an fd or null, got 1.5');
+      await expect(loop.subprocessExec(f, 'true', [], { env: { A: 1 as unknown as string } })).rejects.toThrow('subprocessExec(): env.A must be a string');
+      await expect(loop.subprocessExec(null as unknown as () => ProcRecorder, 'true')).rejects.toThrow(TypeError);
+      await expect(loop.subprocessShell(f, ['ls'] as unknown as string)).rejects.toThrow('subprocessShell(): cmd must be a string');
+      await expect(loop.connectReadPipe(() => new Recorder(), -1)).rejects.toThrow('connectReadPipe(): pipe must be an fd');
+      const notOpen = await loop.connectWritePipe(() => new Recorder(), 987654).then(() => null, (e: unknown) => e);
+      expect((notOpen as { code?: string }).code).toBe('EBADF');
+      const p = await createSubprocessExec('true');
+      await p.wait();
+      expect(() => p.sendSignal('SIGNOPE')).toThrow("sendSignal(): unknown signal name 'SIGNOPE'");
+    });
+    loop.close();
+  });
+});

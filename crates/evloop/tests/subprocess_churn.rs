@@ -35,7 +35,8 @@ fn churn(lp: &EventLoop) -> Vec<i32> {
 
 #[test]
 fn hundreds_of_short_children_leave_no_fds_and_no_zombies() {
-    let loops: Vec<(&str, fn() -> EventLoop)> = vec![
+    type MakeLoop = fn() -> EventLoop;
+    let loops: Vec<(&str, MakeLoop)> = vec![
         ("epoll", || EventLoop::with_selector(evloop::SelectorKind::Epoll).unwrap()),
         ("poll", || EventLoop::with_selector(evloop::SelectorKind::Poll).unwrap()),
         ("select", || EventLoop::with_selector(evloop::SelectorKind::Select).unwrap()),

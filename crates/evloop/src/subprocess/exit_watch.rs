@@ -51,8 +51,11 @@ pub(crate) struct ExitWatch {
     timer: RefCell<Option<TimerHandle>>,
     interval: Cell<f64>,
     reaped: Cell<bool>,
-    on_exit: RefCell<Option<Box<dyn FnOnce(i32)>>>,
+    on_exit: RefCell<Option<OnExit>>,
 }
+
+/// What runs once the child is reaped, with its return code.
+type OnExit = Box<dyn FnOnce(i32)>;
 
 fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
     // SAFETY: a plain syscall; the result is checked and owned below.
@@ -81,7 +84,7 @@ impl ExitWatch {
     ///
     /// # Errors
     /// `RuntimeError` on a closed loop.
-    pub(crate) fn start(lp: &EventLoop, pid: i32, on_exit: Box<dyn FnOnce(i32)>) -> Result<Rc<ExitWatch>> {
+    pub(crate) fn start(lp: &EventLoop, pid: i32, on_exit: OnExit) -> Result<Rc<ExitWatch>> {
         let w = Rc::new(ExitWatch {
             lp: lp.clone(),
             pid,
@@ -126,11 +129,8 @@ impl ExitWatch {
         };
         match code {
             Some(code) => self.finish(code),
-            None if self.pidfd.borrow().is_none() => {
-                if self.poll_later().is_err() {
-                    // The loop closed: nothing will run on it any more.
-                }
-            }
+            // An error means the loop closed: nothing runs on it any more.
+            None if self.pidfd.borrow().is_none() => drop(self.poll_later()),
             None => {}
         }
     }

@@ -34,6 +34,9 @@ struct PipeSlot {
     disconnected: bool,
 }
 
+/// A protocol call queued before `connection_made`: its label and the call.
+type Pending = (&'static str, Box<dyn FnOnce()>);
+
 pub(crate) struct Inner {
     lp: EventLoop,
     pid: i32,
@@ -42,7 +45,7 @@ pub(crate) struct Inner {
     protocol: RefCell<Option<Rc<dyn SubprocessProtocol>>>,
     pipes: RefCell<[PipeSlot; 3]>,
     /// Calls queued until `connection_made`; `None` from then on.
-    pending: RefCell<Option<Vec<(&'static str, Box<dyn FnOnce()>)>>>,
+    pending: RefCell<Option<Vec<Pending>>>,
     exit_waiters: RefCell<Vec<Future<i32>>>,
     closed: Cell<bool>,
     finished: Cell<bool>,
