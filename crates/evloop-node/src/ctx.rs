@@ -11,6 +11,7 @@ use std::rc::{Rc, Weak};
 
 use evloop::{EventLoop, ExceptionContext};
 use napi::sys;
+use napi_derive::napi;
 
 use crate::convert::{boolean, error_value, is_object};
 use crate::driver::DriverCore;
@@ -125,7 +126,8 @@ impl Ctx {
     }
 
     /// Runs `fut` as a core task and hands its outcome to `done(ok, value)`
-    /// (`convert` makes the JS value of a success).
+    /// (`convert` makes the JS value of a success). The returned call
+    /// cancels it (the package's Future does when it is cancelled).
     ///
     /// # Errors
     /// `RuntimeError('Event loop is closed')`.
@@ -134,14 +136,14 @@ impl Ctx {
         fut: impl std::future::Future<Output = evloop::Result<T>> + 'static,
         done: JsRef,
         convert: impl FnOnce(&Ctx, T) -> evloop::Result<sys::napi_value> + 'static,
-    ) -> evloop::Result<()> {
+    ) -> evloop::Result<JsCall> {
         let ctx = self.clone();
-        self.lp.create_task(async move {
+        let task = self.lp.create_task(async move {
             let result = fut.await;
             ctx.deliver(&done, result, convert);
         })?;
         self.wake();
-        Ok(())
+        Ok(JsCall { task, ctx: self.clone() })
     }
 
     /// Hands the outcome of a core future to `done(ok, value)` once it is
@@ -192,3 +194,24 @@ pub fn js_payload<'a>(
     JsContextPayload { values }
 }
 
+/// An asynchronous call in flight (a read, `drain`, a connect, ...): the
+/// package's Future for it calls `cancel()` when it is cancelled.
+#[napi(js_name = "NativeCall")]
+pub struct JsCall {
+    task: evloop::Task<()>,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsCall {
+    /// Stops the call in the core at once: its Rust future is dropped, so a
+    /// read takes nothing from the buffer (the bytes stay for the next read),
+    /// a connect closes its half-made socket, a drain leaves the data queued.
+    /// No result is delivered after it. False if the call had finished.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self) -> bool {
+        let cancelled = self.task.cancel();
+        self.ctx.wake();
+        cancelled
+    }
+}

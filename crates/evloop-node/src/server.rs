@@ -22,7 +22,7 @@ use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
 use crate::convert;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, JsCall};
 use crate::protocol::JsProtocol;
 use crate::socket::JsTransportSocket;
 use crate::thrown;
@@ -179,7 +179,7 @@ pub fn net_create_server(
     port: Option<u32>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createServer";
     let ctx = Ctx::of(lp);
     let env = ctx.raw();
@@ -203,7 +203,7 @@ pub fn net_create_unix_server(
     path: Option<String>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixServer";
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
@@ -235,7 +235,7 @@ pub fn net_create_connection(
     port: Option<u32>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createConnection";
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
@@ -258,7 +258,7 @@ pub fn net_create_unix_connection(
     path: Option<String>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixConnection";
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;

@@ -773,7 +773,9 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+export { NativeCall }
+export { JsCall }
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }

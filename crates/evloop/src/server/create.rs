@@ -55,7 +55,7 @@ impl EventLoop {
             let server = Server::new(&lp, listeners, factory, opts.backlog);
             if opts.start_serving {
                 server.start_serving_now()?;
-                lp.sleep(0.0)?.await?;
+                yield_once_or_close(&lp, &server).await?;
             }
             Ok(server)
         }
@@ -99,7 +99,7 @@ impl EventLoop {
             let server = Server::new(&lp, vec![listener], factory, opts.backlog);
             if opts.start_serving {
                 server.start_serving_now()?;
-                lp.sleep(0.0)?.await?;
+                yield_once_or_close(&lp, &server).await?;
             }
             Ok(server)
         }
@@ -112,4 +112,21 @@ impl EventLoop {
             Ok(())
         }
     }
+}
+
+/// asyncio's `await sleep(0)` after a server starts serving. If the wait is dropped (its task
+/// cancelled) or fails, the server nobody will receive is closed rather than left listening.
+async fn yield_once_or_close(lp: &EventLoop, server: &Server) -> Result<()> {
+    struct CloseOnDrop<'a>(Option<&'a Server>);
+    impl Drop for CloseOnDrop<'_> {
+        fn drop(&mut self) {
+            if let Some(s) = self.0 {
+                s.close();
+            }
+        }
+    }
+    let mut guard = CloseOnDrop(Some(server));
+    lp.sleep(0.0)?.await?;
+    guard.0 = None;
+    Ok(())
 }

@@ -6,7 +6,8 @@
 
 import { BaseLoop } from '../base-loop.js';
 import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
-import type { NetBackend } from './backend.js';
+import type { NativeServerLike, NetBackend } from './backend.js';
+import type { Future } from '../future.js';
 import { pending } from './pending.js';
 import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
@@ -41,27 +42,27 @@ export abstract class NetLoop extends BaseLoop {
     host?: string | string[] | null,
     port?: number | null,
     opts?: ServerOptions,
-  ): Promise<Server<this>> {
-    return pending((done) => {
+  ): Future<Server<this>> {
+    return pending(this, (done) => {
       const c = 'createServer';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [h, p, o] = serverArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      net.createServer(protocolFactory, h, p, o, done);
-    }, (n) => makeServer(this.net.binding, n, this));
+      return net.createServer(protocolFactory, h, p, o, done);
+    }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
   /** asyncio's create_unix_server (a simulated host refuses it: OSError EAFNOSUPPORT). */
-  createUnixServer(protocolFactory: () => Protocol, path?: string | URL | null, opts?: UnixServerOptions): Promise<Server<this>> {
-    return pending((done) => {
+  createUnixServer(protocolFactory: () => Protocol, path?: string | URL | null, opts?: UnixServerOptions): Future<Server<this>> {
+    return pending(this, (done) => {
       const c = 'createUnixServer';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [p, o] = unixServerArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      net.createUnixServer(protocolFactory, p, o, done);
-    }, (n) => makeServer(this.net.binding, n, this));
+      return net.createUnixServer(protocolFactory, p, o, done);
+    }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
   /** Resolves to `[transport, protocol]` once `connectionMade` ran. */
@@ -70,15 +71,15 @@ export abstract class NetLoop extends BaseLoop {
     host?: string | null,
     port?: number | null,
     opts?: ConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return pending((done) => {
+  ): Future<[Transport, P]> {
+    return pending(this, (done) => {
       const c = 'createConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [h, p, o] = connectionArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      net.createConnection(protocolFactory, h, p, o, done);
-    }, (v) => v as [Transport, P]);
+      return net.createConnection(protocolFactory, h, p, o, done);
+    }, (v) => v as [Transport, P], closeConnection);
   }
 
   /** asyncio's create_unix_connection (a simulated host refuses it: OSError EAFNOSUPPORT). */
@@ -86,14 +87,24 @@ export abstract class NetLoop extends BaseLoop {
     protocolFactory: () => P,
     path?: string | URL | null,
     opts?: UnixConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return pending((done) => {
+  ): Future<[Transport, P]> {
+    return pending(this, (done) => {
       const c = 'createUnixConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [p, o] = unixConnectionArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      net.createUnixConnection(protocolFactory, p, o, done);
-    }, (v) => v as [Transport, P]);
+      return net.createUnixConnection(protocolFactory, p, o, done);
+    }, (v) => v as [Transport, P], closeConnection);
   }
+}
+
+/** A server that arrived after its Future was done (completed from outside): nobody will close it. */
+function closeServer(n: unknown): void {
+  (n as NativeServerLike).close();
+}
+
+/** A connection that arrived after its Future was done. */
+function closeConnection(v: unknown): void {
+  (v as [Transport, unknown])[0].close();
 }
