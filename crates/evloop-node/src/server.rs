@@ -181,7 +181,7 @@ pub fn net_create_server(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let env = ctx.raw();
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
@@ -205,7 +205,7 @@ pub fn net_create_unix_server(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let fut = ctx.lp.create_unix_server_with(server_factory(&ctx, factory), path, unix_server_options(&opts));
@@ -237,7 +237,7 @@ pub fn net_create_connection(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let port = port_arg(port, CALL)?;
@@ -260,7 +260,7 @@ pub fn net_create_unix_connection(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let fut = ctx.lp.create_unix_connection_with(connection_factory(&ctx, factory), path, opts.sock);

@@ -275,7 +275,7 @@ pub fn net_open_connection(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "openConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let done = done_arg(&ctx, done, CALL)?;
     let port = server::port_arg(port, CALL)?;
     let options = StreamOptions {
@@ -297,7 +297,7 @@ pub fn net_open_unix_connection(
     opts: NetConnectionOptions,
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let done = done_arg(&ctx, done, "openUnixConnection")?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
@@ -389,7 +389,7 @@ pub fn net_start_server(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "startServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let env = ctx.raw();
     let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
@@ -416,7 +416,7 @@ pub fn net_start_unix_server(
     done: Unknown,
 ) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "startUnixServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
     let options = StreamOptions {

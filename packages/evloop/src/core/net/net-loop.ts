@@ -8,6 +8,7 @@ import { BaseLoop } from '../base-loop.js';
 import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
 import type { NativeServerLike, NetBackend } from './backend.js';
 import type { Future } from '../future.js';
+import { outsideTask } from '../task-context.js';
 import { pending } from './pending.js';
 import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
@@ -49,7 +50,7 @@ export abstract class NetLoop extends BaseLoop {
       const [h, p, o] = serverArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      return net.createServer(protocolFactory, h, p, o, done);
+      return outsideTask(() => net.createServer(protocolFactory, h, p, o, done));
     }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
@@ -61,7 +62,7 @@ export abstract class NetLoop extends BaseLoop {
       const [p, o] = unixServerArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      return net.createUnixServer(protocolFactory, p, o, done);
+      return outsideTask(() => net.createUnixServer(protocolFactory, p, o, done));
     }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
@@ -78,7 +79,7 @@ export abstract class NetLoop extends BaseLoop {
       const [h, p, o] = connectionArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      return net.createConnection(protocolFactory, h, p, o, done);
+      return outsideTask(() => net.createConnection(protocolFactory, h, p, o, done));
     }, (v) => v as [Transport, P], closeConnection);
   }
 
@@ -94,7 +95,7 @@ export abstract class NetLoop extends BaseLoop {
       const [p, o] = unixConnectionArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      return net.createUnixConnection(protocolFactory, p, o, done);
+      return outsideTask(() => net.createUnixConnection(protocolFactory, p, o, done));
     }, (v) => v as [Transport, P], closeConnection);
   }
 }

@@ -12,6 +12,7 @@ import type { Future } from '../future.js';
 import type { BytesLike, NativeClientCallback, NativeServerLike, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
 import { NetLoop, netOf } from './net-loop.js';
+import { outsideTask } from '../task-context.js';
 import { call, pending } from './pending.js';
 import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions } from './options.js';
 import type { SocketAddress } from './protocol.js';
@@ -358,7 +359,7 @@ export function startServerOn<L extends NetLoop>(
     const net = netOf(loop);
     binding = net.binding;
     binding.touch();
-    return net.startServer(clientCallback(loop, clientConnected), h, p, o, done);
+    return outsideTask(() => net.startServer(clientCallback(loop, clientConnected), h, p, o, done));
   }, (n) => makeServer(binding, n, loop), closeServer);
 }
 
@@ -377,7 +378,7 @@ export function startUnixServerOn<L extends NetLoop>(
     const net = netOf(loop);
     binding = net.binding;
     binding.touch();
-    return net.startUnixServer(clientCallback(loop, clientConnected), p, o, done);
+    return outsideTask(() => net.startUnixServer(clientCallback(loop, clientConnected), p, o, done));
   }, (n) => makeServer(binding, n, loop), closeServer);
 }
 
@@ -392,7 +393,7 @@ export function openConnectionOn(
     const [h, p, o] = connectionArgs('openConnection', host, port, opts, true);
     const net = netOf(loop);
     net.binding.touch();
-    return net.openConnection(h, p, o, done);
+    return outsideTask(() => net.openConnection(h, p, o, done));
   }, streamPair(loop), closeStreams);
 }
 
@@ -406,7 +407,7 @@ export function openUnixConnectionOn(
     const [p, o] = unixConnectionArgs('openUnixConnection', path, opts, true);
     const net = netOf(loop);
     net.binding.touch();
-    return net.openUnixConnection(p, o, done);
+    return outsideTask(() => net.openUnixConnection(p, o, done));
   }, streamPair(loop), closeStreams);
 }
 
