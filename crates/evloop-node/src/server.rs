@@ -315,6 +315,12 @@ impl JsServer {
         self.s.is_serving()
     }
 
+    /// Accepted connections whose `connectionLost` has not run yet (the core's bookkeeping).
+    #[napi(catch_unwind)]
+    pub fn client_count(&self) -> f64 {
+        self.s.client_count() as f64
+    }
+
     /// New views of the listening sockets; empty once closed.
     #[napi(catch_unwind)]
     pub fn sockets(&self) -> Vec<JsTransportSocket> {

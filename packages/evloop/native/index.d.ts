@@ -119,6 +119,8 @@ export declare class NativeServer {
   closeClients(): void
   abortClients(): void
   isServing(): boolean
+  /** Accepted connections whose `connectionLost` has not run yet (the core's bookkeeping). */
+  clientCount(): number
   /** New views of the listening sockets; empty once closed. */
   sockets(): Array<JsTransportSocket>
   /** Listens now; `done(ok)` one iteration later. */

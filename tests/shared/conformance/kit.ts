@@ -89,6 +89,8 @@ export interface ConfServer {
   startServing(): Promise<void>;
   serveForever(): ConfServeForever;
   isServing(): boolean;
+  /** Accepted connections whose connectionLost has not run yet. */
+  clientCount(): number;
   waitClosed(): Promise<void>;
   readonly sockets: ConfSocket[];
 }

@@ -71,6 +71,8 @@ export interface NativeServerLike {
   closeClients(): void;
   abortClients(): void;
   isServing(): boolean;
+  /** Accepted connections whose `connectionLost` has not run yet. */
+  clientCount(): number;
   sockets(): ArrayLike<unknown>;
   startServing(done: Done): void;
   serveForever(done: Done): NativeServeForeverLike;

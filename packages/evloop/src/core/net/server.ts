@@ -1,7 +1,6 @@
 // Server (asyncio.Server), one class for Node and the simulation.
 // Browser-safe.
 
-import { NotImplementedError } from '../errors.js';
 import { typeName } from '../values.js';
 import { optionsArg } from './args.js';
 import type { NativeServerLike, NetBinding } from './backend.js';
@@ -21,11 +20,6 @@ export type ServeForeverPromise = Task<void>;
 
 export interface ServeForeverOptions {
   signal?: AbortSignal | null;
-}
-
-/** The simulation's servers also count their connections (an extension). */
-interface CountingServer extends NativeServerLike {
-  clientCount(): number;
 }
 
 let newServer: <L extends NetLoop>(binding: NetBinding, n: NativeServerLike, loop: L) => Server<L>;
@@ -73,13 +67,11 @@ export class Server<L extends NetLoop = NetLoop> {
   }
 
   /**
-   * Accepted connections whose `connectionLost` has not run yet (an
-   * extension the simulation keeps; NotImplementedError on Node).
+   * Accepted connections whose `connectionLost` has not run yet (an extension: asyncio keeps
+   * the count privately, as `_active_count`).
    */
   clientCount(): number {
-    const n = this.#n as Partial<CountingServer>;
-    if (typeof n.clientCount !== 'function') throw new NotImplementedError('clientCount() is kept by simulated servers only');
-    return n.clientCount();
+    return this.#n.clientCount();
   }
 
   /** Listens now; resolves one iteration later. RuntimeError once closed. */
