@@ -123,6 +123,82 @@ describe.each([
   });
 });
 
+// One context object serves many callbacks where nothing changed in between (node/async-context.ts):
+// these are the cases where sharing it could leak a change into a callback scheduled before it.
+describe.each([
+  ['a Node loop', nodeEnv('default')],
+  ['a simulated host', simEnv()],
+])('callbacks sharing a captured context on %s', (_name, env) => {
+  it('each callback sees the context of its own scheduling, whatever changes around and inside them', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen = await env.run(async (loop) => {
+      const seen: string[] = [];
+      const done = loop.createFuture<void>();
+      const see = (tag: string) => (): void => {
+        seen.push(`${tag}:${als.getStore()}`);
+      };
+      als.run('a', () => {
+        loop.callSoon(see('a1'));
+        loop.callSoon(see('a2'));
+      });
+      als.run('b', () => loop.callSoon(see('b')));
+      als.run('a', () => loop.callSoon(see('a3')));
+      // A callback that schedules one, then changes its own context, then schedules another.
+      als.run('c', () =>
+        loop.callSoon(() => {
+          loop.callSoon(see('before-enter'));
+          als.enterWith('changed');
+          loop.callSoon(see('after-enter'));
+          seen.push(`changer:${als.getStore()}`);
+        }),
+      );
+      // A storage first used after a context was captured here is seen by the next capture.
+      const late = new AsyncLocalStorage<string>();
+      loop.callSoon(() => seen.push(`late-before:${late.getStore()}`));
+      late.enterWith('late');
+      loop.callSoon(() => seen.push(`late-after:${late.getStore()}`));
+      loop.callLater(0.01, () => done.setResult(undefined));
+      await done;
+      return seen;
+    });
+    expect(seen).toEqual([
+      'a1:a',
+      'a2:a',
+      'b:b',
+      'a3:a',
+      'changer:changed',
+      'late-before:undefined',
+      'late-after:late',
+      'before-enter:c',
+      'after-enter:changed',
+    ]);
+  });
+
+  it('a callback that re-schedules itself keeps its context; a change inside it reaches only later ones', async () => {
+    const als = new AsyncLocalStorage<number>();
+    const seen = await env.run(async (loop) => {
+      const seen: (number | undefined)[] = [];
+      const done = loop.createFuture<void>();
+      let n = 0;
+      const tick = (): void => {
+        seen.push(als.getStore());
+        n += 1;
+        if (n === 6) {
+          done.setResult(undefined);
+          return;
+        }
+        if (n === 4) als.enterWith(77); // before scheduling: the next ones see it
+        loop.callSoon(tick);
+        if (n === 3) als.enterWith(99); // after scheduling: the next one does not
+      };
+      als.run(1, () => loop.callSoon(tick));
+      await done;
+      return seen;
+    });
+    expect(seen).toEqual([1, 1, 1, 1, 77, 77]);
+  });
+});
+
 describe('failing tasks nobody awaits', () => {
   it('createTask of a function that fails at once raises no unhandledRejection', async () => {
     const unhandled: unknown[] = [];

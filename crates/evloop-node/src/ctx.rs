@@ -11,6 +11,7 @@ use std::rc::{Rc, Weak};
 
 use evloop::{EventLoop, ExceptionContext};
 use napi::sys;
+use napi_derive::napi;
 
 use crate::convert::{boolean, error_value, is_object};
 use crate::driver::DriverCore;
@@ -26,6 +27,57 @@ pub struct Ctx {
     pub lp: EventLoop,
     /// Weak: transports and servers live inside the loop, which the driver holds.
     driver: Weak<DriverCore>,
+    /// The async context of the call that created the server or connection
+    /// this belongs to, or `None` (the loop's).
+    created_in: Option<Rc<CallerContext>>,
+}
+
+/// The async context (async_hooks, and so `AsyncLocalStorage`) current when
+/// a JS call into the binding made it: `createServer`, `createConnection`,
+/// `startServer` and `openConnection` capture one, and their protocols',
+/// stream callbacks' and completions' calls into JS run in it (asyncio runs a
+/// transport's protocol in a copy of the context of its creation).
+pub struct CallerContext {
+    env: Rc<JsEnv>,
+    raw: sys::napi_async_context,
+    /// The async resource: napi keeps no strong reference to it, and the
+    /// context's stores live on it, so it is held until the context is
+    /// destroyed (dropped after `drop` below).
+    _resource: JsRef,
+}
+
+impl CallerContext {
+    /// The context current now (called from inside a JS call on `env`'s thread).
+    fn capture(env: &Rc<JsEnv>) -> Option<Rc<CallerContext>> {
+        let name = "evloop.Transport";
+        let (mut resource, mut js_name, mut raw) = (null_mut(), null_mut(), null_mut());
+        // SAFETY: env live on this thread inside the binding call; async_hooks
+        // copies the current context into the new resource (napi_async_init).
+        let status = unsafe {
+            sys::napi_create_object(env.raw, &mut resource);
+            sys::napi_create_string_utf8(env.raw, name.as_ptr().cast(), name.len() as isize, &mut js_name);
+            sys::napi_async_init(env.raw, resource, js_name, &mut raw)
+        };
+        if status != sys::Status::napi_ok || raw.is_null() {
+            return None;
+        }
+        let Some(resource) = JsRef::new(env, resource) else {
+            // SAFETY: raw came from napi_async_init above and is destroyed once.
+            unsafe { sys::napi_async_destroy(env.raw, raw) };
+            return None;
+        };
+        Some(Rc::new(CallerContext { env: env.clone(), raw, _resource: resource }))
+    }
+}
+
+impl Drop for CallerContext {
+    fn drop(&mut self) {
+        if self.env.is_alive() {
+            // SAFETY: raw came from napi_async_init on this env, destroyed once
+            // here, on its thread (Ctx is neither Send nor Sync).
+            unsafe { sys::napi_async_destroy(self.env.raw, self.raw) };
+        }
+    }
 }
 
 impl Ctx {
@@ -34,7 +86,16 @@ impl Ctx {
             env: lp.env.clone(),
             lp: lp.lp.clone(),
             driver: Rc::downgrade(lp.driver.core()),
+            created_in: None,
         }
+    }
+
+    /// `Ctx::of(lp)` whose calls into JS run in the async context current
+    /// now (see [`CallerContext`]); call it inside the creating JS call.
+    pub fn of_caller(lp: &JsEventLoop) -> Ctx {
+        let mut ctx = Ctx::of(lp);
+        ctx.created_in = CallerContext::capture(&ctx.env);
+        ctx
     }
 
     /// The raw env (only used on its own thread).
@@ -57,7 +118,10 @@ impl Ctx {
             return None;
         }
         let ctx = self.driver.upgrade()?.async_context();
-        (!ctx.is_null()).then_some(ctx)
+        if ctx.is_null() {
+            return None;
+        }
+        Some(self.created_in.as_ref().map_or(ctx, |c| c.raw))
     }
 
     /// Whether JS can be entered for this loop.
@@ -125,7 +189,8 @@ impl Ctx {
     }
 
     /// Runs `fut` as a core task and hands its outcome to `done(ok, value)`
-    /// (`convert` makes the JS value of a success).
+    /// (`convert` makes the JS value of a success). The returned call
+    /// cancels it (the package's Future does when it is cancelled).
     ///
     /// # Errors
     /// `RuntimeError('Event loop is closed')`.
@@ -134,14 +199,14 @@ impl Ctx {
         fut: impl std::future::Future<Output = evloop::Result<T>> + 'static,
         done: JsRef,
         convert: impl FnOnce(&Ctx, T) -> evloop::Result<sys::napi_value> + 'static,
-    ) -> evloop::Result<()> {
+    ) -> evloop::Result<JsCall> {
         let ctx = self.clone();
-        self.lp.create_task(async move {
+        let task = self.lp.create_task(async move {
             let result = fut.await;
             ctx.deliver(&done, result, convert);
         })?;
         self.wake();
-        Ok(())
+        Ok(JsCall { task, ctx: self.clone() })
     }
 
     /// Hands the outcome of a core future to `done(ok, value)` once it is
@@ -192,3 +257,24 @@ pub fn js_payload<'a>(
     JsContextPayload { values }
 }
 
+/// An asynchronous call in flight (a read, `drain`, a connect, ...): the
+/// package's Future for it calls `cancel()` when it is cancelled.
+#[napi(js_name = "NativeCall")]
+pub struct JsCall {
+    task: evloop::Task<()>,
+    ctx: Ctx,
+}
+
+#[napi]
+impl JsCall {
+    /// Stops the call in the core at once: its Rust future is dropped, so a
+    /// read takes nothing from the buffer (the bytes stay for the next read),
+    /// a connect closes its half-made socket, a drain leaves the data queued.
+    /// No result is delivered after it. False if the call had finished.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self) -> bool {
+        let cancelled = self.task.cancel();
+        self.ctx.wake();
+        cancelled
+    }
+}

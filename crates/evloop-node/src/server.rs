@@ -22,7 +22,7 @@ use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
 use crate::convert;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, JsCall};
 use crate::protocol::JsProtocol;
 use crate::socket::JsTransportSocket;
 use crate::thrown;
@@ -182,9 +182,9 @@ pub fn net_create_server(
     port: Option<u32>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let env = ctx.raw();
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
@@ -206,9 +206,9 @@ pub fn net_create_unix_server(
     path: Option<String>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let fut = ctx.lp.create_unix_server_with(server_factory(&ctx, factory), path, unix_server_options(&opts));
@@ -238,9 +238,9 @@ pub fn net_create_connection(
     port: Option<u32>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let port = port_arg(port, CALL)?;
@@ -261,9 +261,9 @@ pub fn net_create_unix_connection(
     path: Option<String>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "createUnixConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
     let fut = ctx.lp.create_unix_connection_with(connection_factory(&ctx, factory), path, opts.sock);
@@ -316,6 +316,12 @@ impl JsServer {
     #[napi(catch_unwind)]
     pub fn is_serving(&self) -> bool {
         self.s.is_serving()
+    }
+
+    /// Accepted connections whose `connectionLost` has not run yet (the core's bookkeeping).
+    #[napi(catch_unwind)]
+    pub fn client_count(&self) -> f64 {
+        self.s.client_count() as f64
     }
 
     /// New views of the listening sockets; empty once closed.

@@ -23,7 +23,7 @@ use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
 use crate::convert;
-use crate::ctx::{self, Ctx};
+use crate::ctx::{self, Ctx, JsCall};
 use crate::server::{self, NetConnectionOptions, NetServerOptions};
 use crate::thrown;
 use crate::transport::JsTransport;
@@ -114,26 +114,26 @@ impl JsStreamReader {
 
     /// `read(n)`: up to `n` bytes (`-1`: until EOF).
     #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
-    pub fn read(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn read(&self, n: f64, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "read")?;
         self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(convert::throw)
     }
 
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
-    pub fn readline(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn readline(&self, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "readline")?;
         self.ctx.spawn(self.r.readline(), done, bytes_value).map_err(convert::throw)
     }
 
     #[napi(catch_unwind, ts_args_type = "n: number, done: (ok: boolean, value: any) => void")]
-    pub fn readexactly(&self, n: f64, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn readexactly(&self, n: f64, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "readexactly")?;
         self.ctx.spawn(self.r.readexactly(n as isize), done, bytes_value).map_err(convert::throw)
     }
 
     /// `readuntil(separator)`: one bytes-like separator, or an array of them.
     #[napi(catch_unwind, ts_args_type = "separator: Uint8Array | Uint8Array[], done: (ok: boolean, value: any) => void")]
-    pub fn readuntil(&self, separator: Unknown, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn readuntil(&self, separator: Unknown, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let env = self.ctx.raw();
         let done = done_arg(&self.ctx, done, "readuntil")?;
         let raw = separator.raw();
@@ -198,14 +198,14 @@ impl JsStreamWriter {
 
     /// Waits until the write buffer is down to its low-water mark.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
-    pub fn drain(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn drain(&self, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "drain")?;
         self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(convert::throw)
     }
 
     /// Waits until the connection is lost.
     #[napi(catch_unwind, ts_args_type = "done: (ok: boolean, value: any) => void")]
-    pub fn wait_closed(&self, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn wait_closed(&self, done: Unknown) -> napi::Result<JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "waitClosed")?;
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(convert::throw)
     }
@@ -287,9 +287,9 @@ pub fn net_open_connection(
     port: Option<u32>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "openConnection";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let done = done_arg(&ctx, done, CALL)?;
     let port = server::port_arg(port, CALL)?;
     let options = StreamOptions {
@@ -310,8 +310,8 @@ pub fn net_open_unix_connection(
     path: Option<String>,
     opts: NetConnectionOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
-    let ctx = Ctx::of(lp);
+) -> napi::Result<JsCall, ErrCode> {
+    let ctx = Ctx::of_caller(lp);
     let done = done_arg(&ctx, done, "openUnixConnection")?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
@@ -401,9 +401,9 @@ pub fn net_start_server(
     port: Option<u32>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "startServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let env = ctx.raw();
     let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
@@ -428,9 +428,9 @@ pub fn net_start_unix_server(
     path: Option<String>,
     opts: NetServerOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<JsCall, ErrCode> {
     const CALL: &str = "startUnixServer";
-    let ctx = Ctx::of(lp);
+    let ctx = Ctx::of_caller(lp);
     let cb = convert::function_arg(&ctx.env, cb, CALL, "clientConnected")?;
     let done = done_arg(&ctx, done, CALL)?;
     let options = StreamOptions {

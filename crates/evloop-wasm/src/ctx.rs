@@ -94,19 +94,20 @@ impl Ctx {
     }
 
     /// Runs `fut` as a core task of this loop and hands its outcome to
-    /// `done(ok, value)` (`convert` makes the JS value of a success).
+    /// `done(ok, value)` (`convert` makes the JS value of a success). The
+    /// returned call cancels it (the package's Future does when cancelled).
     pub fn spawn<T: 'static>(
         &self,
         fut: impl std::future::Future<Output = evloop::Result<T>> + 'static,
         done: Function,
         convert: impl FnOnce(&Ctx, T) -> evloop::Result<JsValue> + 'static,
-    ) -> evloop::Result<()> {
+    ) -> evloop::Result<NativeCall> {
         let ctx = self.clone();
-        self.0.lp.create_task(async move {
+        let task = self.0.lp.create_task(async move {
             let result = fut.await;
             ctx.deliver(&done, result, convert);
         })?;
-        Ok(())
+        Ok(NativeCall { task })
     }
 
     /// Hands the outcome of a core future to `done(ok, value)` once it is done.
@@ -172,4 +173,22 @@ fn context_value(context: &ExceptionContext) -> JsValue {
 /// A core error from a JS `Error` value (for `raiseFatal`).
 pub(crate) fn fatal(value: JsValue) -> Error {
     thrown::wrap(value)
+}
+
+/// An asynchronous call in flight (a read, `drain`, a connect, ...): the
+/// package's Future for it calls `cancel()` when it is cancelled.
+#[wasm_bindgen]
+pub struct NativeCall {
+    task: evloop::Task<()>,
+}
+
+#[wasm_bindgen]
+impl NativeCall {
+    /// Stops the call in the core at once: its Rust future is dropped, so a
+    /// read takes nothing from the buffer (the bytes stay for the next read),
+    /// a connect closes its half-made socket, a drain leaves the data queued.
+    /// No result is delivered after it. False if the call had finished.
+    pub fn cancel(&self) -> bool {
+        self.task.cancel()
+    }
 }

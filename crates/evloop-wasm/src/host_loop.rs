@@ -12,7 +12,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::throw;
-use crate::ctx::{self, Ctx};
+use crate::ctx::{self, Ctx, NativeCall};
 use crate::handle::{SimHandle, SimTimerHandle};
 
 /// One life of a simulated host's loop (a restart makes a new one).
@@ -250,22 +250,22 @@ impl HostLoop {
     }
 
     #[wasm_bindgen(js_name = createServer)]
-    pub fn create_server(&self, factory: Function, host: JsValue, port: Option<u16>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn create_server(&self, factory: Function, host: JsValue, port: Option<u16>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_create_server(factory, &host, port, &opts, done)
     }
 
     #[wasm_bindgen(js_name = createUnixServer)]
-    pub fn create_unix_server(&self, factory: Function, path: Option<String>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn create_unix_server(&self, factory: Function, path: Option<String>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_create_unix_server(factory, path, &opts, done)
     }
 
     #[wasm_bindgen(js_name = createConnection)]
-    pub fn create_connection(&self, factory: Function, host: Option<String>, port: Option<u16>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn create_connection(&self, factory: Function, host: Option<String>, port: Option<u16>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_create_connection(factory, host, port, &opts, done)
     }
 
     #[wasm_bindgen(js_name = createUnixConnection)]
-    pub fn create_unix_connection(&self, factory: Function, path: Option<String>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn create_unix_connection(&self, factory: Function, path: Option<String>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_create_unix_connection(factory, path, &opts, done)
     }
 
@@ -275,12 +275,12 @@ impl HostLoop {
     }
 
     #[wasm_bindgen(js_name = openConnection)]
-    pub fn open_connection(&self, host: Option<String>, port: Option<u16>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn open_connection(&self, host: Option<String>, port: Option<u16>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_open_connection(host, port, &opts, done)
     }
 
     #[wasm_bindgen(js_name = startServer)]
-    pub fn start_server(&self, cb: Function, host: JsValue, port: Option<u16>, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn start_server(&self, cb: Function, host: JsValue, port: Option<u16>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_start_server(cb, &host, port, &opts, done)
     }
 }

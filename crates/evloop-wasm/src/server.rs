@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::convert::{self, opt_bool, opt_i32, opt_string, throw, type_error};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, NativeCall};
 use crate::protocol::JsProtocol;
 use crate::socket::JsTransportSocket;
 use crate::thrown;
@@ -116,7 +116,7 @@ fn connection_value(_ctx: &Ctx, (transport, protocol): (Transport, Rc<JsProtocol
 }
 
 impl crate::host_loop::HostLoop {
-    pub(crate) fn net_create_server(&self, factory: Function, host: &JsValue, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_create_server(&self, factory: Function, host: &JsValue, port: Option<u16>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let host = host_arg(host)?;
         let options = server_options(opts, "createServer")?;
@@ -124,20 +124,20 @@ impl crate::host_loop::HostLoop {
         ctx.spawn(fut, done, server_value).map_err(throw)
     }
 
-    pub(crate) fn net_create_unix_server(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_create_unix_server(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let fut = ctx.lp().create_unix_server_with(server_factory(ctx, factory), path, unix_server_options(opts));
         ctx.spawn(fut, done, server_value).map_err(throw)
     }
 
-    pub(crate) fn net_create_connection(&self, factory: Function, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_create_connection(&self, factory: Function, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let options = connection_options(opts, "createConnection")?;
         let fut = ctx.lp().create_connection_with(connection_factory(ctx, factory), host, port, options);
         ctx.spawn(fut, done, connection_value).map_err(throw)
     }
 
-    pub(crate) fn net_create_unix_connection(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_create_unix_connection(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let fut = ctx.lp().create_unix_connection_with(connection_factory(ctx, factory), path, opt_i32(opts, "sock"));
         ctx.spawn(fut, done, connection_value).map_err(throw)

@@ -9,7 +9,7 @@ use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, opt_f64, throw};
-use crate::ctx::{Ctx, JsPayload};
+use crate::ctx::{Ctx, JsPayload, NativeCall};
 use crate::server;
 use crate::thrown;
 use crate::transport::JsTransport;
@@ -83,20 +83,20 @@ impl JsStreamReader {
         }
     }
 
-    pub fn read(&self, n: f64, done: Function) -> Result<(), JsValue> {
+    pub fn read(&self, n: f64, done: Function) -> Result<NativeCall, JsValue> {
         self.ctx.spawn(self.r.read(n as isize), done, bytes_value).map_err(throw)
     }
 
-    pub fn readline(&self, done: Function) -> Result<(), JsValue> {
+    pub fn readline(&self, done: Function) -> Result<NativeCall, JsValue> {
         self.ctx.spawn(self.r.readline(), done, bytes_value).map_err(throw)
     }
 
-    pub fn readexactly(&self, n: f64, done: Function) -> Result<(), JsValue> {
+    pub fn readexactly(&self, n: f64, done: Function) -> Result<NativeCall, JsValue> {
         self.ctx.spawn(self.r.readexactly(n as isize), done, bytes_value).map_err(throw)
     }
 
     /// `readuntil(separators)`: an array of Uint8Arrays (the package normalizes).
-    pub fn readuntil(&self, separators: js_sys::Array, done: Function) -> Result<(), JsValue> {
+    pub fn readuntil(&self, separators: js_sys::Array, done: Function) -> Result<NativeCall, JsValue> {
         let seps = convert::byte_pieces(&separators)?;
         let refs: Vec<&[u8]> = seps.iter().map(Vec::as_slice).collect();
         self.ctx.spawn(self.r.readuntil_any(&refs), done, bytes_value).map_err(throw)
@@ -129,12 +129,12 @@ impl JsStreamWriter {
     // Writes, closing and extra info are the transport's (`transport()`), as in asyncio's
     // StreamWriter; the package calls them there.
 
-    pub fn drain(&self, done: Function) -> Result<(), JsValue> {
+    pub fn drain(&self, done: Function) -> Result<NativeCall, JsValue> {
         self.ctx.spawn(self.w.drain(), done, undefined_value).map_err(throw)
     }
 
     #[wasm_bindgen(js_name = waitClosed)]
-    pub fn wait_closed(&self, done: Function) -> Result<(), JsValue> {
+    pub fn wait_closed(&self, done: Function) -> Result<NativeCall, JsValue> {
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(throw)
     }
 
@@ -210,14 +210,14 @@ fn client_connected(ctx: &Ctx, cb: Function) -> impl Fn(StreamReader, StreamWrit
 }
 
 impl crate::host_loop::HostLoop {
-    pub(crate) fn net_open_connection(&self, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_open_connection(&self, host: Option<String>, port: Option<u16>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let options = StreamOptions { limit: limit_arg(opts)?, options: server::connection_options(opts, "openConnection")? };
         let fut = ctx.lp().open_connection(host, port, options);
         ctx.spawn(fut, done, pair_value).map_err(throw)
     }
 
-    pub(crate) fn net_start_server(&self, cb: Function, host: &JsValue, port: Option<u16>, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_start_server(&self, cb: Function, host: &JsValue, port: Option<u16>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
         let host = server::host_arg(host)?;
         let options = StreamOptions { limit: limit_arg(opts)?, options: server::server_options(opts, "startServer")? };

@@ -295,6 +295,22 @@ on_every_selector! {
         run_until(&lp, "the server saw the close", || made.len() == 1 && made.get(0).lost());
     }
 
+    // A create_connection cancelled after the socket connected (connection_made ran, the call
+    // has not returned yet) closes that half-made connection: both ends see it lost.
+    fn a_cancelled_create_connection_closes_its_transport(lp: EventLoop) {
+        let made = Made::default();
+        let (_server, addr) = serve(&lp, &made, Recorder::default);
+        let client_proto = Rc::new(Recorder::default());
+        let cp = client_proto.clone();
+        let fut = lp.create_connection(move || cp as Rc<dyn evloop::Protocol>, Some("127.0.0.1".into()), Some(addr.port()), Default::default());
+        let task = lp.create_task(fut).unwrap();
+        run_until(&lp, "connection_made", || !client_proto.events().is_empty());
+        assert!(!task.done(), "the call returns one iteration after connection_made");
+        assert!(task.cancel());
+        run_until(&lp, "the client end lost", || client_proto.lost());
+        run_until(&lp, "the server end lost", || made.len() == 1 && made.get(0).lost());
+    }
+
     // The concrete protocol type comes back, so a binding needs no downcast.
     fn create_connection_with_returns_the_concrete_protocol(lp: EventLoop) {
         let made = Made::default();

@@ -89,6 +89,8 @@ export interface ConfServer {
   startServing(): Promise<void>;
   serveForever(): ConfServeForever;
   isServing(): boolean;
+  /** Accepted connections whose connectionLost has not run yet. */
+  clientCount(): number;
   waitClosed(): Promise<void>;
   readonly sockets: ConfSocket[];
 }
@@ -170,7 +172,10 @@ export interface ConfApi {
   LimitOverrunError: ErrorClass;
   AF_INET: number;
   SOCK_STREAM: number;
+  TimeoutError: ErrorClass;
   sleep(delay: number): PromiseLike<void>;
+  /** asyncio.wait_for (the toolkit's); inside a task. */
+  waitFor<T>(aw: PromiseLike<T>, timeout: number | null): PromiseLike<T>;
   getRunningLoop(): unknown;
   startServer(
     clientConnected: (reader: ConfReader, writer: ConfWriter) => void | PromiseLike<void>,

@@ -2,6 +2,7 @@
 // apply to the kind is registered with it.skip and a name that says why.
 import { it } from 'vitest';
 import type { Capability, LoopKind } from './kit.js';
+import { cancelCases } from './cancel.cases.js';
 import { futureCases } from './futures.cases.js';
 import { loopCases } from './loop.cases.js';
 import { netCases } from './net.cases.js';
@@ -17,7 +18,7 @@ export interface Case {
   run(kind: LoopKind): Promise<void>;
 }
 
-export const allCases = (): Case[] => [...loopCases, ...futureCases, ...netCases, ...serverCases, ...streamCases];
+export const allCases = (): Case[] => [...loopCases, ...futureCases, ...netCases, ...serverCases, ...streamCases, ...cancelCases];
 
 export function registerConformance(kind: LoopKind): void {
   for (const c of allCases()) {

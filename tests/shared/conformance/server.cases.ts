@@ -132,6 +132,24 @@ export const serverCases: Case[] = [
       }),
   },
   {
+    name: 'clientCount() counts accepted connections until their connectionLost ran',
+    run: (kind) =>
+      kind.run(async (env) => {
+        const { srv, server, client, made, port } = await connectedPair(env);
+        expect(srv.clientCount()).toBe(1);
+        const [other] = await env.loop.createConnection(() => new Rec(), env.connectHost, port);
+        await until(env.loop, 'the second accepted', () => made.length === 2 && made[1].transport !== null);
+        expect(srv.clientCount()).toBe(2);
+        client.transport?.close();
+        await until(env.loop, 'the first server side lost', () => server.lost);
+        expect(srv.clientCount()).toBe(1);
+        other.close();
+        await until(env.loop, 'the second server side lost', () => made[1].lost);
+        expect(srv.clientCount()).toBe(0);
+        srv.close();
+      }),
+  },
+  {
     name: 'cancelling serveForever() closes the server and rejects it with CancelledError',
     run: (kind) =>
       kind.run(async (env) => {

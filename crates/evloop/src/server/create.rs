@@ -59,7 +59,7 @@ impl EventLoop {
             set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
-                lp.sleep(0.0)?.await?;
+                yield_once_or_close(&lp, &server).await?;
             }
             Ok(server)
         }
@@ -107,7 +107,7 @@ impl EventLoop {
             set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
-                lp.sleep(0.0)?.await?;
+                yield_once_or_close(&lp, &server).await?;
             }
             Ok(server)
         }
@@ -133,4 +133,21 @@ fn set_tls(server: &Server, tls: &crate::tls::TlsOptions) {
         let layer = tls.layer(lp, protocol, true, None, None)?;
         Ok(layer as Rc<dyn Protocol>)
     }));
+}
+
+/// asyncio's `await sleep(0)` after a server starts serving. If the wait is dropped (its task
+/// cancelled) or fails, the server nobody will receive is closed rather than left listening.
+async fn yield_once_or_close(lp: &EventLoop, server: &Server) -> Result<()> {
+    struct CloseOnDrop<'a>(Option<&'a Server>);
+    impl Drop for CloseOnDrop<'_> {
+        fn drop(&mut self) {
+            if let Some(s) = self.0 {
+                s.close();
+            }
+        }
+    }
+    let mut guard = CloseOnDrop(Some(server));
+    lp.sleep(0.0)?.await?;
+    guard.0 = None;
+    Ok(())
 }

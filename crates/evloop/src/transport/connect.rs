@@ -185,10 +185,27 @@ impl EventLoop {
         #[cfg(target_arch = "wasm32")]
         let _ = tls;
         let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
-        if let Err(e) = waiter.clone().await {
-            transport.close();
-            return Err(e);
+        // Closes the half-made connection if this wait fails or is dropped (a cancelled task:
+        // asyncio's `except: transport.close(); raise` around the same wait).
+        let guard = CloseUnlessKept(Some(transport));
+        waiter.await?;
+        Ok((guard.keep(), protocol))
+    }
+}
+
+/// A transport closed when dropped, unless `keep()` takes it.
+struct CloseUnlessKept(Option<Transport>);
+
+impl CloseUnlessKept {
+    fn keep(mut self) -> Transport {
+        self.0.take().expect("kept once")
+    }
+}
+
+impl Drop for CloseUnlessKept {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.close();
         }
-        Ok((transport, protocol))
     }
 }

@@ -43,6 +43,14 @@ function checkException(call: string, exception: unknown): object {
 /** Completes a future from outside its class (a Task's own outcome). */
 export let completeFuture: (fut: Future<unknown>, state: State, outcome: Outcome) => void;
 
+/**
+ * Gives a pending future work to stop, synchronously, when it is completed from outside (a
+ * binding's call in flight, net/pending.ts: cancelled, or given a result by its user): a read
+ * must stop before the next bytes arrive, not one callback later. `stop` runs before the state
+ * changes, once.
+ */
+export let onCancel: (fut: Future<unknown>, stop: () => void) => void;
+
 /** A done callback and the async context it was added in. */
 type DoneCallback = [callback: (future: never) => unknown, context: object | null];
 
@@ -68,9 +76,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #promise: Promise<T> | null = null;
   #resolve: ((value: T) => void) | null = null;
   #reject: ((reason: unknown) => void) | null = null;
+  /** What completing it stops first (onCancel), or null. */
+  #stop: (() => void) | null = null;
 
   static {
     completeFuture = (fut, state, outcome) => fut.#complete(state, outcome);
+    onCancel = (fut, stop) => {
+      fut.#stop = stop;
+    };
   }
 
   /** A future of `loop` (by default the running loop, else the current loop: `getEventLoop()`). */
@@ -231,6 +244,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #complete(state: State, { value, exception = null, message }: Outcome): void {
+    const stop = this.#stop;
+    this.#stop = null;
+    stop?.();
     this.#state = state;
     this.#result = value;
     this.#exception = exception;

@@ -95,3 +95,14 @@ export function runInContext(context: object | null, fn: (...args: never[]) => u
   if (context === null || hook === null) return args === null ? fn() : fn(...(args as never[]));
   return hook.runIn(context, fn, args);
 }
+
+/**
+ * Runs `fn` with no current task, so an async context captured in it (a binding's, for the
+ * protocol callbacks of a transport made now) leaves the task out: a protocol callback is not
+ * part of the task that created its transport (asyncio's `current_task()` is None there).
+ */
+export function outsideTask<R>(fn: () => R): R {
+  const s = taskStore();
+  if (s === null || s.get() === undefined) return fn();
+  return s.run(undefined, fn);
+}

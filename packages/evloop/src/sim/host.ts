@@ -190,12 +190,12 @@ export class Host extends NetLoop {
     host?: string | string[] | null,
     port?: number | null,
     opts?: ServerOptions & StreamLimit,
-  ): Promise<Server<this>> {
+  ): Future<Server<this>> {
     return startServerOn(this, clientConnected, host, port, opts);
   }
 
   /** asyncio.open_connection from this host. */
-  openConnection(host?: string | null, port?: number | null, opts?: ConnectionOptions & StreamLimit): Promise<[StreamReader, StreamWriter]> {
+  openConnection(host?: string | null, port?: number | null, opts?: ConnectionOptions & StreamLimit): Future<[StreamReader, StreamWriter]> {
     return openConnectionOn(this, host, port, opts);
   }
 

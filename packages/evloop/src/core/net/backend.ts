@@ -15,6 +15,14 @@ import type { ProcessBackend } from '../process/backend.js';
 /** A binding's completion callback: `done(true, value)` or `done(false, error)`. */
 export type Done = (ok: boolean, value: unknown) => void;
 
+/**
+ * A binding's asynchronous call in flight (the addon's and the wasm's `NativeCall`):
+ * `cancel()` stops it in the core at once (false if it had finished); no `done` follows.
+ */
+export interface NativeCallLike {
+  cancel(): boolean;
+}
+
 /** Bytes as the runtime accepts them: any view, an ArrayBuffer or a SharedArrayBuffer. */
 export type BytesLike = ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
 
@@ -78,6 +86,8 @@ export interface NativeServerLike {
   closeClients(): void;
   abortClients(): void;
   isServing(): boolean;
+  /** Accepted connections whose `connectionLost` has not run yet. */
+  clientCount(): number;
   sockets(): ArrayLike<unknown>;
   startServing(done: Done): void;
   serveForever(done: Done): NativeServeForeverLike;
@@ -86,11 +96,11 @@ export interface NativeServerLike {
 }
 
 export interface NativeStreamReaderLike {
-  read(n: number, done: Done): void;
-  readline(done: Done): void;
-  readexactly(n: number, done: Done): void;
+  read(n: number, done: Done): NativeCallLike;
+  readline(done: Done): NativeCallLike;
+  readexactly(n: number, done: Done): NativeCallLike;
   /** The separators, normalized to an array of Uint8Arrays by the layer. */
-  readuntil(separators: Uint8Array[], done: Done): void;
+  readuntil(separators: Uint8Array[], done: Done): NativeCallLike;
   atEof(): boolean;
   readonly limit: number;
   describe(): string;
@@ -104,8 +114,8 @@ export interface NativeStreamReaderLike {
 
 /** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
 export interface NativeStreamWriterLike {
-  drain(done: Done): void;
-  waitClosed(done: Done): void;
+  drain(done: Done): NativeCallLike;
+  waitClosed(done: Done): NativeCallLike;
   transport(): NativeTransportLike;
   describe(): string;
 }
@@ -219,17 +229,17 @@ export interface NetBinding {
 export interface NetBackend {
   readonly binding: NetBinding;
   /** `done(ok, NativeServerLike)`. */
-  createServer(factory: () => object, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): void;
-  createUnixServer(factory: () => object, path: string | undefined, opts: NetServerOptions, done: Done): void;
+  createServer(factory: () => object, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): NativeCallLike;
+  createUnixServer(factory: () => object, path: string | undefined, opts: NetServerOptions, done: Done): NativeCallLike;
   /** `done(ok, [Transport (already wrapped by the hook), protocol])`. */
-  createConnection(factory: () => object, host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
-  createUnixConnection(factory: () => object, path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  createConnection(factory: () => object, host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): NativeCallLike;
+  createUnixConnection(factory: () => object, path: string | undefined, opts: NetConnectionOptions, done: Done): NativeCallLike;
   /** `done(ok, NativeServerLike)`; `cb` runs for each connection. */
-  startServer(cb: NativeClientCallback, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): void;
-  startUnixServer(cb: NativeClientCallback, path: string | undefined, opts: NetServerOptions, done: Done): void;
+  startServer(cb: NativeClientCallback, host: string | string[] | undefined, port: number | undefined, opts: NetServerOptions, done: Done): NativeCallLike;
+  startUnixServer(cb: NativeClientCallback, path: string | undefined, opts: NetServerOptions, done: Done): NativeCallLike;
   /** `done(ok, [NativeStreamReaderLike, NativeStreamWriterLike])`. */
-  openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
-  openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): NativeCallLike;
+  openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): NativeCallLike;
   /**
    * `done(ok, [NativeDatagramTransportLike, protocol])`; the protocol is what
    * `factory` returned, whose `connectionMade` receives the native transport.

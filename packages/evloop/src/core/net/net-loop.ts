@@ -6,9 +6,11 @@
 
 import { BaseLoop } from '../base-loop.js';
 import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
-import type { NetBackend } from './backend.js';
+import type { NativeServerLike, NetBackend } from './backend.js';
 import { adaptedEndpoint, adaptFactory, type DatagramProtocol, type DatagramTransport } from './datagram.js';
 import { datagramArgs } from './datagram-args.js';
+import type { Future } from '../future.js';
+import { outsideTask } from '../task-context.js';
 import { pending } from './pending.js';
 import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
@@ -52,27 +54,27 @@ export abstract class NetLoop extends BaseLoop {
     host?: string | string[] | null,
     port?: number | null,
     opts?: ServerOptions,
-  ): Promise<Server<this>> {
-    return pending((done) => {
+  ): Future<Server<this>> {
+    return pending(this, (done) => {
       const c = 'createServer';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [h, p, o] = serverArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      net.createServer(protocolFactory, h, p, o, done);
-    }, (n) => makeServer(this.net.binding, n, this));
+      return outsideTask(() => net.createServer(protocolFactory, h, p, o, done));
+    }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
   /** asyncio's create_unix_server (a simulated host refuses it: OSError EAFNOSUPPORT). */
-  createUnixServer(protocolFactory: () => Protocol, path?: string | URL | null, opts?: UnixServerOptions): Promise<Server<this>> {
-    return pending((done) => {
+  createUnixServer(protocolFactory: () => Protocol, path?: string | URL | null, opts?: UnixServerOptions): Future<Server<this>> {
+    return pending(this, (done) => {
       const c = 'createUnixServer';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [p, o] = unixServerArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      net.createUnixServer(protocolFactory, p, o, done);
-    }, (n) => makeServer(this.net.binding, n, this));
+      return outsideTask(() => net.createUnixServer(protocolFactory, p, o, done));
+    }, (n) => makeServer(this.net.binding, n, this), closeServer);
   }
 
   /** Resolves to `[transport, protocol]` once `connectionMade` ran. */
@@ -81,15 +83,15 @@ export abstract class NetLoop extends BaseLoop {
     host?: string | null,
     port?: number | null,
     opts?: ConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return pending((done) => {
+  ): Future<[Transport, P]> {
+    return pending(this, (done) => {
       const c = 'createConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [h, p, o] = connectionArgs(c, host, port, opts);
       const net = this.net;
       net.binding.touch();
-      net.createConnection(protocolFactory, h, p, o, done);
-    }, (v) => v as [Transport, P]);
+      return outsideTask(() => net.createConnection(protocolFactory, h, p, o, done));
+    }, (v) => v as [Transport, P], closeConnection);
   }
 
   /** asyncio's create_unix_connection (a simulated host refuses it: OSError EAFNOSUPPORT). */
@@ -97,15 +99,15 @@ export abstract class NetLoop extends BaseLoop {
     protocolFactory: () => P,
     path?: string | URL | null,
     opts?: UnixConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return pending((done) => {
+  ): Future<[Transport, P]> {
+    return pending(this, (done) => {
       const c = 'createUnixConnection';
       functionArg(c, 'protocolFactory', protocolFactory);
       const [p, o] = unixConnectionArgs(c, path, opts);
       const net = this.net;
       net.binding.touch();
-      net.createUnixConnection(protocolFactory, p, o, done);
-    }, (v) => v as [Transport, P]);
+      return outsideTask(() => net.createUnixConnection(protocolFactory, p, o, done));
+    }, (v) => v as [Transport, P], closeConnection);
   }
 
   /**
@@ -136,7 +138,7 @@ export abstract class NetLoop extends BaseLoop {
     opts: SubprocessOptions | undefined,
   ): Promise<[SubprocessTransport, P]> {
     const users: P[] = [];
-    return pending((done) => {
+    return pending(this, (done) => {
       const backend = processBackend(this, c);
       functionArg(c, 'protocolFactory', protocolFactory);
       const [program, args] = argv();
@@ -170,7 +172,7 @@ export abstract class NetLoop extends BaseLoop {
   }
 
   #pipe<P extends Protocol>(c: string, protocolFactory: () => P, pipe: unknown, write: boolean): Promise<[Transport, P]> {
-    return pending((done) => {
+    return pending(this, (done) => {
       const backend = processBackend(this, c);
       functionArg(c, 'protocolFactory', protocolFactory);
       const fd = pipeArg(c, pipe);
@@ -189,7 +191,7 @@ export abstract class NetLoop extends BaseLoop {
     protocolFactory: () => P,
     opts?: DatagramEndpointOptions,
   ): Promise<[DatagramTransport, P]> {
-    return pending((done) => {
+    return pending(this, (done) => {
       const c = 'createDatagramEndpoint';
       functionArg(c, 'protocolFactory', protocolFactory);
       const o = datagramArgs(c, opts);
@@ -198,4 +200,14 @@ export abstract class NetLoop extends BaseLoop {
       net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
     }, (v) => adaptedEndpoint<P>(this.net.binding, v));
   }
+}
+
+/** A server that arrived after its Future was done (completed from outside): nobody will close it. */
+function closeServer(n: unknown): void {
+  (n as NativeServerLike).close();
+}
+
+/** A connection that arrived after its Future was done. */
+function closeConnection(v: unknown): void {
+  (v as [Transport, unknown])[0].close();
 }

@@ -1,27 +1,25 @@
 // Server (asyncio.Server), one class for Node and the simulation.
 // Browser-safe.
 
-import { NotImplementedError } from '../errors.js';
 import { typeName } from '../values.js';
 import { optionsArg } from './args.js';
-import type { NativeServeForeverLike, NativeServerLike, NetBinding } from './backend.js';
+import type { NativeServerLike, NetBinding } from './backend.js';
 import type { NetLoop } from './net-loop.js';
 import { pending } from './pending.js';
+import { CancelledError } from '../errors.js';
+import type { Future } from '../future.js';
+import { Task } from '../task.js';
 import { inspectCustom, socketViews, type TransportSocket } from './transport.js';
 
-/** What `serveForever()` returns: a promise that `cancel()` ends (with CancelledError). */
-export interface ServeForeverPromise extends Promise<void> {
-  /** Closes the server; the promise rejects with CancelledError once `waitClosed()` completed. */
-  cancel(): boolean;
-}
+/**
+ * What `serveForever()` returns: a Task that only cancelling ends (its `cancel()`, a task
+ * awaiting it being cancelled, the `signal` option, or `close()`), with CancelledError once the
+ * server is closed and `waitClosed()` completed, as asyncio's `serve_forever()` coroutine.
+ */
+export type ServeForeverPromise = Task<void>;
 
 export interface ServeForeverOptions {
   signal?: AbortSignal | null;
-}
-
-/** The simulation's servers also count their connections (an extension). */
-interface CountingServer extends NativeServerLike {
-  clientCount(): number;
 }
 
 let newServer: <L extends NetLoop>(binding: NetBinding, n: NativeServerLike, loop: L) => Server<L>;
@@ -69,55 +67,67 @@ export class Server<L extends NetLoop = NetLoop> {
   }
 
   /**
-   * Accepted connections whose `connectionLost` has not run yet (an
-   * extension the simulation keeps; NotImplementedError on Node).
+   * Accepted connections whose `connectionLost` has not run yet (an extension: asyncio keeps
+   * the count privately, as `_active_count`).
    */
   clientCount(): number {
-    const n = this.#n as Partial<CountingServer>;
-    if (typeof n.clientCount !== 'function') throw new NotImplementedError('clientCount() is kept by simulated servers only');
-    return n.clientCount();
+    return this.#n.clientCount();
   }
 
   /** Listens now; resolves one iteration later. RuntimeError once closed. */
-  startServing(): Promise<void> {
-    return pending((done) => {
+  startServing(): Future<void> {
+    return pending<void>(this.#loop, (done) => {
       this.#binding.touch();
       this.#n.startServing(done);
     }, () => undefined);
   }
 
   /**
-   * Serves until cancelled (the returned promise's `cancel()`, `signal`, or
-   * `close()`): then rejects with CancelledError, after `waitClosed()`.
-   * The promise never causes an unhandled rejection: await it to see it.
+   * Serves until cancelled (the returned Task's `cancel()`, a task awaiting it being cancelled,
+   * `signal`, or `close()`): cancelling closes the server, and the Task ends with CancelledError
+   * once `waitClosed()` completed, as asyncio's `serve_forever()` does. It starts at once while
+   * the loop runs (an eager task), else at the loop's next iteration.
    */
   serveForever(options?: ServeForeverOptions): ServeForeverPromise {
-    let handle: NativeServeForeverLike | null = null;
-    let signal: unknown;
-    const p = pending((done) => {
-      ({ signal } = optionsArg('serveForever', options, ['signal']));
-      if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
-        throw new TypeError(`serveForever(): signal must be an AbortSignal, got ${typeName(signal)}`);
-      }
-      this.#binding.touch();
-      handle = this.#n.serveForever(done);
-    }, () => undefined) as ServeForeverPromise;
-    p.catch(() => {});
-    p.cancel = () => {
-      if (handle === null) return false;
-      this.#binding.touch();
-      return handle.cancel();
-    };
-    if (signal instanceof AbortSignal) {
-      if (signal.aborted) p.cancel();
-      else signal.addEventListener('abort', () => p.cancel(), { once: true });
+    const { signal } = optionsArg('serveForever', options, ['signal']);
+    if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`serveForever(): signal must be an AbortSignal, got ${typeName(signal)}`);
     }
-    return p;
+    const task = new Task<void>(() => this.#serveForever(), { loop: this.#loop, eagerStart: true });
+    if (signal instanceof AbortSignal) {
+      if (signal.aborted) task.cancel();
+      else signal.addEventListener('abort', () => task.cancel(), { once: true });
+    }
+    return task;
+  }
+
+  /** serveForever's body: the native wait (cancelling it closes the server), then waitClosed. */
+  async #serveForever(): Promise<void> {
+    const serving = pending<void>(this.#loop, (done) => {
+      this.#binding.touch();
+      const handle = this.#n.serveForever(done);
+      return {
+        cancel: () => {
+          this.#binding.touch();
+          return handle.cancel();
+        },
+      };
+    }, () => undefined);
+    try {
+      await serving;
+    } catch (e) {
+      // asyncio's `finally: self.close(); await self.wait_closed()` around the wait.
+      if (e instanceof CancelledError) {
+        this.close();
+        await this.waitClosed().then(undefined, () => {});
+      }
+      throw e;
+    }
   }
 
   /** Resolves once the server is closed and the last connection's `connectionLost` ran. */
-  waitClosed(): Promise<void> {
-    return pending((done) => this.#n.waitClosed(done), () => undefined);
+  waitClosed(): Future<void> {
+    return pending<void>(this.#loop, (done) => this.#n.waitClosed(done), () => undefined);
   }
 
   /** A new array of new TransportSocket views on every read; empty once closed. */

@@ -7,9 +7,12 @@ import { fromNative } from '../errors.js';
 import { getRunningLoop } from '../running.js';
 import { typeName } from '../values.js';
 import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, streamReaderArgs, unixConnectionArgs, unixServerArgs } from './args.js';
-import type { BytesLike, NativeClientCallback, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
+import type { AbstractEventLoop } from '../base-loop.js';
+import type { Future } from '../future.js';
+import type { BytesLike, NativeClientCallback, NativeServerLike, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
 import { NetLoop, netOf } from './net-loop.js';
+import { outsideTask } from '../task-context.js';
 import { call, pending } from './pending.js';
 import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions } from './options.js';
 import type { SocketAddress } from './protocol.js';
@@ -19,11 +22,11 @@ import { inspectCustom, wrapTransport, type Transport, type TransportSocket } fr
 const LF = Uint8Array.of(10);
 const COUNT = { min: -(2 ** 52), max: 2 ** 52 };
 
-let newReader: (binding: NetBinding, n: NativeStreamReaderLike) => StreamReader;
-let newWriter: (binding: NetBinding, n: NativeStreamWriterLike) => StreamWriter;
+let newReader: (loop: NetLoop, n: NativeStreamReaderLike) => StreamReader;
+let newWriter: (loop: NetLoop, n: NativeStreamWriterLike) => StreamWriter;
 
 /** The native reader the layer's private path hands the constructor (a connection's reader). */
-let adopting: [NetBinding, NativeStreamReaderLike] | null = null;
+let adopting: [NetLoop, NativeStreamReaderLike] | null = null;
 
 /** `new StreamReader(opts)`'s options. */
 export interface StreamReaderOptions {
@@ -40,10 +43,12 @@ export interface StreamReaderOptions {
 export class StreamReader {
   readonly #n: NativeStreamReaderLike;
   readonly #binding: NetBinding;
+  /** The loop its reads' Futures belong to. */
+  readonly #loop: AbstractEventLoop;
 
   static {
-    newReader = (binding, n) => {
-      adopting = [binding, n];
+    newReader = (loop, n) => {
+      adopting = [loop, n];
       try {
         return new StreamReader();
       } finally {
@@ -60,13 +65,18 @@ export class StreamReader {
    */
   constructor(opts?: StreamReaderOptions) {
     if (adopting !== null) {
-      [this.#binding, this.#n] = adopting;
+      const [loop, n] = adopting;
       adopting = null;
+      this.#loop = loop;
+      this.#binding = netOf(loop).binding;
+      this.#n = n;
       return;
     }
     const c = 'StreamReader';
     const limit = streamReaderArgs(c, opts);
-    const net = netOf(runningNetLoop());
+    const loop = runningNetLoop();
+    const net = netOf(loop);
+    this.#loop = loop;
     this.#binding = net.binding;
     this.#n = call(() => net.newStreamReader(limit));
   }
@@ -96,29 +106,29 @@ export class StreamReader {
   }
 
   /** Up to `n` bytes, waiting only if nothing is buffered; -1 (default) reads until EOF. */
-  read(n = -1): Promise<Uint8Array> {
-    return pending((done) => {
+  read(n = -1): Future<Uint8Array> {
+    return pending(this.#loop, (done) => {
       const size = requiredIntArg('read', 'n', n, COUNT);
       this.#binding.touch();
-      this.#n.read(size, done);
+      return this.#n.read(size, done);
     }, asBytes);
   }
 
   /** Up to and including `\n`; at EOF, the partial line (empty at the end). */
-  readline(): Promise<Uint8Array> {
-    return pending((done) => {
+  readline(): Future<Uint8Array> {
+    return pending(this.#loop, (done) => {
       this.#binding.touch();
-      this.#n.readline(done);
+      return this.#n.readline(done);
     }, asBytes);
   }
 
   /** Exactly `n` bytes; IncompleteReadError if EOF comes first. */
-  readexactly(n: number): Promise<Uint8Array> {
-    return pending((done) => {
+  readexactly(n: number): Future<Uint8Array> {
+    return pending(this.#loop, (done) => {
       if (typeof n !== 'number') throw new TypeError(`readexactly(): n must be an integer, got ${typeName(n)}`);
       const size = intArg('readexactly', 'n', n, COUNT) as number;
       this.#binding.touch();
-      this.#n.readexactly(size, done);
+      return this.#n.readexactly(size, done);
     }, asBytes);
   }
 
@@ -127,8 +137,8 @@ export class StreamReader {
    * first match ends the chunk). IncompleteReadError at EOF,
    * LimitOverrunError past the limit.
    */
-  readuntil(separator: BytesLike | BytesLike[] = LF): Promise<Uint8Array> {
-    return pending((done) => {
+  readuntil(separator: BytesLike | BytesLike[] = LF): Future<Uint8Array> {
+    return pending(this.#loop, (done) => {
       let seps: Uint8Array[];
       try {
         seps = Array.isArray(separator) ? separator.map(bytesView) : [bytesView(separator)];
@@ -136,7 +146,7 @@ export class StreamReader {
         throw new TypeError(`readuntil(): separator must be a bytes-like object or an array of them, not '${typeName(separator)}'`);
       }
       this.#binding.touch();
-      this.#n.readuntil(seps, done);
+      return this.#n.readuntil(seps, done);
     }, asBytes);
   }
 
@@ -176,15 +186,17 @@ function asBytes(v: unknown): Uint8Array {
 export class StreamWriter {
   readonly #n: NativeStreamWriterLike;
   readonly #binding: NetBinding;
+  readonly #loop: NetLoop;
   #transport: Transport | null = null;
 
   static {
-    newWriter = (binding, n) => new StreamWriter(binding, n);
+    newWriter = (loop, n) => new StreamWriter(loop, n);
   }
 
-  private constructor(binding: NetBinding, n: NativeStreamWriterLike) {
+  private constructor(loop: NetLoop, n: NativeStreamWriterLike) {
     this.#n = n;
-    this.#binding = binding;
+    this.#loop = loop;
+    this.#binding = netOf(loop).binding;
   }
 
   get transport(): Transport {
@@ -220,18 +232,18 @@ export class StreamWriter {
   }
 
   /** Waits until the write buffer is down to its low-water mark (flow control). */
-  drain(): Promise<void> {
-    return pending((done) => {
+  drain(): Future<void> {
+    return pending<void>(this.#loop, (done) => {
       this.#binding.touch();
-      this.#n.drain(done);
+      return this.#n.drain(done);
     }, () => undefined);
   }
 
   /** Resolves once the connection is lost (rejects with its error, if any). */
-  waitClosed(): Promise<void> {
-    return pending((done) => {
+  waitClosed(): Future<void> {
+    return pending<void>(this.#loop, (done) => {
       this.#binding.touch();
-      this.#n.waitClosed(done);
+      return this.#n.waitClosed(done);
     }, () => undefined);
   }
 
@@ -260,11 +272,21 @@ export class StreamWriter {
 /** Called for each connection of a stream server; may be async (a rejection closes the connection). */
 export type ClientConnected = (reader: StreamReader, writer: StreamWriter) => void | PromiseLike<void>;
 
-function streamPair(binding: NetBinding): (v: unknown) => [StreamReader, StreamWriter] {
+function streamPair(loop: NetLoop): (v: unknown) => [StreamReader, StreamWriter] {
   return (v) => {
     const [r, w] = v as [NativeStreamReaderLike, NativeStreamWriterLike];
-    return [newReader(binding, r), newWriter(binding, w)];
+    return [newReader(loop, r), newWriter(loop, w)];
   };
+}
+
+/** A server that arrived after its Future was done (completed from outside): nobody will close it. */
+function closeServer(n: unknown): void {
+  (n as NativeServerLike).close();
+}
+
+/** A connection that arrived after its Future was done. */
+function closeStreams(v: unknown): void {
+  (v as [NativeStreamReaderLike, NativeStreamWriterLike])[1].transport().close();
 }
 
 /**
@@ -273,11 +295,12 @@ function streamPair(binding: NetBinding): (v: unknown) => [StreamReader, StreamW
  * promise it returns settles (a rejection is reported and closes the
  * connection, as asyncio does for its task).
  */
-function clientCallback(binding: NetBinding, clientConnected: ClientConnected): NativeClientCallback {
+function clientCallback(loop: NetLoop, clientConnected: ClientConnected): NativeClientCallback {
+  const binding = netOf(loop).binding;
   return (nr, nw, done) => {
     let result: unknown;
     try {
-      result = clientConnected(newReader(binding, nr), newWriter(binding, nw));
+      result = clientConnected(newReader(loop, nr), newWriter(loop, nw));
     } catch (e) {
       done.reject(e);
       return;
@@ -317,7 +340,7 @@ export function runningNetLoop(): NetLoop {
  * `start(loop)` on the running loop; no running loop (or one without networking) rejects,
  * as asyncio's stream functions raise inside their coroutine.
  */
-export function onRunningLoop<T>(start: (loop: NetLoop) => Promise<T>): Promise<T> {
+export function onRunningLoop<T>(start: (loop: NetLoop) => Future<T> | Promise<T>): Promise<T> {
   let loop: NetLoop;
   try {
     loop = runningNetLoop();
@@ -334,17 +357,17 @@ export function startServerOn<L extends NetLoop>(
   host?: string | string[] | null,
   port?: number | null,
   opts?: ServerOptions & StreamLimit,
-): Promise<Server<L>> {
+): Future<Server<L>> {
   let binding: NetBinding;
-  return pending((done) => {
+  return pending(loop, (done) => {
     const c = 'startServer';
     functionArg(c, 'clientConnected', clientConnected);
     const [h, p, o] = serverArgs(c, host, port, opts, true);
     const net = netOf(loop);
     binding = net.binding;
     binding.touch();
-    net.startServer(clientCallback(binding, clientConnected), h, p, o, done);
-  }, (n) => makeServer(binding, n, loop));
+    return outsideTask(() => net.startServer(clientCallback(loop, clientConnected), h, p, o, done));
+  }, (n) => makeServer(binding, n, loop), closeServer);
 }
 
 /** `startUnixServer` on `loop`. */
@@ -353,17 +376,17 @@ export function startUnixServerOn<L extends NetLoop>(
   clientConnected: ClientConnected,
   path?: string | URL | null,
   opts?: UnixServerOptions & StreamLimit,
-): Promise<Server<L>> {
+): Future<Server<L>> {
   let binding: NetBinding;
-  return pending((done) => {
+  return pending(loop, (done) => {
     const c = 'startUnixServer';
     functionArg(c, 'clientConnected', clientConnected);
     const [p, o] = unixServerArgs(c, path, opts, true);
     const net = netOf(loop);
     binding = net.binding;
     binding.touch();
-    net.startUnixServer(clientCallback(binding, clientConnected), p, o, done);
-  }, (n) => makeServer(binding, n, loop));
+    return outsideTask(() => net.startUnixServer(clientCallback(loop, clientConnected), p, o, done));
+  }, (n) => makeServer(binding, n, loop), closeServer);
 }
 
 /** `openConnection` from `loop`. */
@@ -372,15 +395,13 @@ export function openConnectionOn(
   host?: string | null,
   port?: number | null,
   opts?: ConnectionOptions & StreamLimit,
-): Promise<[StreamReader, StreamWriter]> {
-  let binding: NetBinding;
-  return pending((done) => {
+): Future<[StreamReader, StreamWriter]> {
+  return pending(loop, (done) => {
     const [h, p, o] = connectionArgs('openConnection', host, port, opts, true);
     const net = netOf(loop);
-    binding = net.binding;
-    binding.touch();
-    net.openConnection(h, p, o, done);
-  }, (v) => streamPair(binding)(v));
+    net.binding.touch();
+    return outsideTask(() => net.openConnection(h, p, o, done));
+  }, streamPair(loop), closeStreams);
 }
 
 /** `openUnixConnection` from `loop`. */
@@ -388,15 +409,13 @@ export function openUnixConnectionOn(
   loop: NetLoop,
   path?: string | URL | null,
   opts?: UnixConnectionOptions & StreamLimit,
-): Promise<[StreamReader, StreamWriter]> {
-  let binding: NetBinding;
-  return pending((done) => {
+): Future<[StreamReader, StreamWriter]> {
+  return pending(loop, (done) => {
     const [p, o] = unixConnectionArgs('openUnixConnection', path, opts, true);
     const net = netOf(loop);
-    binding = net.binding;
-    binding.touch();
-    net.openUnixConnection(p, o, done);
-  }, (v) => streamPair(binding)(v));
+    net.binding.touch();
+    return outsideTask(() => net.openUnixConnection(p, o, done));
+  }, streamPair(loop), closeStreams);
 }
 
 /**

@@ -18,6 +18,7 @@ import { SubprocessTransport, waitFor } from './subprocess-transport.js';
 /** A child started by createSubprocessExec/createSubprocessShell (asyncio.subprocess.Process). */
 export class Process {
   readonly #n: NativeProcessLike;
+  readonly #loop: NetLoop;
   readonly #binding: NetBinding;
   /** The child's process id. */
   readonly pid: number;
@@ -30,7 +31,8 @@ export class Process {
   #transport: SubprocessTransport | null = null;
 
   /** @internal Made by the layer from the binding's object. */
-  constructor(binding: NetBinding, n: NativeProcessLike) {
+  constructor(loop: NetLoop, binding: NetBinding, n: NativeProcessLike) {
+    this.#loop = loop;
     this.#binding = binding;
     this.#n = n;
     this.pid = n.pid;
@@ -55,7 +57,7 @@ export class Process {
 
   /** Waits until the child exits (and its output pipes close); resolves to `returncode`. */
   wait(): Promise<number> {
-    return waitFor(this.#binding, this.#n);
+    return waitFor(this.#loop, this.#binding, this.#n);
   }
 
   /**
@@ -130,13 +132,13 @@ function startProcess(
   opts: ProcessOptions | undefined,
 ): Promise<Process> {
   const binding = netOf(loop).binding;
-  return pending((done) => {
+  return pending(loop, (done) => {
     const [program, args] = argv();
     const o = subprocessOptions(c, opts, null);
     const backend = processBackend(loop, c);
     binding.touch();
     backend.createSubprocessExec(program, args, o, opts?.limit, done);
-  }, (v) => new Process(binding, v as NativeProcessLike));
+  }, (v) => new Process(loop, binding, v as NativeProcessLike));
 }
 
 /**

@@ -3,6 +3,7 @@
 // wraps the native transport once and calls the user's protocol with it.
 // Browser-safe.
 
+import type { AbstractEventLoop } from '../base-loop.js';
 import type { NetBinding } from '../net/backend.js';
 import { call, pending } from '../net/pending.js';
 import { inspectCustom, wrapTransport, type Transport } from '../net/transport.js';
@@ -99,8 +100,8 @@ export class SubprocessTransport {
 }
 
 /** Resolves to the return code once the child exited and its pipes closed (asyncio's `_wait`). */
-export function waitFor(binding: NetBinding, n: { wait(done: (ok: boolean, value: unknown) => void): void }): Promise<number> {
-  return pending((done) => {
+export function waitFor(loop: AbstractEventLoop, binding: NetBinding, n: { wait(done: (ok: boolean, value: unknown) => void): void }): Promise<number> {
+  return pending(loop, (done) => {
     binding.touch();
     n.wait(done);
   }, (v) => v as number);
