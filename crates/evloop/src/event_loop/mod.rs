@@ -111,6 +111,9 @@ pub(crate) struct Inner {
     backend: Box<dyn Backend>,
     /// Fds owned by live transports: `add_reader` and friends refuse them.
     transports: RefCell<HashMap<Fd, Weak<crate::transport::TransportInner>>>,
+    /// The servers made on this loop (weakly): `close()` releases the
+    /// listening sockets of those still open.
+    servers: RefCell<Vec<Weak<crate::server::ServerInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
     stopping: Cell<bool>,
@@ -203,6 +206,7 @@ impl EventLoop {
             network,
             backend,
             transports: RefCell::new(HashMap::new()),
+            servers: RefCell::new(Vec::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
             running: Cell::new(false),
