@@ -429,7 +429,18 @@ impl EventLoop {
 }
 
 impl Drop for Inner {
+    /// asyncio's `BaseEventLoop.__del__`: a loop dropped (garbage collected,
+    /// in a binding) without `close()` warns in debug mode, as asyncio's
+    /// `ResourceWarning` does; what it holds is released here either way.
     fn drop(&mut self) {
+        if !self.closed.get() && self.debug.get() {
+            log::warn!(
+                target: "evloop",
+                "unclosed event loop <EventLoop selector={} running={} closed=false debug=true>",
+                self.selector_name,
+                self.running.get()
+            );
+        }
         self.shared.close();
         let id = self.id;
         // The thread-local may already be gone at thread exit.
