@@ -1,9 +1,11 @@
 // `pnpm stress`: the long hardening runs of docs/reliability.md, on one
 // evloop server in Rust (stress/server) and one in Node (stress/node/server.mjs),
 // driven by node:net clients (stress/node/clients.mjs) on 127.0.0.1 only, then
-// the fuzz targets for a bounded time (fuzz/, stable driver).
+// the fuzz targets for a bounded time (fuzz/, stable driver), then the long
+// versions of suite checks (stress/suites.mjs: random call sequences at the
+// FFI, 1,000 loops of each kind, misbehaving peers).
 //
-//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz]
+//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers]
 //                       [--servers rust,node] [--fuzz-seconds N] [--record]
 //
 // Each run is bounded in time; the whole takes about 5 minutes (--quick: under
@@ -17,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { runSuite, suiteRuns, suiteSummary } from './suites.mjs';
 import { churnSvg, seriesSvg } from './svg.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,7 +30,7 @@ const value = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const quick = flag('quick');
-const only = value('only', 'load,churn,backpressure,slowloris,fuzz').split(',');
+const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers').split(',');
 const servers = value('servers', 'rust,node').split(',');
 const fuzzSeconds = Number(value('fuzz-seconds', quick ? '15' : '90'));
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -62,9 +65,12 @@ function machine() {
 }
 
 function build() {
-  log('building the Rust stress server and the fuzz driver (release)');
-  execFileSync('cargo', ['build', '--quiet', '--release', '--manifest-path', 'stress/server/Cargo.toml'], { cwd: root, env, stdio: 'inherit' });
+  if (['load', 'churn', 'backpressure', 'slowloris'].some((n) => only.includes(n))) {
+    log('building the Rust stress server (release)');
+    execFileSync('cargo', ['build', '--quiet', '--release', '--manifest-path', 'stress/server/Cargo.toml'], { cwd: root, env, stdio: 'inherit' });
+  }
   if (only.includes('fuzz')) {
+    log('building the fuzz driver (release)');
     execFileSync('cargo', ['build', '--quiet', '--release', '--no-default-features', '--manifest-path', 'fuzz/Cargo.toml', '--bin', 'drive'], { cwd: root, env, stdio: 'inherit' });
   }
 }
@@ -288,6 +294,10 @@ function summary(r) {
       return `${c.connections} never-reading clients for ${c.seconds} s: ${r.serverStats?.pauses} pauses, ${c.dropped} dropped, RSS ${kb(r.base?.rssKb)} -> peak ${kb(r.peak.rssKb)} (second-half growth ${r.rssGrowthSecondHalfMiB?.toFixed(1)} MiB)`;
     case 'slowloris':
       return `${c.lorisOpen}/${c.loris} slow clients kept, ${c.roundTrips} round trips, ${c.failures} failed, rtt p50 ${c.rttMs?.p50?.toFixed(2)} ms p99 ${c.rttMs?.p99?.toFixed(2)} ms max ${c.rttMs?.max?.toFixed(1)} ms`;
+    case 'ffi':
+    case 'loops':
+    case 'peers':
+      return suiteSummary(r);
     case 'fuzz':
       return r.targets.map((t) => `${t.target} ${t.runs} runs in ${t.seconds} s${t.failed ? ' FAILED' : ''}`).join('; ');
     default:
@@ -317,6 +327,15 @@ if (only.includes('fuzz')) {
   records.push(r);
   log(`fuzz: ${summary(r)}`);
   for (const ch of r.checks) log(`  ${ch.ok ? 'ok  ' : 'FAIL'} ${ch.what}`);
+}
+for (const [name, suite] of Object.entries(suiteRuns(root, quick))) {
+  if (!only.includes(name)) continue;
+  log(`${name}: ${suite.what} (${suite.file}, ${Object.entries(suite.env).map(([k, v]) => `${k}=${v}`).join(' ')}) ...`);
+  const r = await runSuite(root, env, name, suite);
+  records.push(r);
+  log(`${name}: ${summary(r)}`);
+  for (const ch of r.checks) log(`  ${ch.ok ? 'ok  ' : 'FAIL'} ${ch.what}`);
+  if (r.output) console.log(r.output);
 }
 
 const report = { machine: info, quick, sizes: SIZES, records: records.map((r) => ({ ...r, summary: summary(r) })) };

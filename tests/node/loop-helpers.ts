@@ -75,13 +75,13 @@ export interface ChildResult {
 
 /**
  * Runs an ES module source with `node` from the repository root (so it can
- * `import 'evloop'`). The timeout only turns a hang into a failure.
+ * `import 'evloop'`), with `nodeArgs` before it. The timeout only turns a hang into a failure.
  */
-export function runNode(source: string, hangTimeoutMs = 30_000): Promise<ChildResult> {
+export function runNode(source: string, hangTimeoutMs = 30_000, nodeArgs: string[] = []): Promise<ChildResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', source],
+      [...nodeArgs, '--input-type=module', '-e', source],
       { cwd: repoRoot, timeout: hangTimeoutMs, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;

@@ -74,7 +74,7 @@ pub fn net_create_datagram_endpoint(
     factory: Unknown,
     opts: NetDatagramOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<crate::ctx::JsCall, ErrCode> {
     const CALL: &str = "createDatagramEndpoint";
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;

@@ -36,7 +36,7 @@ use crate::transport::JsTransport;
     catch_unwind,
     ts_args_type = "lp: NativeEventLoop, factory: () => object, fd: number, write: boolean, done: (ok: boolean, value: any) => void"
 )]
-pub fn net_connect_pipe(lp: &JsEventLoop, factory: Unknown, fd: f64, write: bool, done: Unknown) -> napi::Result<(), ErrCode> {
+pub fn net_connect_pipe(lp: &JsEventLoop, factory: Unknown, fd: f64, write: bool, done: Unknown) -> napi::Result<crate::ctx::JsCall, ErrCode> {
     let call = if write { "connectWritePipe" } else { "connectReadPipe" };
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, call, "protocolFactory")?;
@@ -165,7 +165,7 @@ pub fn net_subprocess_exec(
     args: Vec<String>,
     opts: NativeSubprocessOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<crate::ctx::JsCall, ErrCode> {
     const CALL: &str = "subprocessExec";
     let ctx = Ctx::of(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
@@ -274,7 +274,7 @@ pub fn net_create_subprocess_exec(
     opts: NativeSubprocessOptions,
     limit: Option<f64>,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<crate::ctx::JsCall, ErrCode> {
     const CALL: &str = "createSubprocessExec";
     let ctx = Ctx::of(lp);
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;

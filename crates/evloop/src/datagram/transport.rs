@@ -437,6 +437,14 @@ impl DatagramTransport {
         }
     }
 
+    /// At the loop's `close()`: closes the socket with no more protocol
+    /// calls (the loop can run nothing more), as a stream transport does.
+    pub(crate) fn release_at_loop_close(&self) {
+        self.0.closing.set(true);
+        self.0.buffer.borrow_mut().clear();
+        self.release();
+    }
+
     /// Closes the socket, after `connection_lost` returned.
     fn release(&self) {
         // A protocol that holds its transport would keep both alive.

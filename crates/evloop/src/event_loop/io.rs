@@ -3,6 +3,7 @@
 //! directions with a handle (asyncio's `_add_reader` and friends).
 
 use std::borrow::Cow;
+use std::rc::Weak;
 
 use super::{EventLoop, IoHandles};
 use crate::error::{Error, Result};
@@ -100,6 +101,41 @@ impl EventLoop {
         self.inner.transports.borrow_mut().insert(fd, transport);
     }
 
+    /// Records a server made on this loop (forgetting those already gone).
+    pub(crate) fn claim_server(&self, server: Weak<crate::server::ServerInner>) {
+        let mut servers = self.inner.servers.borrow_mut();
+        servers.retain(|s| s.strong_count() > 0);
+        servers.push(server);
+    }
+
+    /// At `close()`: releases the sockets of the servers and transports
+    /// still open. asyncio leaves them to the garbage collector, which
+    /// closes them with a `ResourceWarning`; here a binding's protocol and
+    /// transport hold each other through native code, where its collector
+    /// cannot see the cycle, so they would stay open for good. Their
+    /// protocols get no `connection_lost`: the loop can run nothing more.
+    pub(crate) fn release_sockets_at_close(&self) {
+        let servers = std::mem::take(&mut *self.inner.servers.borrow_mut());
+        for s in servers.iter().filter_map(Weak::upgrade) {
+            crate::server::Server(s).release_at_loop_close();
+        }
+        let owners: Vec<FdOwner> = self.inner.transports.borrow().values().cloned().collect();
+        for owner in owners {
+            match owner {
+                FdOwner::Stream(w) => {
+                    if let Some(t) = w.upgrade() {
+                        crate::transport::Transport(t).release_at_loop_close();
+                    }
+                }
+                FdOwner::Datagram(w) => {
+                    if let Some(t) = w.upgrade() {
+                        crate::datagram::DatagramTransport(t).release_at_loop_close();
+                    }
+                }
+            }
+        }
+    }
+
     /// The transport of `fd` closed its socket.
     pub(crate) fn release_fd(&self, fd: Fd) {
         self.inner.transports.borrow_mut().remove(&fd);
@@ -192,6 +228,7 @@ fn selector_error(e: std::io::Error, fd: Fd) -> Error {
 }
 
 /// The live transport that owns an fd.
+#[derive(Clone)]
 pub(crate) enum FdOwner {
     Stream(std::rc::Weak<crate::transport::TransportInner>),
     Datagram(std::rc::Weak<crate::datagram::DatagramInner>),

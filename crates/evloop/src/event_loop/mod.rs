@@ -112,6 +112,9 @@ pub(crate) struct Inner {
     backend: Box<dyn Backend>,
     /// Fds owned by live transports: `add_reader` and friends refuse them.
     transports: RefCell<HashMap<Fd, FdOwner>>,
+    /// The servers made on this loop (weakly): `close()` releases the
+    /// listening sockets of those still open.
+    servers: RefCell<Vec<Weak<crate::server::ServerInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
     stopping: Cell<bool>,
@@ -206,6 +209,7 @@ impl EventLoop {
             network,
             backend,
             transports: RefCell::new(HashMap::new()),
+            servers: RefCell::new(Vec::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
             running: Cell::new(false),
@@ -429,7 +433,18 @@ impl EventLoop {
 }
 
 impl Drop for Inner {
+    /// asyncio's `BaseEventLoop.__del__`: a loop dropped (garbage collected,
+    /// in a binding) without `close()` warns in debug mode, as asyncio's
+    /// `ResourceWarning` does; what it holds is released here either way.
     fn drop(&mut self) {
+        if !self.closed.get() && self.debug.get() {
+            log::warn!(
+                target: "evloop",
+                "unclosed event loop <EventLoop selector={} running={} closed=false debug=true>",
+                self.selector_name,
+                self.running.get()
+            );
+        }
         self.shared.close();
         let id = self.id;
         // The thread-local may already be gone at thread exit.

@@ -168,6 +168,8 @@ impl EventLoop {
         if inner.closed.replace(true) {
             return Ok(());
         }
+        // While the selector and the back end are still there to let go of them.
+        self.release_sockets_at_close();
         inner.shared.close();
         self.close_signals();
         self.shutdown_executor_nowait();

@@ -69,7 +69,7 @@ pub struct Server(pub(crate) Rc<ServerInner>);
 
 impl Server {
     pub(crate) fn new(lp: &EventLoop, listeners: Vec<Box<dyn ListenSocket>>, factory: ProtocolFactory, backlog: i32) -> Server {
-        Server(Rc::new(ServerInner {
+        let server = Server(Rc::new(ServerInner {
             lp: lp.clone(),
             listeners: RefCell::new(Some(listeners)),
             clients: RefCell::new(BTreeMap::new()),
@@ -80,7 +80,23 @@ impl Server {
             backlog,
             layer: RefCell::new(None),
             driver: lp.backend().accept_driver(),
-        }))
+        }));
+        lp.claim_server(Rc::downgrade(&server.0));
+        server
+    }
+
+    /// Its loop is closing: stops accepting and closes the listening
+    /// sockets, as `close()` does, but schedules nothing (a pending
+    /// `serve_forever()` or `wait_closed()` stays pending: nothing runs any more).
+    pub(crate) fn release_at_loop_close(&self) {
+        let Some(listeners) = self.0.listeners.borrow_mut().take() else { return };
+        for l in &listeners {
+            self.0.driver.stop(self, l.fd());
+        }
+        drop(listeners);
+        self.0.factory.borrow_mut().take();
+        self.0.serving.set(false);
+        self.0.serving_forever.borrow_mut().take();
     }
 
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now

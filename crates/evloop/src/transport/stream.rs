@@ -653,6 +653,14 @@ impl Transport {
         }
     }
 
+    /// Its loop is closing: drops the buffer, closes the socket and forgets
+    /// the protocol at once, without `connection_lost` (nothing runs any more).
+    pub(crate) fn release_at_loop_close(&self) {
+        self.0.closing.set(true);
+        self.0.buffer.borrow_mut().clear();
+        self.release();
+    }
+
     /// Closes the socket and detaches from the server: after
     /// `connection_lost` returned, so `wait_closed()` wakes only then.
     fn release(&self) {
