@@ -215,7 +215,11 @@ if (isMain) {
   if (name === 'sequential') {
     opts.memory = () => {
       const m = process.memoryUsage();
-      return { rss: round6(m.rss / 2 ** 20), heap: round6(m.heapUsed / 2 ** 20) };
+      // `external` holds the wasm memory (which never shrinks); `heapTotal` is what V8 reserved.
+      return {
+        rss: round6(m.rss / 2 ** 20), heap: round6(m.heapUsed / 2 ** 20),
+        heapTotal: round6(m.heapTotal / 2 ** 20), external: round6(m.external / 2 ** 20),
+      };
     };
     opts.gc = globalThis.gc;
   }

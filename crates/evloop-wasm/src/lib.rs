@@ -14,6 +14,7 @@ mod convert;
 mod ctx;
 mod handle;
 mod host_loop;
+mod live;
 mod log_hook;
 mod protocol;
 mod server;

@@ -39,6 +39,7 @@ mod exception;
 mod executor;
 mod future;
 mod handle;
+mod live;
 mod log_forward;
 pub mod net;
 mod policy;
@@ -59,6 +60,7 @@ pub use event_loop::{get_running_loop, EventLoop, LoopStats, SLOW_CALLBACK_TARGE
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};
+pub use live::{live_objects, LiveObjects};
 pub use log_forward::ForwardLog;
 pub use policy::{
     get_event_loop, get_event_loop_policy, new_event_loop, set_event_loop, set_event_loop_policy,

@@ -100,6 +100,15 @@ impl EventLoop {
         self.inner.transports.borrow_mut().insert(fd, transport);
     }
 
+    /// Abandons every transport of this closed loop (`Transport::abandon`):
+    /// for drivers that end a loop for good (the simulation's crash and close).
+    pub(crate) fn abandon_transports(&self) {
+        let live: Vec<_> = self.inner.transports.borrow().values().filter_map(std::rc::Weak::upgrade).collect();
+        for t in live {
+            crate::transport::Transport(t).abandon();
+        }
+    }
+
     /// The transport of `fd` closed its socket.
     pub(crate) fn release_fd(&self, fd: Fd) {
         self.inner.transports.borrow_mut().remove(&fd);

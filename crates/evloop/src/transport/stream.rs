@@ -35,6 +35,7 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES: u32 = 5;
 static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub(crate) struct TransportInner {
+    _live: crate::live::Counted,
     /// Unique for the process: the server's client table is keyed by it.
     pub(crate) id: u64,
     lp: EventLoop,
@@ -88,6 +89,7 @@ impl Transport {
     ) -> Result<Transport> {
         let fd = sock.fd();
         let inner = Rc::new(TransportInner {
+            _live: crate::live::Counted::new(crate::live::Kind::Transport),
             id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lp: lp.clone(),
             socket_view: sock.view(),
@@ -510,6 +512,19 @@ impl Transport {
                 &protocol,
                 &e,
             ));
+        }
+    }
+
+    /// The transport's loop is gone for good (a simulated host crashed, its
+    /// simulation closed): close the socket and forget the protocol at once,
+    /// with no `connection_lost`, since nothing runs on that loop any more.
+    /// The protocol may hold the transport (a binding's JS objects do, through
+    /// references the collector cannot see into): forgetting it breaks the cycle.
+    pub(crate) fn abandon(&self) {
+        let open = self.0.sock.borrow().is_some();
+        if open {
+            self.0.closing.set(true);
+            self.release();
         }
     }
 
