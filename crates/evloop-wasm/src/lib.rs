@@ -13,6 +13,7 @@ mod callback;
 mod convert;
 mod ctx;
 mod handle;
+mod heap;
 mod host_loop;
 mod live;
 mod log_hook;

@@ -5,57 +5,12 @@
 //! After every simulation was closed, or collected, all of them are back
 //! to where they were before it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::set;
-
-/// The allocator, counting the bytes in use: a figure that, unlike the
-/// size of the wasm memory (which never shrinks), goes down when memory is
-/// freed. One relaxed add per allocation.
-struct Counting;
-
-static HEAP_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is; the caller keeps GlobalAlloc's contract.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            HEAP_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as `alloc`.
-        unsafe { System.dealloc(ptr, layout) };
-        HEAP_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            HEAP_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as `alloc`.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            HEAP_BYTES.fetch_add(new_size, Ordering::Relaxed);
-            HEAP_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 thread_local! {
     static SIMULATIONS: Cell<u32> = const { Cell::new(0) };
@@ -106,6 +61,6 @@ pub fn live_objects() -> JsValue {
     set(&obj, "futures", &JsValue::from(core.futures as f64));
     set(&obj, "transports", &JsValue::from(core.transports as f64));
     set(&obj, "servers", &JsValue::from(core.servers as f64));
-    set(&obj, "heapBytes", &JsValue::from(HEAP_BYTES.load(Ordering::Relaxed) as f64));
+    set(&obj, "heapBytes", &JsValue::from(crate::heap::bytes_in_use() as f64));
     obj
 }
