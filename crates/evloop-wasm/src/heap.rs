@@ -7,10 +7,9 @@
 //! time; each `memory.grow` costs the engine a new buffer object and an
 //! adjustment of its external-memory accounting (which may start a garbage
 //! collection), so a simulation of 10,000 hosts spent a tenth of its time
-//! growing memory 2,000 times. When the bytes in use come near the memory's
-//! size, one large block (half the memory) is allocated and freed at once:
-//! the allocator grows once and keeps the block for the allocations to come.
-//! Pages grown but never written cost no resident memory.
+//! growing memory 2,000 times. So after each grow the allocator made, one
+//! larger block is allocated and freed at once (`grow_ahead`). Pages grown
+//! but never written cost no resident memory.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,8 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct Counting;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
-/// Above this many bytes in use, grow ahead (0: not yet computed).
-static GROW_AT: AtomicUsize = AtomicUsize::new(0);
+/// The memory's size in pages when last seen: a change means the allocator just grew it.
+static SEEN_PAGES: AtomicUsize = AtomicUsize::new(0);
 
 /// Bytes the allocator has handed out and not got back.
 pub(crate) fn bytes_in_use() -> usize {
@@ -27,38 +26,49 @@ pub(crate) fn bytes_in_use() -> usize {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn memory_bytes() -> usize {
-    core::arch::wasm32::memory_size(0) * 65536
+fn memory_pages() -> usize {
+    core::arch::wasm32::memory_size(0)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn memory_bytes() -> usize {
-    usize::MAX / 2
+fn memory_pages() -> usize {
+    0
 }
 
-/// Grows the memory ahead when `in_use` comes near its size.
+/// Below this size the memory grows as the allocator asks: a process that
+/// runs many small simulations one after the other keeps its memory (which
+/// never shrinks) as small as they need.
+const GROW_AHEAD_FROM: usize = 64 << 20;
+
+/// The allocator has just grown the memory by what it lacked: past
+/// [`GROW_AHEAD_FROM`], grow it once more by an eighth, which the allocator
+/// keeps for the allocations to come. The memory then grows by about 12% at
+/// a time, so the number of grows is logarithmic in its size, and the
+/// reserve stays small.
 #[cold]
-fn grow_ahead(in_use: usize) {
-    let size = memory_bytes();
-    if in_use >= size / 10 * 7 {
-        let block = (size / 2).max(1 << 20);
-        if let Ok(layout) = Layout::from_size_align(block, 16) {
-            // SAFETY: a non-zero size; the block is freed with the same layout.
-            unsafe {
-                let p = System.alloc(layout);
-                if !p.is_null() {
-                    System.dealloc(p, layout);
-                }
+fn grow_ahead() {
+    let size = memory_pages() * 65536;
+    let block = size / 8;
+    if size < GROW_AHEAD_FROM {
+        SEEN_PAGES.store(memory_pages(), Ordering::Relaxed);
+        return;
+    }
+    if let Ok(layout) = Layout::from_size_align(block, 16) {
+        // SAFETY: a non-zero size; the block is freed with the same layout.
+        unsafe {
+            let p = System.alloc(layout);
+            if !p.is_null() {
+                System.dealloc(p, layout);
             }
         }
     }
-    GROW_AT.store(memory_bytes() / 10 * 7, Ordering::Relaxed);
+    SEEN_PAGES.store(memory_pages(), Ordering::Relaxed);
 }
 
 fn count_alloc(size: usize) {
-    let in_use = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
-    if in_use >= GROW_AT.load(Ordering::Relaxed) {
-        grow_ahead(in_use);
+    IN_USE.fetch_add(size, Ordering::Relaxed);
+    if cfg!(target_arch = "wasm32") && memory_pages() != SEEN_PAGES.load(Ordering::Relaxed) {
+        grow_ahead();
     }
 }
 
