@@ -14,9 +14,16 @@
 //               first 10 and at the end (Node only: the browser has no RSS).
 //
 // This module is loaded by the page too: nothing Node-only at the top level.
-import { Simulation } from 'evloop/sim';
+import { liveObjects, Simulation } from 'evloop/sim';
 
 const clock = () => globalThis.performance.now() / 1000;
+// CPU seconds of this process (Node; the browser has none: null). On a machine shared with other
+// work, wall-clock figures vary with the load; the CPU time spent by the process much less.
+const cpuClock = () => {
+  const u = globalThis.process?.cpuUsage?.();
+  return u ? (u.user + u.system) / 1e6 : null;
+};
+const since = (c0) => (c0 === null ? null : round6(cpuClock() - c0));
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
 /** Timer callbacks on one host: `n` timers, delays spread over [0, 1) virtual s. */
@@ -28,6 +35,7 @@ export async function simTimers({ n = 200_000, trace = false } = {}) {
   };
   const host = sim.host('h');
   const t0 = clock();
+  const c0 = cpuClock();
   await sim.runUntilComplete(
     (async () => {
       // Scheduling happens inside the simulation, as a program's would.
@@ -38,10 +46,14 @@ export async function simTimers({ n = 200_000, trace = false } = {}) {
   );
   await sim.runFor(1.5);
   const seconds = clock() - t0;
+  const cpu = since(c0);
   const events = sim.events();
   sim.close();
   if (fired !== n) throw new Error(`sim timers: ${fired} of ${n} ran`);
-  return { workload: 'timers', n, trace, events, seconds: round6(seconds), callbacks_per_s: Math.round(n / seconds) };
+  return {
+    workload: 'timers', n, trace, events, seconds: round6(seconds), callbacks_per_s: Math.round(n / seconds),
+    cpu_seconds: cpu, callbacks_per_cpu_s: cpu ? Math.round(n / cpu) : null,
+  };
 }
 
 /** Stream round trips between two hosts. */
@@ -77,14 +89,17 @@ export async function simEcho({ rounds = 20_000, trace = false } = {}) {
     finish();
   });
   const t0 = clock();
+  const c0 = cpuClock();
   await sim.runUntilComplete(finished);
   const seconds = clock() - t0;
+  const cpu = since(c0);
   const events = sim.events();
   sim.close();
   if (done !== rounds) throw new Error(`echo: ${done} of ${rounds} rounds`);
   return {
     workload: 'echo', rounds, trace, events, seconds: round6(seconds),
     round_trips_per_s: Math.round(rounds / seconds), events_per_s: Math.round(events / seconds),
+    cpu_seconds: cpu, round_trips_per_cpu_s: cpu ? Math.round(rounds / cpu) : null,
   };
 }
 
@@ -129,8 +144,10 @@ export async function simGossip({ hosts = 1000, seconds: virtual = 60, fanout = 
   gossipHosts(sim, hosts, fanout, counter);
   const built = clock() - b0;
   const t0 = clock();
+  const c0 = cpuClock();
   await sim.runFor(virtual);
   const seconds = clock() - t0;
+  const cpu = since(c0);
   const events = sim.events();
   const traceLength = trace ? sim.trace(0).length : 0;
   sim.close();
@@ -139,6 +156,7 @@ export async function simGossip({ hosts = 1000, seconds: virtual = 60, fanout = 
     workload: 'gossip', hosts, fanout, virtual_seconds: virtual, trace, events, trace_records: traceLength,
     build_seconds: round6(built), seconds: round6(seconds), events_per_s: Math.round(events / seconds),
     wall_per_virtual: round6(seconds / virtual), bytes: counter.bytes,
+    cpu_seconds: cpu, cpu_per_virtual: cpu === null ? null : round6(cpu / virtual),
   };
 }
 
@@ -170,11 +188,12 @@ export async function simSequential({ sims = 1000, hosts = 50, seconds: virtual 
     gc?.();
   }
   const end = memory ? memory() : null;
+  const live = liveObjects();
   const avg = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     workload: 'sequential', sims, hosts, virtual_seconds: virtual, close, seconds: round6(clock() - t0),
     first10_ms_per_sim: round6(avg(times.slice(0, 10)) * 1000), last10_ms_per_sim: round6(avg(times.slice(-10)) * 1000),
-    after10: first10, end, rss_ratio: first10 && end ? round6(end.rss / first10.rss) : null,
+    after10: first10, end, rss_ratio: first10 && end ? round6(end.rss / first10.rss) : null, live,
   };
 }
 
@@ -187,12 +206,17 @@ export async function nativeTimers({ n = 200_000 } = {}) {
     if (++fired === n) loop.stop();
   };
   const t0 = clock();
+  const c0 = cpuClock();
   for (let i = 0; i < n; i++) loop.callLater((i % 1000) * 1e-6, cb);
   await loop.runForever();
   const seconds = clock() - t0;
+  const cpu = since(c0);
   loop.close();
   if (fired !== n) throw new Error(`native timers: ${fired} of ${n} ran`);
-  return { workload: 'native timers', n, seconds: round6(seconds), callbacks_per_s: Math.round(n / seconds) };
+  return {
+    workload: 'native timers', n, seconds: round6(seconds), callbacks_per_s: Math.round(n / seconds),
+    cpu_seconds: cpu, callbacks_per_cpu_s: cpu ? Math.round(n / cpu) : null,
+  };
 }
 
 /** The workloads by name, with the settings a full run uses. */
@@ -215,7 +239,11 @@ if (isMain) {
   if (name === 'sequential') {
     opts.memory = () => {
       const m = process.memoryUsage();
-      return { rss: round6(m.rss / 2 ** 20), heap: round6(m.heapUsed / 2 ** 20) };
+      // `external` holds the wasm memory (which never shrinks); `heapTotal` is what V8 reserved.
+      return {
+        rss: round6(m.rss / 2 ** 20), heap: round6(m.heapUsed / 2 ** 20),
+        heapTotal: round6(m.heapTotal / 2 ** 20), external: round6(m.external / 2 ** 20),
+      };
     };
     opts.gc = globalThis.gc;
   }

@@ -28,6 +28,7 @@ pub(crate) struct JsProtocol {
     wrapper: RefCell<Option<JsValue>>,
     /// The buffer lent by the last `getBuffer`, and the core's copy of it.
     lent: RefCell<Option<(Uint8Array, ReadBuffer)>>,
+    _live: crate::live::Counted,
 }
 
 impl JsProtocol {
@@ -48,6 +49,7 @@ impl JsProtocol {
             buffered,
             wrapper: RefCell::new(wrapper),
             lent: RefCell::new(None),
+            _live: crate::live::Counted::new(crate::live::Kind::Protocol),
         }))
     }
 

@@ -11,7 +11,7 @@ use evloop::Error;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{console_error, throw};
+use crate::convert::throw;
 use crate::ctx::{self, Ctx};
 use crate::host_loop::HostLoop;
 
@@ -28,6 +28,7 @@ pub struct SimulationCore {
     stepping: Cell<bool>,
     /// Told `(name, newLoop)` when a scheduled fault restarted a host.
     pub(crate) on_restart: RefCell<Option<Function>>,
+    _live: crate::live::Counted,
 }
 
 pub(crate) fn life(sim: &Simulation, name: &str, lp: evloop::EventLoop) -> HostLoop {
@@ -81,6 +82,7 @@ impl SimulationCore {
             programs: RefCell::new(Vec::new()),
             stepping: Cell::new(false),
             on_restart: RefCell::new(None),
+            _live: crate::live::Counted::new(crate::live::Kind::Simulation),
         })
     }
 
@@ -266,24 +268,16 @@ impl SimulationCore {
         self.sim.stats().to_json()
     }
 
-    /// Ends the simulation: programs are forgotten and every host's loop
-    /// closed (its callbacks dropped), which releases the JS objects they
-    /// hold. Nothing runs afterwards.
+    /// Ends the simulation: programs are forgotten, every host's loop
+    /// closed (its callbacks and tasks dropped) and its connections
+    /// abandoned (`evloop::sim::Simulation::close`), which releases the JS
+    /// objects they hold. Nothing runs afterwards.
     pub fn close(&self) {
         self.on_restart.borrow_mut().take();
         for slot in self.programs.borrow_mut().drain(..) {
             slot.borrow_mut().take();
         }
-        for name in self.sim.host_names() {
-            if let Ok(Some(lp)) = self.sim.loop_of(&name) {
-                lp.set_exception_handler(None);
-                if !lp.is_running() {
-                    if let Err(e) = lp.close() {
-                        console_error(&format!("closing the loop of host '{name}': {e}"), &JsValue::UNDEFINED);
-                    }
-                }
-            }
-        }
+        self.sim.close();
     }
 }
 

@@ -22,6 +22,7 @@ type DoneCallback<T> = Box<dyn FnOnce(&Future<T>)>;
 
 struct FutureInner<T> {
     loop_id: u64,
+    _live: crate::live::Counted,
     state: RefCell<State<T>>,
     callbacks: RefCell<Vec<(u64, DoneCallback<T>)>>,
     next_callback: Cell<u64>,
@@ -54,6 +55,7 @@ impl EventLoop {
         Future {
             inner: Rc::new(FutureInner {
                 loop_id: self.id(),
+                _live: crate::live::Counted::new(crate::live::Kind::Future),
                 state: RefCell::new(State::Pending),
                 callbacks: RefCell::new(Vec::new()),
                 next_callback: Cell::new(0),

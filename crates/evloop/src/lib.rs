@@ -40,6 +40,7 @@ mod exception;
 mod executor;
 mod future;
 mod handle;
+mod live;
 mod log_forward;
 #[cfg(unix)]
 mod pipe;
@@ -67,6 +68,7 @@ pub use event_loop::{get_running_loop, EventLoop, LoopStats, SLOW_CALLBACK_TARGE
 pub use exception::{format_context, ExceptionContext, ExceptionHandler};
 pub use future::{CallbackId, Future};
 pub use handle::{Handle, TimerHandle};
+pub use live::{live_objects, LiveObjects};
 pub use log_forward::ForwardLog;
 #[cfg(unix)]
 pub use pipe::{check_pipe, PipeDirection};

@@ -21,6 +21,7 @@ struct TaskSlot {
     scheduled: bool,
     /// Completes the task's future with an error (`None`: cancelled).
     settle: Box<dyn Fn(Option<Error>)>,
+    _live: crate::live::Counted,
 }
 
 /// The loop's live tasks by id.
@@ -109,7 +110,7 @@ impl EventLoop {
             let mut tasks = self.inner.tasks.borrow_mut();
             let id = tasks.next_id;
             tasks.next_id += 1;
-            tasks.slots.insert(id, TaskSlot { step: Some(step), scheduled: false, settle });
+            tasks.slots.insert(id, TaskSlot { step: Some(step), scheduled: false, settle, _live: crate::live::Counted::new(crate::live::Kind::Task) });
             id
         };
         schedule_step(self, id);

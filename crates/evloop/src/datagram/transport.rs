@@ -440,6 +440,9 @@ impl DatagramTransport {
     /// At the loop's `close()`: closes the socket with no more protocol
     /// calls (the loop can run nothing more), as a stream transport does.
     pub(crate) fn release_at_loop_close(&self) {
+        if self.0.sock.borrow().is_none() {
+            return;
+        }
         self.0.closing.set(true);
         self.0.buffer.borrow_mut().clear();
         self.release();

@@ -119,6 +119,14 @@ impl EventLoop {
         for s in servers.iter().filter_map(Weak::upgrade) {
             crate::server::Server(s).release_at_loop_close();
         }
+        self.abandon_transports();
+    }
+
+    /// Abandons every transport of this loop: socket closed, protocol
+    /// forgotten, no `connection_lost` (the loop runs nothing more). At
+    /// `close()`, and for drivers that end a loop for good (a simulated
+    /// host's crash, the simulation's close).
+    pub(crate) fn abandon_transports(&self) {
         let owners: Vec<FdOwner> = self.inner.transports.borrow().values().cloned().collect();
         for owner in owners {
             match owner {

@@ -98,6 +98,7 @@ pub struct LoopStats {
 
 pub(crate) struct Inner {
     id: u64,
+    _live: crate::live::Counted,
     clock: Rc<dyn Clock>,
     /// `None` once closed.
     selector: RefCell<Option<Box<dyn Selector>>>,
@@ -203,6 +204,7 @@ impl EventLoop {
             clock,
             selector_name: selector.name(),
             selector: RefCell::new(Some(selector)),
+            _live: crate::live::Counted::new(crate::live::Kind::Loop),
             ready: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerHeap::new()),
             io: RefCell::new(HashMap::new()),

@@ -43,6 +43,7 @@ pub type ProtocolFactory = Rc<dyn Fn() -> Result<Rc<dyn Protocol>>>;
 pub(crate) type ConnectionLayer = Rc<dyn Fn(&EventLoop, Rc<dyn Protocol>) -> Result<Rc<dyn Protocol>>>;
 
 pub(crate) struct ServerInner {
+    _live: crate::live::Counted,
     lp: EventLoop,
     /// `None` once closed.
     listeners: RefCell<Option<Vec<Box<dyn ListenSocket>>>>,
@@ -70,6 +71,7 @@ pub struct Server(pub(crate) Rc<ServerInner>);
 impl Server {
     pub(crate) fn new(lp: &EventLoop, listeners: Vec<Box<dyn ListenSocket>>, factory: ProtocolFactory, backlog: i32) -> Server {
         let server = Server(Rc::new(ServerInner {
+            _live: crate::live::Counted::new(crate::live::Kind::Server),
             lp: lp.clone(),
             listeners: RefCell::new(Some(listeners)),
             clients: RefCell::new(BTreeMap::new()),

@@ -397,7 +397,7 @@ impl Core {
             *self.crashed_running.borrow_mut() = Some(lp);
         } else {
             // Outside any borrow: closing drops transports and sockets.
-            let _ = lp.close();
+            super::end::end_life(&lp);
             drop(lp);
         }
     }

@@ -24,6 +24,7 @@
 mod buggify;
 mod datagram_socket;
 mod decisions;
+mod end;
 mod executor;
 mod fault;
 mod host;
@@ -197,6 +198,8 @@ pub(crate) struct Core {
     executors: RefCell<HashMap<HostId, Stream>>,
     /// Hosts restarted by scheduled faults (`take_restarted`).
     restarted: RefCell<Vec<HostId>>,
+    /// `close()` was called: nothing runs any more.
+    closed: Cell<bool>,
 }
 
 /// A deterministic simulation of hosts on a network. Clones are the same
@@ -222,7 +225,7 @@ impl Simulation {
         }
         let ledger = Ledger::new(opts.replay.as_ref());
         let clock = SimClock::default();
-        let trace = Rc::new(RefCell::new(trace::Trace { enabled: opts.trace, records: Vec::new() }));
+        let trace = Rc::new(RefCell::new(trace::Trace::new(opts.trace)));
         let world = World::new(opts, clock.clone(), trace.clone(), ledger.clone());
         let core = Rc::new_cyclic(|me| Core {
             me: me.clone(),
@@ -239,6 +242,7 @@ impl Simulation {
             buggify: RefCell::new(HashMap::new()),
             executors: RefCell::new(HashMap::new()),
             restarted: RefCell::new(Vec::new()),
+            closed: Cell::new(false),
         });
         Ok(Simulation { core })
     }
@@ -506,12 +510,7 @@ impl Core {
         let (trace, clock) = (self.trace.clone(), self.clock.clone());
         lp.set_hooks(LoopHooks {
             scheduled: Box::new(move || dirty.mark()),
-            running: Box::new(move |label| {
-                let mut t = trace.borrow_mut();
-                if t.enabled {
-                    t.push(clock.get(), &name, "call", vec![("name", label.into())]);
-                }
-            }),
+            running: Box::new(move |label| trace.borrow_mut().call(clock.get(), &name, label)),
         });
         {
             let mut w = self.world.borrow_mut();
@@ -575,6 +574,9 @@ impl Core {
     /// The next event and its time; on ties scheduled faults first, then
     /// network events, then hosts in creation order.
     fn next(&self) -> Option<(f64, Next)> {
+        if self.closed.get() {
+            return None;
+        }
         let mut woken = self.woken.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
         woken.extend(self.dirty.take());
         for h in woken {
@@ -605,6 +607,9 @@ impl Core {
     }
 
     fn step(&self) -> Result<bool> {
+        if self.closed.get() {
+            return Ok(false);
+        }
         let Some((t, next)) = self.next() else { return Ok(false) };
         if t > self.clock.get() {
             self.clock.set(t);
@@ -646,11 +651,16 @@ impl Core {
         let result = lp.run_once_nonblocking();
         lp.run_forever_cleanup();
         self.running.set(None);
+        if self.closed.get() {
+            // The simulation was closed from inside this iteration.
+            end::end_life(&lp);
+            return result;
+        }
         let crashed = self.crashed_running.borrow_mut().take();
         if let Some(dead) = crashed {
             // The host crashed from its own callback: the error that
             // stopped the batch is the crash itself.
-            let _ = dead.close();
+            end::end_life(&dead);
             return Ok(());
         }
         result

@@ -5,7 +5,7 @@
 //! A record is `{"t": <virtual seconds>, "host": <name>, "kind": <kind>,
 //! ...fields}`; the fields of each kind are listed in `docs/simulation.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -253,9 +253,33 @@ impl SimStats {
 pub(crate) struct Trace {
     pub(crate) enabled: bool,
     pub(crate) records: Vec<TraceRecord>,
+    /// The callback labels recorded so far, each kept once: a `call`
+    /// record shares its label instead of copying it (the same few names
+    /// come again and again).
+    labels: HashSet<Rc<str>>,
 }
 
 impl Trace {
+    pub(crate) fn new(enabled: bool) -> Trace {
+        Trace { enabled, ..Trace::default() }
+    }
+
+    /// Records that `host` runs the callback labelled `label`.
+    pub(crate) fn call(&mut self, t: f64, host: &Rc<str>, label: &str) {
+        if !self.enabled {
+            return;
+        }
+        let label = match self.labels.get(label) {
+            Some(l) => l.clone(),
+            None => {
+                let l: Rc<str> = label.into();
+                self.labels.insert(l.clone());
+                l
+            }
+        };
+        self.records.push(TraceRecord { t, host: host.clone(), kind: "call", fields: vec![("name", TraceValue::Str(label))] });
+    }
+
     pub(crate) fn push(&mut self, t: f64, host: &Rc<str>, kind: &'static str, fields: Vec<(&'static str, TraceValue)>) {
         if self.enabled {
             self.records.push(TraceRecord { t, host: host.clone(), kind, fields });

@@ -36,6 +36,7 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES: u32 = 5;
 static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub(crate) struct TransportInner {
+    _live: crate::live::Counted,
     /// Unique for the process: the server's client table is keyed by it.
     pub(crate) id: u64,
     pub(super) lp: EventLoop,
@@ -163,6 +164,7 @@ impl Transport {
         let owns_fd = sock.owns_fd();
         let extra = sock.extra_info_source();
         let inner = Rc::new(TransportInner {
+            _live: crate::live::Counted::new(crate::live::Kind::Transport),
             id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lp: lp.clone(),
             socket_view: sock.view(),
@@ -653,9 +655,16 @@ impl Transport {
         }
     }
 
-    /// Its loop is closing: drops the buffer, closes the socket and forgets
-    /// the protocol at once, without `connection_lost` (nothing runs any more).
+    /// Its loop is closing or gone for good (a simulated host crashed, its
+    /// simulation closed): drops the buffer, closes the socket and forgets
+    /// the protocol at once, without `connection_lost` (nothing runs any
+    /// more). The protocol may hold the transport (a binding's JS objects do,
+    /// through references the collector cannot see into): forgetting it
+    /// breaks the cycle.
     pub(crate) fn release_at_loop_close(&self) {
+        if self.0.sock.borrow().is_none() {
+            return;
+        }
         self.0.closing.set(true);
         self.0.buffer.borrow_mut().clear();
         self.release();

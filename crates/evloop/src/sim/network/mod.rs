@@ -122,6 +122,18 @@ impl World {
         self.trace.borrow_mut().push(self.now(), host, kind, fields);
     }
 
+    /// Forgets the links, connections and messages in flight (the
+    /// simulation closed: nothing will be sent or delivered any more).
+    pub(crate) fn clear_network(&mut self) {
+        self.links = HashMap::new();
+        self.blocked = HashSet::new();
+        self.conns = BTreeMap::new();
+        self.events = BinaryHeap::new();
+        for hs in &mut self.hosts {
+            hs.listeners = BTreeMap::new();
+        }
+    }
+
     pub(crate) fn lookup(&self, name: &str) -> Result<HostId> {
         self.names.get(name).copied().ok_or_else(|| Error::Value(format!("unknown host '{name}'")))
     }

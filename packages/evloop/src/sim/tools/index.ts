@@ -14,6 +14,7 @@ export {
   type Model,
   type Operation,
 } from './linearizability.js';
+export { liveObjects, type LiveObjects } from './live.js';
 export { FAULT_FAMILIES, pickFamilies, planFaults } from './nemesis.js';
 export {
   loadProgram,
