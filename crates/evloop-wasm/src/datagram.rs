@@ -39,7 +39,7 @@ fn datagram_options(opts: &JsValue) -> DatagramOptions {
 }
 
 impl crate::host_loop::HostLoop {
-    pub(crate) fn net_create_datagram_endpoint(&self, factory: Function, opts: &JsValue, done: Function) -> Result<(), JsValue> {
+    pub(crate) fn net_create_datagram_endpoint(&self, factory: Function, opts: &JsValue, done: Function) -> Result<crate::ctx::NativeCall, JsValue> {
         let ctx = self.ctx().clone();
         let options = datagram_options(opts);
         let ctx2 = ctx.clone();

@@ -270,7 +270,7 @@ impl HostLoop {
     }
 
     #[wasm_bindgen(js_name = createDatagramEndpoint)]
-    pub fn create_datagram_endpoint(&self, factory: Function, opts: JsValue, done: Function) -> Result<(), JsValue> {
+    pub fn create_datagram_endpoint(&self, factory: Function, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_create_datagram_endpoint(factory, &opts, done)
     }
 

@@ -74,6 +74,7 @@ pub(crate) fn server_options(opts: &JsValue, call: &str) -> Result<ServerOptions
         reuse_port: opt_bool(opts, "reusePort"),
         keep_alive: opt_bool(opts, "keepAlive"),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
+        ..d
     })
 }
 
@@ -84,6 +85,7 @@ pub(crate) fn unix_server_options(opts: &JsValue) -> UnixServerOptions {
         backlog: opt_i32(opts, "backlog").unwrap_or(d.backlog),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
         cleanup_socket: opt_bool(opts, "cleanupSocket").unwrap_or(d.cleanup_socket),
+        ..d
     }
 }
 
@@ -103,6 +105,7 @@ pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<Connectio
         flags: opt_i32(opts, "flags").unwrap_or(0),
         sock: opt_i32(opts, "sock"),
         local_addr,
+        ..Default::default()
     })
 }
 
