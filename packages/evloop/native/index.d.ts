@@ -10,6 +10,21 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * An asynchronous call in flight (a read, `drain`, a connect, ...): the
+ * package's Future for it calls `cancel()` when it is cancelled.
+ */
+export declare class NativeCall {
+  /**
+   * Stops the call in the core at once: its Rust future is dropped, so a
+   * read takes nothing from the buffer (the bytes stay for the next read),
+   * a connect closes its half-made socket, a drain leaves the data queued.
+   * No result is delivered after it. False if the call had finished.
+   */
+  cancel(): boolean
+}
+export type JsCall = NativeCall
+
+/**
  * A datagram endpoint's transport (the package's `DatagramTransport`
  * wraps it).
  */
@@ -149,6 +164,8 @@ export declare class NativeServer {
   closeClients(): void
   abortClients(): void
   isServing(): boolean
+  /** Accepted connections whose `connectionLost` has not run yet (the core's bookkeeping). */
+  clientCount(): number
   /** New views of the listening sockets; empty once closed. */
   sockets(): Array<JsTransportSocket>
   /** Listens now; `done(ok)` one iteration later. */
@@ -191,11 +208,11 @@ export declare class NativeStreamReader {
   /** The error given to `setException` (or the connection's), else null. */
   exception(): unknown
   /** `read(n)`: up to `n` bytes (`-1`: until EOF). */
-  read(n: number, done: (ok: boolean, value: any) => void): void
-  readline(done: (ok: boolean, value: any) => void): void
-  readexactly(n: number, done: (ok: boolean, value: any) => void): void
+  read(n: number, done: (ok: boolean, value: any) => void): NativeCall
+  readline(done: (ok: boolean, value: any) => void): NativeCall
+  readexactly(n: number, done: (ok: boolean, value: any) => void): NativeCall
   /** `readuntil(separator)`: one bytes-like separator, or an array of them. */
-  readuntil(separator: Uint8Array | Uint8Array[], done: (ok: boolean, value: any) => void): void
+  readuntil(separator: Uint8Array | Uint8Array[], done: (ok: boolean, value: any) => void): NativeCall
   /** Whether EOF was received and everything was read. */
   atEof(): boolean
   /** The buffer limit. */
@@ -208,9 +225,9 @@ export type JsStreamReader = NativeStreamReader
 /** The write half of a stream (the package's `StreamWriter` wraps it). */
 export declare class NativeStreamWriter {
   /** Waits until the write buffer is down to its low-water mark. */
-  drain(done: (ok: boolean, value: any) => void): void
+  drain(done: (ok: boolean, value: any) => void): NativeCall
   /** Waits until the connection is lost. */
-  waitClosed(done: (ok: boolean, value: any) => void): void
+  waitClosed(done: (ok: boolean, value: any) => void): NativeCall
   /** A new native object for the transport (the package keeps one wrapper). */
   transport(): JsTransport
   /** asyncio's repr: `<StreamWriter transport=... reader=...>`. */
@@ -350,34 +367,34 @@ export interface NetConnectionOptions {
  * `done(ok, [transport, protocol])`. The transport owns `fd` from then on
  * and closes it when the pipe is lost; a refused fd stays open.
  */
-export declare function netConnectPipe(lp: NativeEventLoop, factory: () => object, fd: number, write: boolean, done: (ok: boolean, value: any) => void): void
+export declare function netConnectPipe(lp: NativeEventLoop, factory: () => object, fd: number, write: boolean, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * `loop.createConnection(protocolFactory, host, port, opts)`;
  * `done(ok, [transport, protocol])`.
  */
-export declare function netCreateConnection(lp: NativeEventLoop, factory: () => object, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+export declare function netCreateConnection(lp: NativeEventLoop, factory: () => object, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * `loop.createDatagramEndpoint(protocolFactory, opts)`;
  * `done(ok, [nativeTransport, protocol])`.
  */
-export declare function netCreateDatagramEndpoint(lp: NativeEventLoop, factory: () => object, opts: NetDatagramOptions, done: (ok: boolean, value: any) => void): void
+export declare function netCreateDatagramEndpoint(lp: NativeEventLoop, factory: () => object, opts: NetDatagramOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `loop.createServer(protocolFactory, host, port, opts)`; `done(ok, server)`. */
-export declare function netCreateServer(lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+export declare function netCreateServer(lp: NativeEventLoop, factory: () => object, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `createSubprocessExec(program, args, opts)` on `lp`: `done(ok, NativeProcess)`. */
-export declare function netCreateSubprocessExec(lp: NativeEventLoop, program: string, args: string[], opts: NativeSubprocessOptions, limit: number | null | undefined, done: (ok: boolean, value: any) => void): void
+export declare function netCreateSubprocessExec(lp: NativeEventLoop, program: string, args: string[], opts: NativeSubprocessOptions, limit: number | null | undefined, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * `loop.createUnixConnection(protocolFactory, path, opts)`;
  * `done(ok, [transport, protocol])`.
  */
-export declare function netCreateUnixConnection(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+export declare function netCreateUnixConnection(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `loop.createUnixServer(protocolFactory, path, opts)`; `done(ok, server)`. */
-export declare function netCreateUnixServer(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+export declare function netCreateUnixServer(lp: NativeEventLoop, factory: () => object, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * Options of `createDatagramEndpoint`, normalized by the package: an
@@ -399,10 +416,10 @@ export interface NetDatagramOptions {
 }
 
 /** `openConnection(host, port, opts)`: `done(ok, [reader, writer])`. */
-export declare function netOpenConnection(lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+export declare function netOpenConnection(lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `openUnixConnection(path, opts)`: `done(ok, [reader, writer])`. */
-export declare function netOpenUnixConnection(lp: NativeEventLoop, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): void
+export declare function netOpenUnixConnection(lp: NativeEventLoop, path: string | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** The package's loop object of the loop running on this thread, or null. */
 export declare function netRunningLoop(): object | null
@@ -426,16 +443,16 @@ export interface NetServerOptions {
 }
 
 /** `startServer(cb, host, port, opts)`: `done(ok, server)`. */
-export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `startUnixServer(cb, path, opts)`: `done(ok, server)`. */
-export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): void
+export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * `loop.subprocessExec(protocolFactory, program, args, opts)`;
  * `done(ok, [nativeTransport, protocol])`.
  */
-export declare function netSubprocessExec(lp: NativeEventLoop, factory: () => object, program: string, args: string[], opts: NativeSubprocessOptions, done: (ok: boolean, value: any) => void): void
+export declare function netSubprocessExec(lp: NativeEventLoop, factory: () => object, program: string, args: string[], opts: NativeSubprocessOptions, done: (ok: boolean, value: any) => void): NativeCall
 
 /**
  * Installs `hook(level, message)` as this thread's receiver of the core's

@@ -773,7 +773,11 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+export { NativeCall }
+export { JsCall }
+export { NativeDatagramTransport }
+export { JsDatagramTransport }
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -801,6 +805,7 @@ export { JsThreadsafeHandle }
 export { coreVersion }
 export { netConnectPipe }
 export { netCreateConnection }
+export { netCreateDatagramEndpoint }
 export { netCreateServer }
 export { netCreateSubprocessExec }
 export { netCreateUnixConnection }

@@ -323,10 +323,10 @@ function clientCallback(loop: NetLoop, clientConnected: ClientConnected): Native
 }
 
 /** A reader or writer of the binding's, as the package's class (the process layer's Process). */
-export function adoptStream(binding: NetBinding, r: NativeStreamReaderLike): StreamReader;
-export function adoptStream(binding: NetBinding, r: null, w: NativeStreamWriterLike): StreamWriter;
-export function adoptStream(binding: NetBinding, r: NativeStreamReaderLike | null, w?: NativeStreamWriterLike): StreamReader | StreamWriter {
-  return r !== null ? newReader(binding, r) : newWriter(binding, w as NativeStreamWriterLike);
+export function adoptStream(loop: NetLoop, r: NativeStreamReaderLike): StreamReader;
+export function adoptStream(loop: NetLoop, r: null, w: NativeStreamWriterLike): StreamWriter;
+export function adoptStream(loop: NetLoop, r: NativeStreamReaderLike | null, w?: NativeStreamWriterLike): StreamReader | StreamWriter {
+  return r !== null ? newReader(loop, r) : newWriter(loop, w as NativeStreamWriterLike);
 }
 
 /** The running loop, as a loop with networking. */

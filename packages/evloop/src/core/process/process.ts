@@ -39,9 +39,9 @@ export class Process {
     const stdin = n.stdin();
     const stdout = n.stdout();
     const stderr = n.stderr();
-    this.stdin = stdin === null ? null : adoptStream(binding, null, stdin);
-    this.stdout = stdout === null ? null : adoptStream(binding, stdout);
-    this.stderr = stderr === null ? null : adoptStream(binding, stderr);
+    this.stdin = stdin === null ? null : adoptStream(loop, null, stdin);
+    this.stdout = stdout === null ? null : adoptStream(loop, stdout);
+    this.stderr = stderr === null ? null : adoptStream(loop, stderr);
   }
 
   /** The exit code, or minus the signal that ended the child; null while it runs. */
