@@ -62,6 +62,8 @@ pub(crate) const EADDRNOTAVAIL: i32 = 99;
 pub(crate) const ENOTCONN: i32 = 107;
 pub(crate) const ETIMEDOUT: i32 = 110;
 pub(crate) const ECONNREFUSED: i32 = 111;
+pub(crate) const EDESTADDRREQ: i32 = 89;
+pub(crate) const EHOSTUNREACH: i32 = 113;
 /// `EAI_NONAME` (Linux): a name that does not resolve (`code` "ENOTFOUND").
 pub(crate) const EAI_NONAME: i32 = -2;
 

@@ -136,6 +136,9 @@ fn a_connected_endpoint_to_an_unbound_port_gets_connection_refused() {
     ot.sendto(b"anyone?", Some(&sim_addr("server", 1234))).unwrap();
     sim.run_for(1.0).unwrap();
     assert!(other.errors.borrow().is_empty());
+    // A host name nobody has: no route, at once.
+    ot.sendto(b"x", Some(&sim_addr("nowhere", 1))).unwrap();
+    assert_eq!(*other.errors.borrow(), ["OSError|EHOSTUNREACH"]);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 
 use super::socket::{no_unix, sim_gone, SimView};
 use super::{Core, HostId};
-use crate::errno::{EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EBADF};
+use crate::errno::{EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EBADF, EDESTADDRREQ, EHOSTUNREACH};
 use crate::error::{Error, Result};
 use crate::net::network::Endpoint;
 use crate::net::socket::DatagramSocket;
@@ -49,10 +49,10 @@ impl DatagramSocket for SimDatagram {
         let core = self.core.upgrade().ok_or_else(gone)?;
         let mut w = core.world.borrow_mut();
         let to = match addr {
-            None => self.peer.ok_or_else(|| io::Error::from_raw_os_error(libc_edestaddrreq()))?,
+            None => self.peer.ok_or_else(|| io::Error::from_raw_os_error(EDESTADDRREQ))?,
             Some(Address::Sim { host, port }) => {
                 // A name no host has: no route to it.
-                let h = w.resolve(self.host, Some(host)).map_err(|_| io::Error::from_raw_os_error(113))?;
+                let h = w.resolve(self.host, Some(host)).map_err(|_| io::Error::from_raw_os_error(EHOSTUNREACH))?;
                 (h, *port)
             }
             Some(_) => return Err(io::Error::from_raw_os_error(EAFNOSUPPORT)),
@@ -65,11 +65,6 @@ impl DatagramSocket for SimDatagram {
     fn peer_addr(&self) -> Option<Address> {
         crate::net::socket::SocketView::getpeername(&*self.view).ok()
     }
-}
-
-/// `EDESTADDRREQ` (Linux's number, as the simulation reports on every target).
-fn libc_edestaddrreq() -> i32 {
-    89
 }
 
 impl Drop for SimDatagram {
