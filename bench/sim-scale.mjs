@@ -9,7 +9,9 @@
 // Results go to bench/results/sim-<date>.json and docs/benchmarks-sim.md.
 //
 //   pnpm bench:sim [--hosts N] [--pairs N] [--rounds N] [--reps N] [--only native,node,browser,js]
-//                  [--js-scale F] [--skip-build] [--out DIR]
+//                  [--js-scale F] [--js-reps N] [--gossip-seconds S] [--sims N] [--skip-build] [--out DIR]
+//   pnpm bench:sim --report bench/results/sim-<date>.json   (writes docs/benchmarks-sim.md again from
+//                  the figures of that run, with the current bench/sim-notes.md)
 //
 // `js` (bench/sim-js.mjs): workloads driven by JavaScript programs, as users write them, in Node
 // (each in a fresh process, with evloop's native loop as the reference) and in Chromium; the
@@ -137,6 +139,19 @@ async function main() {
   const only = opt('--only', 'native,node,browser,js').split(',');
   const jsScale = Number(opt('--js-scale', 1));
   const outDir = path.resolve(root, opt('--out', '.'));
+  const notesOf = () => {
+    // The hand-written findings (what bounds a missed target, from profiles) follow the figures.
+    const notesPath = path.join(root, 'bench', 'sim-notes.md');
+    return fs.existsSync(notesPath) ? `\n${fs.readFileSync(notesPath, 'utf8').trim()}\n` : '';
+  };
+  const again = opt('--report', null);
+  if (again !== null) {
+    const report = JSON.parse(fs.readFileSync(path.resolve(root, again), 'utf8'));
+    const mdPath = path.join(outDir, 'docs', 'benchmarks-sim.md');
+    fs.writeFileSync(mdPath, markdown(report) + notesOf());
+    console.log(`[bench:sim] wrote ${path.relative(root, mdPath)} from ${again}`);
+    return;
+  }
   for (const [k, v] of Object.entries({ ...cfg, reps })) {
     if (!Number.isInteger(v) || v < 1) die(`bad setting ${k}=${v}`);
   }
@@ -293,6 +308,7 @@ async function main() {
     scenario: { ...DEFAULTS, ...cfg, active: 2 * cfg.pairs, trace: false, reps },
     results,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    args: argv.join(' '),
     js: only.includes('js') ? { ...js, targets: targets(js.node) } : null,
   };
   const jsonPath = path.join(outDir, 'bench', 'results', `sim-${date}.json`);
@@ -300,10 +316,7 @@ async function main() {
   fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
   const mdPath = path.join(outDir, 'docs', 'benchmarks-sim.md');
   fs.mkdirSync(path.dirname(mdPath), { recursive: true });
-  // The hand-written findings (what bounds a missed target, from profiles) follow the figures.
-  const notesPath = path.join(root, 'bench', 'sim-notes.md');
-  const notes = fs.existsSync(notesPath) ? `\n${fs.readFileSync(notesPath, 'utf8').trim()}\n` : '';
-  fs.writeFileSync(mdPath, markdown(report) + notes);
+  fs.writeFileSync(mdPath, markdown(report) + notesOf());
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, mdPath)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(table(report));
 }
@@ -342,7 +355,8 @@ function jsMarkdown(report) {
 ## Driven by JavaScript programs
 
 \`bench/sim-js.mjs\`: host programs written in JavaScript, as users write them; the Node figures
-each come from a fresh process. Sizes: timers ${n.timers?.n ?? '–'} \`callLater\` callbacks on one
+each come from a fresh process${report.args ? ` (this run: \`pnpm bench:sim -- ${report.args}\`; without arguments the sizes are 200,000 timers, 20,000 round trips, 60 virtual s of gossip and 1,000 simulations)` : ''}; the short workloads (native, timers, echo) are
+repeated ${n.timers?.reps ?? 1} times, interleaved, and the median by CPU time is shown. Sizes: timers ${n.timers?.n ?? '–'} \`callLater\` callbacks on one
 host (delays spread over 1 virtual s); echo ${n.echo?.rounds ?? '–'} stream round trips between two
 hosts (\`readline\`/\`write\`); gossip: every host serves, connects to 3 random peers and writes
 one message to one of them every virtual second (each host active), trace off unless said.
@@ -413,10 +427,12 @@ ${report.results.map((r) => `| ${r.where} | ${r.hosts} | ${r.active} | ${r.event
 - date: ${report.date}
 - machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.kernel}; Node ${m.node}
 - commit: ${report.commit}
+- load while measuring (1/5/15-minute load average): ${report.load?.join(', ') ?? '–'}; the machine is shared, so wall-clock
+  figures (all of this table's) vary with the other work: compare rows of one run only
 
-The wasm rows run the same core, plus the JS driver: every step that entered JS awaits promise
-continuations (\`microtaskTurns\`, docs/simulation.md, "Driving and promise continuations"), and the
-protocols and stream calls cross the wasm boundary. The event counts differ between the native
+The wasm rows run the same core, plus the JS driver: every step that entered JS lets its promise
+continuations run to their end before the next event (a macrotask per such step, \`src/sim/drain.ts\`),
+and the protocols and stream calls cross the wasm boundary. The event counts differ between the native
 and the wasm rows (the same in Node and Chromium): the JS programs are async functions over
 \`Future\`s and promise continuations, which take a few more host iterations per active host than
 the Rust tasks; the messages on the network are the same.

@@ -497,7 +497,9 @@ export class Simulation {
       return this.#core.step();
     } finally {
       this.#entered = jsEntries() !== before;
-      setRunningLoop(lastHost());
+      // The core forgets the running host as a step begins: a step that ran no JavaScript
+      // leaves none (and asking would cost a host name across the boundary per event).
+      setRunningLoop(this.#entered ? lastHost() : null);
     }
   }
 
