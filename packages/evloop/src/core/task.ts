@@ -42,6 +42,22 @@ export type TaskFactory = <T>(loop: AbstractEventLoop, coro: Coroutine<T>, optio
 
 let taskCounter = 0;
 
+/** Set while `startTaskNow` makes a task: its first step runs even if the loop is not running. */
+let startingNow = false;
+
+/**
+ * A task of `loop` whose first step runs now, inside this call, whether or not the loop is
+ * running (the package's own coroutines that must start at once, such as `serveForever()`).
+ */
+export function startTaskNow<T>(loop: AbstractEventLoop, coro: () => PromiseLike<T> | T): Task<T> {
+  startingNow = true;
+  try {
+    return new Task(coro, { loop, eagerStart: true });
+  } finally {
+    startingNow = false;
+  }
+}
+
 let abandon: (task: Task<unknown>, msg?: string) => void;
 
 /**
@@ -92,7 +108,7 @@ export class Task<T = unknown> extends Future<T> implements RunningTask {
     this.#name = name ?? `Task-${++taskCounter}`;
     this.#coro = coro;
     const lp = this.getLoop() as BaseLoop;
-    if (options.eagerStart === true && lp.isRunning()) {
+    if (options.eagerStart === true && (lp.isRunning() || startingNow)) {
       loopInternals.tasksOf(lp).add(this as Task<unknown>);
       this.#step();
       return;

@@ -8,7 +8,7 @@ import type { NetLoop } from './net-loop.js';
 import { pending } from './pending.js';
 import { CancelledError } from '../errors.js';
 import type { Future } from '../future.js';
-import { Task } from '../task.js';
+import { startTaskNow, type Task } from '../task.js';
 import { inspectCustom, socketViews, type TransportSocket } from './transport.js';
 
 /**
@@ -85,15 +85,15 @@ export class Server<L extends NetLoop = NetLoop> {
   /**
    * Serves until cancelled (the returned Task's `cancel()`, a task awaiting it being cancelled,
    * `signal`, or `close()`): cancelling closes the server, and the Task ends with CancelledError
-   * once `waitClosed()` completed, as asyncio's `serve_forever()` does. It starts at once while
-   * the loop runs (an eager task), else at the loop's next iteration.
+   * once `waitClosed()` completed, as asyncio's `serve_forever()` does. It starts serving at once
+   * (the task's first step runs inside this call).
    */
   serveForever(options?: ServeForeverOptions): ServeForeverPromise {
     const { signal } = optionsArg('serveForever', options, ['signal']);
     if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
       throw new TypeError(`serveForever(): signal must be an AbortSignal, got ${typeName(signal)}`);
     }
-    const task = new Task<void>(() => this.#serveForever(), { loop: this.#loop, eagerStart: true });
+    const task = startTaskNow(this.#loop, () => this.#serveForever());
     if (signal instanceof AbortSignal) {
       if (signal.aborted) task.cancel();
       else signal.addEventListener('abort', () => task.cancel(), { once: true });
