@@ -7,7 +7,7 @@
 // AddressSanitizer on nightly (stress/sanitizers.mjs).
 //
 //   node stress/run.mjs --soak 30m [--record]   (stress/soak.mjs; nothing else runs)
-//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan]
+//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks]
 //                       [--servers rust,node] [--fuzz-seconds N] [--record]
 //
 // Each run is bounded in time; the whole takes about 5 minutes (--quick: under
@@ -34,7 +34,7 @@ const value = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const quick = flag('quick');
-const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan').split(',');
+const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks').split(',');
 const servers = value('servers', 'rust,node').split(',');
 const fuzzSeconds = Number(value('fuzz-seconds', quick ? '15' : '90'));
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -304,6 +304,7 @@ function summary(r) {
       return suiteSummary(r);
     case 'miri':
     case 'asan':
+    case 'asan-leaks':
       return `${r.what}: ${r.tests} in ${Math.round(r.seconds)} s`;
     case 'fuzz':
       return r.targets.map((t) => `${t.target} ${t.runs} runs in ${t.seconds} s${t.failed ? ' FAILED' : ''}`).join('; ');
