@@ -10,8 +10,9 @@
 //   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks]
 //                       [--servers rust,node] [--fuzz-seconds N] [--record]
 //
-// Each run is bounded in time; the whole takes about 5 minutes (--quick: under
-// one). Results go to stress/results/latest.json; --record (not with --quick)
+// Each run is bounded in time; on 2 CPUs the whole takes about 15 minutes, plus
+// about 12 for the first AddressSanitizer build (--quick: a few minutes, with
+// smaller suite counts and no Miri or AddressSanitizer). Results go to stress/results/latest.json; --record (not with --quick)
 // also writes docs/reliability/results.json and the SVG plots there.
 // Prints one line per check and ends with "stress: N passed, M failed"; exits 1
 // if a check failed.
