@@ -37,6 +37,19 @@ fi
 step "rust target wasm32-unknown-unknown"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+# Only for `pnpm stress` (EVLOOP_STRESS=1): a nightly toolchain with Miri and the standard
+# library's source, for Miri on the core's pure parts and AddressSanitizer on the Rust suites.
+# The suites and the README's commands stay on stable.
+if [ -n "${EVLOOP_STRESS:-}" ]; then
+  step "nightly toolchain with miri and rust-src (EVLOOP_STRESS)"
+  if rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^miri' \
+    && rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+    echo "    present: $(rustup run nightly rustc --version)"
+  else
+    rustup toolchain install nightly --profile minimal --component miri,rust-src
+  fi
+fi
+
 step "wasm-bindgen CLI"
 [ -f Cargo.lock ] || cargo generate-lockfile
 # The CLI must equal the wasm-bindgen crate in Cargo.lock.

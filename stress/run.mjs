@@ -3,13 +3,16 @@
 // driven by node:net clients (stress/node/clients.mjs) on 127.0.0.1 only, then
 // the fuzz targets for a bounded time (fuzz/, stable driver), then the long
 // versions of suite checks (stress/suites.mjs: random call sequences at the
-// FFI, 1,000 loops of each kind, misbehaving peers).
+// FFI, 1,000 loops of each kind, misbehaving peers), then Miri and
+// AddressSanitizer on nightly (stress/sanitizers.mjs).
 //
-//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers]
+//   node stress/run.mjs --soak 30m [--record]   (stress/soak.mjs; nothing else runs)
+//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks]
 //                       [--servers rust,node] [--fuzz-seconds N] [--record]
 //
-// Each run is bounded in time; the whole takes about 5 minutes (--quick: under
-// one). Results go to stress/results/latest.json; --record (not with --quick)
+// Each run is bounded in time; on 2 CPUs the whole takes about 15 minutes, plus
+// about 12 for the first AddressSanitizer build (--quick: a few minutes, with
+// smaller suite counts and no Miri or AddressSanitizer). Results go to stress/results/latest.json; --record (not with --quick)
 // also writes docs/reliability/results.json and the SVG plots there.
 // Prints one line per check and ends with "stress: N passed, M failed"; exits 1
 // if a check failed.
@@ -19,6 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseDuration, soak } from './soak.mjs';
+import { runSanitizer, sanitizerRuns } from './sanitizers.mjs';
 import { runSuite, suiteRuns, suiteSummary } from './suites.mjs';
 import { churnSvg, seriesSvg } from './svg.mjs';
 
@@ -30,7 +35,7 @@ const value = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const quick = flag('quick');
-const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers').split(',');
+const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks').split(',');
 const servers = value('servers', 'rust,node').split(',');
 const fuzzSeconds = Number(value('fuzz-seconds', quick ? '15' : '90'));
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -298,6 +303,10 @@ function summary(r) {
     case 'loops':
     case 'peers':
       return suiteSummary(r);
+    case 'miri':
+    case 'asan':
+    case 'asan-leaks':
+      return `${r.what}: ${r.tests} in ${Math.round(r.seconds)} s`;
     case 'fuzz':
       return r.targets.map((t) => `${t.target} ${t.runs} runs in ${t.seconds} s${t.failed ? ' FAILED' : ''}`).join('; ');
     default:
@@ -309,6 +318,18 @@ const info = machine();
 log(`machine: ${info.nproc} cpus, ${info.kernel}, ${info.memoryGiB} GiB, node ${info.node}, nofile ${info.nofile.soft}/${info.nofile.hard}, commit ${info.commit}`);
 if (info.nofile.hard < SIZES.load + 1000) {
   log(`the hard fd limit ${info.nofile.hard} is below ${SIZES.load + 1000}: the load run would fail`);
+}
+if (value('soak', null) !== null) {
+  const records = await soak({ root, seconds: parseDuration(value('soak')), start, sample, stopServer, info, record: flag('record'), log });
+  const failed = records.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `soak/${r.server}: ${c.what}`));
+  for (const r of records) {
+    const c = r.counts;
+    console.log(`  soak ${r.server.padEnd(8)} ${c.echoes} echoes (${c.echoFailures} failed), ${c.churned} churned, ${c.resets} resets; fds ${r.base?.fds} -> ${r.end?.fds}, RSS ${(r.warm?.rssKb / 1024).toFixed(1)} -> ${(r.end?.rssKb / 1024).toFixed(1)} MiB`);
+  }
+  for (const f of failed) console.log(`  FAILED: ${f}`);
+  const total = records.reduce((n, r) => n + r.checks.length, 0);
+  console.log(`stress: ${total - failed.length} passed, ${failed.length} failed`);
+  process.exit(failed.length === 0 ? 0 : 1);
 }
 build();
 const records = [];
@@ -332,6 +353,15 @@ for (const [name, suite] of Object.entries(suiteRuns(root, quick))) {
   if (!only.includes(name)) continue;
   log(`${name}: ${suite.what} (${suite.file}, ${Object.entries(suite.env).map(([k, v]) => `${k}=${v}`).join(' ')}) ...`);
   const r = await runSuite(root, env, name, suite);
+  records.push(r);
+  log(`${name}: ${summary(r)}`);
+  for (const ch of r.checks) log(`  ${ch.ok ? 'ok  ' : 'FAIL'} ${ch.what}`);
+  if (r.output) console.log(r.output);
+}
+for (const [name, run] of Object.entries(sanitizerRuns(root, targetDir))) {
+  if (!only.includes(name) || quick) continue;
+  log(`${name}: ${run.what} ...`);
+  const r = await runSanitizer(root, env, name, run);
   records.push(r);
   log(`${name}: ${summary(r)}`);
   for (const ch of r.checks) log(`  ${ch.ok ? 'ok  ' : 'FAIL'} ${ch.what}`);

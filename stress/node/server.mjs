@@ -1,11 +1,11 @@
 // The evloop server of the stress runs in Node (stress/run.mjs); the same
 // options and output lines as the Rust one (stress/server/src/main.rs):
-//   node stress/node/server.mjs --mode echo|lines|firehose [--selector NAME] [--max-seconds N]
+//   node stress/node/server.mjs --mode echo|lines|firehose [--selector NAME|proactor] [--max-seconds N]
 // Prints `NOFILE <soft> <hard>` (the runner starts it under `ulimit -n` raised
 // to the hard limit: Node cannot raise its own), `PORT <n>`, then a `STATS {...}`
 // line every second; exits when stdin closes or after --max-seconds.
 import fs from 'node:fs';
-import { SelectorEventLoop, sleep, startServer } from 'evloop';
+import { ProactorEventLoop, SelectorEventLoop, sleep, startServer } from 'evloop';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -17,7 +17,8 @@ const maxSeconds = Number(opt('max-seconds', '900'));
 const limits = fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)\s+(\d+)/);
 console.log(`NOFILE ${limits[1]} ${limits[2]}`);
 
-const loop = new SelectorEventLoop({ selector: opt('selector', 'default') });
+const selector = opt('selector', 'default');
+const loop = selector === 'proactor' ? new ProactorEventLoop() : new SelectorEventLoop({ selector });
 const c = { made: 0, lost: 0, lostWithError: 0, bytesIn: 0, bytesOut: 0, pauses: 0, lastError: '' };
 const CHUNK = new Uint8Array(64 * 1024).fill(0x5a);
 

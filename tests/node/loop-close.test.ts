@@ -125,4 +125,26 @@ describe('loops close clean', () => {
     expect(warnings[0]).toMatch(/^unclosed event loop <EventLoop selector=\w+ running=false closed=false debug=true>$/);
     expect(r.stderr.replace(/^unclosed event loop .*\n/gm, '')).toBe('');
   }, 120_000);
+
+  it('an unclosed loop in debug mode still at process exit: the process exits 0 and warns on stderr', async () => {
+    // The loop is dropped while Node tears its environment down, where no JS may run: the
+    // warning goes to stderr (this crashed the process with SIGSEGV once, from the logger).
+    const source = `
+      import { ProactorEventLoop, SelectorEventLoop } from 'evloop';
+      for (const loop of [new SelectorEventLoop({ selector: 'epoll' }), new ProactorEventLoop()]) {
+        loop.setDebug(true);
+        await loop.runUntilComplete(loop.createTask(async () => {
+          const f = loop.createFuture();
+          loop.callLater(0.001, () => f.setResult(1));
+          await f;
+        }));
+      }
+      console.log('end');
+    `;
+    const r = await runNode(source);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('end\n');
+    expect(r.stderr.split('\n').filter((l) => l.includes('unclosed event loop'))).toHaveLength(2);
+  });
 });

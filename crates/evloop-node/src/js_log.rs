@@ -53,6 +53,22 @@ fn deliver(level: &'static str, message: &str) -> bool {
     true
 }
 
+/// The env is going away: forget the hook and never touch the env again.
+unsafe extern "C" fn on_env_cleanup(_arg: *mut std::ffi::c_void) {
+    let result = std::panic::catch_unwind(|| {
+        let env = ENV.try_with(|e| e.borrow_mut().take()).ok().flatten();
+        if let Some(env) = env {
+            env.mark_dead();
+        }
+        // Its env is marked dead: dropping the reference no longer touches it.
+        let hook = HOOK.try_with(|h| h.borrow_mut().take()).ok().flatten();
+        drop(hook);
+    });
+    if result.is_err() {
+        eprintln!("evloop: internal error in the log env cleanup hook");
+    }
+}
+
 /// Installs `hook(level, message)` as this thread's receiver of the core's
 /// warnings (`level` is "warn" or "error").
 #[napi(catch_unwind)]
@@ -61,7 +77,17 @@ pub fn set_log_hook(env: Env, hook: Unknown) -> napi::Result<(), ErrCode> {
     if js_callback::type_of(raw, hook.raw()) != sys::ValueType::napi_function {
         return Err(errors::type_error("setLogHook(): hook must be a function"));
     }
-    let js_env = ENV.with(|e| e.borrow_mut().get_or_insert_with(|| JsEnv::new(raw)).clone());
+    let (js_env, first) = ENV.with(|e| {
+        let mut e = e.borrow_mut();
+        let first = e.is_none();
+        (e.get_or_insert_with(|| JsEnv::new(raw)).clone(), first)
+    });
+    if first {
+        // Records can come while the env is torn down (a loop dropped unclosed warns from a
+        // libuv close callback then): after this hook they go to stderr.
+        // SAFETY: env live; the hook takes no data and runs once, at teardown.
+        unsafe { sys::napi_add_env_cleanup_hook(raw, Some(on_env_cleanup), null_mut()) };
+    }
     let hook = JsRef::new(&js_env, hook.raw()).ok_or_else(|| errors::runtime_error("cannot reference the log hook"))?;
     HOOK.with(|h| h.borrow_mut().replace(Rc::new(hook)));
     // The first thread installs the process's logger; later calls find it set.

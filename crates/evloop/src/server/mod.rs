@@ -88,8 +88,8 @@ impl Server {
     }
 
     /// Its loop is closing: stops accepting and closes the listening
-    /// sockets, as `close()` does, but schedules nothing (a pending
-    /// `serve_forever()` or `wait_closed()` stays pending: nothing runs any more).
+    /// sockets, as `close()` does, but runs nothing (a pending
+    /// `serve_forever()` stays pending: nothing runs any more).
     pub(crate) fn release_at_loop_close(&self) {
         let Some(listeners) = self.0.listeners.borrow_mut().take() else { return };
         for l in &listeners {
@@ -98,7 +98,13 @@ impl Server {
         drop(listeners);
         self.0.factory.borrow_mut().take();
         self.0.serving.set(false);
-        self.0.serving_forever.borrow_mut().take();
+        // Completing the inner future drops its done callback, which would
+        // otherwise keep the server and the returned future in a cycle; on a
+        // closed loop nothing is scheduled, so the returned future stays pending.
+        let forever = self.0.serving_forever.borrow_mut().take();
+        if let Some(fut) = forever {
+            fut.cancel_now(None);
+        }
     }
 
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
