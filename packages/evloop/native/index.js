@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netCreateConnection, netCreateServer, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartTls, netStartUnixServer, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeEventLoop }
 export { JsEventLoop }
 export { NativeLoopRemote }
@@ -782,6 +782,8 @@ export { NativeServeForever }
 export { JsServeForever }
 export { NativeServer }
 export { JsServer }
+export { NativeSslContext }
+export { JsSslContext }
 export { NativeStreamDone }
 export { JsStreamDone }
 export { NativeStreamReader }
@@ -803,6 +805,7 @@ export { netOpenConnection }
 export { netOpenUnixConnection }
 export { netRunningLoop }
 export { netStartServer }
+export { netStartTls }
 export { netStartUnixServer }
 export { setLogHook }
 export { setNetHooks }

@@ -71,14 +71,16 @@ fn timeout(value: Option<f64>, name: &str, default: f64) -> Result<f64> {
 }
 
 impl TlsOptions {
-    /// asyncio's checks of a server's options.
+    /// asyncio's checks of a server's options; and, earlier than asyncio
+    /// (which fails each handshake instead), that the context can serve:
+    /// a server context with a certificate.
     pub(crate) fn check_server(&self) -> Result<()> {
-        if self.ssl.is_none() {
-            return self.check_plain();
-        }
+        let Some(ctx) = &self.ssl else { return self.check_plain() };
         if self.server_hostname.is_some() {
             return Err(Error::Value("server_hostname is only meaningful with ssl on a client".into()));
         }
+        layer_options(ctx, true, None, self.ssl_handshake_timeout, self.ssl_shutdown_timeout, true)?;
+        ctx.server_config()?;
         Ok(())
     }
 

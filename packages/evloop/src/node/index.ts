@@ -28,6 +28,7 @@ export { run, Runner, type RunMain, type RunOptions } from './runner.js';
 export { LoopRemote, ThreadsafeHandle } from './remote.js';
 export * from '../core/net/index.js';
 export * from './socket-constants.js';
+export { SSLContext, createDefaultContext, type SSLPurpose, type TLSVersion, type VerifyLocations, type VerifyMode } from './tls.js';
 
 /**
  * The running loop of this thread; RuntimeError('no running event loop') without one. Any

@@ -46,6 +46,8 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
       native.netStartUnixServer(lp, cb satisfies AddonClientCallback, path, opts, done),
     openConnection: (host, port, opts, done) => native.netOpenConnection(lp, host, port, opts, done),
     openUnixConnection: (path, opts, done) => native.netOpenUnixConnection(lp, path, opts, done),
+    // The transport is the addon's own object (every NativeTransportLike here came from it).
+    startTls: (transport, protocol, opts, done) => native.netStartTls(lp, transport as native.NativeTransport, protocol, opts, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
   } satisfies NetBackend;
 }

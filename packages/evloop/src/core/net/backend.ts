@@ -88,8 +88,20 @@ export interface NativeStreamReaderLike {
 }
 
 /** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
+/** `startTls`'s options, normalized (args.ts). */
+export interface NetStartTlsOptions {
+  /** The id of the binding's context. */
+  sslContext: number;
+  serverSide?: boolean | undefined;
+  serverHostname?: string | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
+}
+
 export interface NativeStreamWriterLike {
   drain(done: Done): void;
+  /** `done(ok)` once the stream reads and writes through TLS (a binding without TLS has none). */
+  startTls?(opts: NetStartTlsOptions, done: Done): void;
   waitClosed(done: Done): void;
   transport(): NativeTransportLike;
   describe(): string;
@@ -118,6 +130,10 @@ export interface NetServerOptions {
   cleanupSocket?: boolean | undefined;
   /** Stream servers: the readers' buffer limit. */
   limit?: number | undefined;
+  /** `ssl`: the id of the binding's context. */
+  sslContext?: number | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 export interface NetConnectionOptions {
@@ -130,6 +146,13 @@ export interface NetConnectionOptions {
   localPort?: number | undefined;
   /** Stream connections: the reader's buffer limit. */
   limit?: number | undefined;
+  /** `ssl`: the id of the binding's context. */
+  sslContext?: number | undefined;
+  /** `ssl: true`: a default client context (`createDefaultContext()`). */
+  sslDefault?: boolean | undefined;
+  serverHostname?: string | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 // ---------------------------------------------------------------- the two levels
@@ -199,6 +222,8 @@ export interface NetBackend {
   /** `done(ok, [NativeStreamReaderLike, NativeStreamWriterLike])`. */
   openConnection(host: string | undefined, port: number | undefined, opts: NetConnectionOptions, done: Done): void;
   openUnixConnection(path: string | undefined, opts: NetConnectionOptions, done: Done): void;
+  /** `loop.startTls`: `done(ok, Transport (already wrapped by the hook))`. */
+  startTls(transport: NativeTransportLike, protocol: object, opts: NetStartTlsOptions, done: Done): void;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
 }

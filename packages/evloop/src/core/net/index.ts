@@ -21,8 +21,11 @@ export type {
   ServerOptions,
   SockLike,
   SslOptions,
+  StartTlsOptions,
   StreamLimit,
   UnixConnectionOptions,
   UnixServerOptions,
+  WriterStartTlsOptions,
 } from './options.js';
 export type { BytesLike, SocketConstants } from './backend.js';
+export { SSLObject, type Cipher, type PeerCert, type SSLContextLike } from './tls.js';

@@ -5,13 +5,15 @@
 // Browser-safe.
 
 import { BaseLoop } from '../base-loop.js';
-import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import { connectionArgs, functionArg, serverArgs, startTlsArgs, unixConnectionArgs, unixServerArgs } from './args.js';
 import type { NetBackend } from './backend.js';
 import { pending } from './pending.js';
 import type { Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
-import type { ConnectionOptions, ServerOptions, UnixConnectionOptions, UnixServerOptions } from './options.js';
-import type { Transport } from './transport.js';
+import type { ConnectionOptions, ServerOptions, StartTlsOptions, UnixConnectionOptions, UnixServerOptions } from './options.js';
+import type { SSLContextLike } from './tls.js';
+import { Transport, transportNative } from './transport.js';
+import { typeName } from '../values.js';
 
 /** The back end of `loop`, for the stream functions (`net` is protected). */
 export let netOf: (loop: NetLoop) => NetBackend;
@@ -95,5 +97,22 @@ export abstract class NetLoop extends BaseLoop {
       net.binding.touch();
       net.createUnixConnection(protocolFactory, p, o, done);
     }, (v) => v as [Transport, P]);
+  }
+
+  /**
+   * asyncio's start_tls: upgrades `transport` (whose protocol is `protocol`) to TLS and resolves
+   * to the new transport once the handshake is done; `protocol.connectionMade` is not called
+   * again, and the old transport must not be used any more (docs/tls.md).
+   */
+  startTls(transport: Transport, protocol: Protocol, sslcontext: SSLContextLike, opts?: StartTlsOptions): Promise<Transport> {
+    return pending((done) => {
+      const c = 'startTls';
+      if (!(transport instanceof Transport)) throw new TypeError(`${c}(): transport must be a Transport, got ${typeName(transport)}`);
+      if (typeof protocol !== 'object' || protocol === null) throw new TypeError(`${c}(): protocol must be an object, got ${typeName(protocol)}`);
+      const o = startTlsArgs(c, sslcontext, opts, false);
+      const net = this.net;
+      net.binding.touch();
+      net.startTls(transportNative(transport), protocol, o, done);
+    }, (v) => v as Transport);
   }
 }
