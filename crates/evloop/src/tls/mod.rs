@@ -3,7 +3,8 @@
 //! The layer sits above a transport, as asyncio's `sslproto.py` does, so
 //! it works the same over every back end (selectors, the proactor):
 //! - [`context`]: `SSLContext` (Python's `ssl` subset) -> rustls configs;
-//! - [`protocol`]: the layer, the socket transport's protocol;
+//! - [`protocol`]: the layer; [`socket_events`]: its side as the socket
+//!   transport's protocol;
 //! - [`app`]: the transport the application sees (an ordinary
 //!   [`Transport`] over the layer);
 //! - [`extra_info`]: `peercert`, `cipher`, `sslcontext`, `ssl_object`;
@@ -16,6 +17,7 @@ mod context;
 mod error;
 mod extra_info;
 mod protocol;
+mod socket_events;
 mod verify;
 pub mod x509;
 
