@@ -128,6 +128,7 @@ pub fn code_of(err: &evloop::Error) -> String {
             let errno = if os.errno == 0 { String::new() } else { os.errno.to_string() };
             format!("{}|{}|{}|{}", err.name(), err.code().unwrap_or(""), errno, os.syscall)
         }
+        evloop::Error::Ssl(_) => errors::code_string(err),
         _ => err.name().to_string(),
     }
 }
@@ -158,6 +159,15 @@ pub fn error_value(env: sys::napi_env, err: &evloop::Error) -> sys::napi_value {
         evloop::Error::LimitOverrun { consumed, .. } => {
             let o = js_callback::object(env);
             js_callback::set_property(env, o, "consumed", js_callback::number(env, *consumed as f64));
+            o
+        }
+        evloop::Error::Ssl(ssl) => {
+            let o = js_callback::object(env);
+            js_callback::set_property(env, o, "reason", js_callback::string(env, &ssl.reason));
+            if let Some((code, message)) = &ssl.verify {
+                js_callback::set_property(env, o, "verifyCode", js_callback::number(env, *code as f64));
+                js_callback::set_property(env, o, "verifyMessage", js_callback::string(env, message));
+            }
             o
         }
         _ => js_callback::undefined(env),

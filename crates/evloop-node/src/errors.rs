@@ -35,6 +35,9 @@ pub fn code_string(err: &evloop::Error) -> String {
                 os.syscall
             )
         }
+        // `<Class>|<reason>|1|`: the package reads `reason` from the code
+        // when the error is thrown (no extra object then).
+        evloop::Error::Ssl(ssl) => format!("{}|{}|1|", err.name(), ssl.reason),
         _ => err.name().to_string(),
     }
 }

@@ -42,6 +42,10 @@ pub struct NetServerOptions {
     pub cleanup_socket: Option<bool>,
     /// Stream servers: the readers' buffer limit.
     pub limit: Option<f64>,
+    /// `ssl`: the id of a `NativeSslContext`.
+    pub ssl_context: Option<u32>,
+    pub ssl_handshake_timeout: Option<f64>,
+    pub ssl_shutdown_timeout: Option<f64>,
 }
 
 /// Options of `createConnection`/`createUnixConnection` (and the stream
@@ -57,6 +61,13 @@ pub struct NetConnectionOptions {
     pub local_port: Option<u32>,
     /// Stream connections: the reader's buffer limit.
     pub limit: Option<f64>,
+    /// `ssl`: the id of a `NativeSslContext`.
+    pub ssl_context: Option<u32>,
+    /// `ssl: true`: a default client context.
+    pub ssl_default: Option<bool>,
+    pub server_hostname: Option<String>,
+    pub ssl_handshake_timeout: Option<f64>,
+    pub ssl_shutdown_timeout: Option<f64>,
 }
 
 /// Calls a JS protocol factory and wraps what it returns. Needs no scope.
@@ -135,19 +146,41 @@ pub(crate) fn server_options(opts: &NetServerOptions, call: &str) -> napi::Resul
         reuse_port: opts.reuse_port,
         keep_alive: opts.keep_alive,
         start_serving: opts.start_serving.unwrap_or(d.start_serving),
-        tls: Default::default(),
+        tls: server_tls(opts, call)?,
     })
 }
 
-pub(crate) fn unix_server_options(opts: &NetServerOptions) -> UnixServerOptions {
+fn server_tls(opts: &NetServerOptions, call: &str) -> napi::Result<evloop::tls::TlsOptions, ErrCode> {
+    crate::tls::tls_options(opts.ssl_context, None, opts.ssl_handshake_timeout, opts.ssl_shutdown_timeout, call)
+}
+
+pub(crate) fn connection_tls(opts: &NetConnectionOptions, call: &str) -> napi::Result<evloop::tls::TlsOptions, ErrCode> {
+    if opts.ssl_default == Some(true) && opts.ssl_context.is_none() {
+        return Ok(evloop::tls::TlsOptions {
+            ssl: Some(evloop::tls::SslContext::create_default_context()),
+            server_hostname: opts.server_hostname.clone(),
+            ssl_handshake_timeout: opts.ssl_handshake_timeout,
+            ssl_shutdown_timeout: opts.ssl_shutdown_timeout,
+        });
+    }
+    crate::tls::tls_options(
+        opts.ssl_context,
+        opts.server_hostname.clone(),
+        opts.ssl_handshake_timeout,
+        opts.ssl_shutdown_timeout,
+        call,
+    )
+}
+
+pub(crate) fn unix_server_options(opts: &NetServerOptions, call: &str) -> napi::Result<UnixServerOptions, ErrCode> {
     let d = UnixServerOptions::default();
-    UnixServerOptions {
+    Ok(UnixServerOptions {
         sock: opts.sock,
         backlog: opts.backlog.unwrap_or(d.backlog),
         start_serving: opts.start_serving.unwrap_or(d.start_serving),
         cleanup_socket: opts.cleanup_socket.unwrap_or(d.cleanup_socket),
-        tls: Default::default(),
-    }
+        tls: server_tls(opts, call)?,
+    })
 }
 
 pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> napi::Result<ConnectionOptions, ErrCode> {
@@ -166,7 +199,7 @@ pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> nap
         flags: opts.flags.unwrap_or(0),
         sock: opts.sock,
         local_addr,
-        tls: Default::default(),
+        tls: connection_tls(opts, call)?,
     })
 }
 
@@ -211,7 +244,7 @@ pub fn net_create_unix_server(
     let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
-    let fut = ctx.lp.create_unix_server_with(server_factory(&ctx, factory), path, unix_server_options(&opts));
+    let fut = ctx.lp.create_unix_server_with(server_factory(&ctx, factory), path, unix_server_options(&opts, CALL)?);
     ctx.spawn(fut, done, server_value).map_err(convert::throw)
 }
 
@@ -266,7 +299,8 @@ pub fn net_create_unix_connection(
     let ctx = Ctx::of_caller(lp);
     let factory = convert::function_arg(&ctx.env, factory, CALL, "protocolFactory")?;
     let done = convert::function_arg(&ctx.env, done, CALL, "done")?;
-    let fut = ctx.lp.create_unix_connection_with(connection_factory(&ctx, factory), path, opts.sock);
+    let options = evloop::UnixConnectionOptions { sock: opts.sock, tls: connection_tls(&opts, CALL)? };
+    let fut = ctx.lp.create_unix_connection_opts(connection_factory(&ctx, factory), path, options);
     ctx.spawn(fut, done, connection_value).map_err(convert::throw)
 }
 

@@ -210,6 +210,16 @@ impl JsStreamWriter {
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(convert::throw)
     }
 
+    /// `writer.startTls(sslcontext, opts)`; `done(ok)` once the stream
+    /// reads and writes through TLS.
+    #[napi(catch_unwind, ts_args_type = "opts: NetStartTlsOptions, done: (ok: boolean, value: any) => void")]
+    pub fn start_tls(&self, opts: crate::start_tls::NetStartTlsOptions, done: Unknown) -> napi::Result<(), ErrCode> {
+        let done = done_arg(&self.ctx, done, "startTls")?;
+        let ssl = crate::tls::context(opts.ssl_context, "startTls")?;
+        let fut = self.w.start_tls(&ssl, crate::start_tls::start_tls_options(&opts));
+        self.ctx.spawn(fut, done, undefined_value).map_err(convert::throw)
+    }
+
     /// A new native object for the transport (the package keeps one wrapper).
     #[napi(catch_unwind)]
     pub fn transport(&self) -> JsTransport {
@@ -315,7 +325,7 @@ pub fn net_open_unix_connection(
     let done = done_arg(&ctx, done, "openUnixConnection")?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: UnixConnectionOptions { sock: opts.sock, ..Default::default() },
+        options: UnixConnectionOptions { sock: opts.sock, tls: server::connection_tls(&opts, "openUnixConnection")? },
     };
     let fut = ctx.lp.open_unix_connection(path, options);
     ctx.spawn(fut, done, pair_value).map_err(convert::throw)
@@ -435,7 +445,7 @@ pub fn net_start_unix_server(
     let done = done_arg(&ctx, done, CALL)?;
     let options = StreamOptions {
         limit: limit_arg(opts.limit)?,
-        options: server::unix_server_options(&opts),
+        options: server::unix_server_options(&opts, CALL)?,
     };
     let fut = ctx.lp.start_unix_server(client_connected(&ctx, cb), path, options);
     ctx.spawn(fut, done, server::server_value).map_err(convert::throw)

@@ -179,6 +179,16 @@ pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::n
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(env, &a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(env, s),
         (_, Some(ExtraInfo::Pipe(fd))) => js_callback::number(env, f64::from(fd)),
+        (_, Some(ExtraInfo::Cipher(c))) => match c {
+            Some(c) => convert::array(
+                env,
+                &[js_callback::string(env, &c.name), js_callback::string(env, &c.protocol), js_callback::number(env, c.secret_bits as f64)],
+            ),
+            None => convert::null(env),
+        },
+        (_, Some(ExtraInfo::PeerCert(cert))) => crate::tls_info::peercert_value(env, cert.as_ref()),
+        (_, Some(ExtraInfo::SslContext(_))) => crate::tls_info::context_marker(env, t),
+        (_, Some(ExtraInfo::SslObject(o))) => crate::tls_info::ssl_object_value(env, &o),
         ("peername" | "sockname", None) => convert::null(env),
         _ => js_callback::undefined(env),
     }

@@ -74,7 +74,10 @@ pub(crate) fn server_options(opts: &JsValue, call: &str) -> Result<ServerOptions
         reuse_port: opt_bool(opts, "reusePort"),
         keep_alive: opt_bool(opts, "keepAlive"),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
-        ..d
+        // TLS is native-only for now: on the host (cargo test) the core has
+        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
+        #[cfg(not(target_arch = "wasm32"))]
+        tls: Default::default(),
     })
 }
 
@@ -85,7 +88,10 @@ pub(crate) fn unix_server_options(opts: &JsValue) -> UnixServerOptions {
         backlog: opt_i32(opts, "backlog").unwrap_or(d.backlog),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
         cleanup_socket: opt_bool(opts, "cleanupSocket").unwrap_or(d.cleanup_socket),
-        ..d
+        // TLS is native-only for now: on the host (cargo test) the core has
+        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
+        #[cfg(not(target_arch = "wasm32"))]
+        tls: Default::default(),
     }
 }
 
@@ -105,7 +111,10 @@ pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<Connectio
         flags: opt_i32(opts, "flags").unwrap_or(0),
         sock: opt_i32(opts, "sock"),
         local_addr,
-        ..Default::default()
+        // TLS is native-only for now: on the host (cargo test) the core has
+        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
+        #[cfg(not(target_arch = "wasm32"))]
+        tls: Default::default(),
     })
 }
 

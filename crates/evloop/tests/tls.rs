@@ -207,6 +207,14 @@ on_every_selector! {
         let opts = ServerOptions { tls: TlsOptions { ssl_shutdown_timeout: Some(1.0), ..Default::default() }, ..Default::default() };
         let e = block_on(&lp, lp.create_server(made.factory(Recorder::default), None, Some(0), opts)).err().unwrap();
         assert_eq!(e.to_string(), "ValueError: ssl_shutdown_timeout is only meaningful with ssl");
+        // A server needs a server context with a certificate: said at once.
+        let opts = ServerOptions { tls: TlsOptions { ssl: Some(certs.client()), ..Default::default() }, ..Default::default() };
+        let e = block_on(&lp, lp.create_server(made.factory(Recorder::default), None, Some(0), opts)).err().unwrap();
+        assert_eq!(e.name(), "ValueError");
+        let bare = evloop::tls::SslContext::new(evloop::tls::Purpose::Server);
+        let opts = ServerOptions { tls: TlsOptions { ssl: Some(bare), ..Default::default() }, ..Default::default() };
+        let e = block_on(&lp, lp.create_server(made.factory(Recorder::default), None, Some(0), opts)).err().unwrap();
+        assert_eq!(e.to_string(), "SSLError: [SSL: NO_CERTIFICATE_ASSIGNED] no certificate assigned");
     }
 
     fn shutdown_timeout_when_the_peer_never_answers(lp: EventLoop) {

@@ -3,7 +3,8 @@
 //! The layer sits above a transport, as asyncio's `sslproto.py` does, so
 //! it works the same over every back end (selectors, the proactor):
 //! - [`context`]: `SSLContext` (Python's `ssl` subset) -> rustls configs;
-//! - [`protocol`]: the layer, the socket transport's protocol;
+//! - [`protocol`]: the layer; [`socket_events`]: its side as the socket
+//!   transport's protocol;
 //! - [`app`]: the transport the application sees (an ordinary
 //!   [`Transport`] over the layer);
 //! - [`extra_info`]: `peercert`, `cipher`, `sslcontext`, `ssl_object`;
@@ -16,6 +17,7 @@ mod context;
 mod error;
 mod extra_info;
 mod protocol;
+mod socket_events;
 mod verify;
 pub mod x509;
 
@@ -71,14 +73,16 @@ fn timeout(value: Option<f64>, name: &str, default: f64) -> Result<f64> {
 }
 
 impl TlsOptions {
-    /// asyncio's checks of a server's options.
+    /// asyncio's checks of a server's options; and, earlier than asyncio
+    /// (which fails each handshake instead), that the context can serve:
+    /// a server context with a certificate.
     pub(crate) fn check_server(&self) -> Result<()> {
-        if self.ssl.is_none() {
-            return self.check_plain();
-        }
+        let Some(ctx) = &self.ssl else { return self.check_plain() };
         if self.server_hostname.is_some() {
             return Err(Error::Value("server_hostname is only meaningful with ssl on a client".into()));
         }
+        layer_options(ctx, true, None, self.ssl_handshake_timeout, self.ssl_shutdown_timeout, true)?;
+        ctx.server_config()?;
         Ok(())
     }
 

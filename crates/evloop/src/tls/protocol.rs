@@ -23,7 +23,7 @@ use rustls::{ClientConnection, Connection, ServerConnection};
 use super::app::{TlsIo, TlsSocket};
 use super::context::SslContext;
 use super::error::from_rustls_for;
-use crate::errno::{ECONNABORTED, ECONNRESET, ETIMEDOUT};
+use crate::errno::{ECONNABORTED, ETIMEDOUT};
 use crate::error::{Error, Result};
 use crate::future::Future;
 use crate::handle::TimerHandle;
@@ -32,7 +32,7 @@ use crate::EventLoop;
 
 /// Plaintext held for a paused application before the socket transport
 /// stops reading (asyncio's `FLOW_CONTROL_HIGH_WATER_SSL_READ`, 256 KiB).
-const READ_HIGH_WATER: usize = 256 * 1024;
+pub(super) const READ_HIGH_WATER: usize = 256 * 1024;
 /// The application transport's write high-water mark (asyncio's
 /// `FLOW_CONTROL_HIGH_WATER_SSL_WRITE`, 512 KiB; low is a quarter).
 const WRITE_HIGH_WATER: i64 = 512 * 1024;
@@ -57,43 +57,43 @@ pub(crate) struct LayerOptions {
 }
 
 pub(crate) struct TlsLayer {
-    this: Weak<TlsLayer>,
-    lp: EventLoop,
+    pub(super) this: Weak<TlsLayer>,
+    pub(super) lp: EventLoop,
     pub(super) conn: RefCell<Connection>,
     pub(super) context: SslContext,
     pub(super) opts: LayerOptions,
-    state: Cell<State>,
+    pub(super) state: Cell<State>,
     /// The socket transport, until it is lost.
-    raw: RefCell<Option<Transport>>,
+    pub(super) raw: RefCell<Option<Transport>>,
     /// The application's transport, from the handshake until the socket
     /// transport is lost.
-    app: RefCell<Option<Transport>>,
+    pub(super) app: RefCell<Option<Transport>>,
     /// The application's protocol until its transport exists.
-    app_protocol: RefCell<Option<Rc<dyn Protocol>>>,
+    pub(super) app_protocol: RefCell<Option<Rc<dyn Protocol>>>,
     /// Resolved when the application's transport is ready, or failed.
-    waiter: RefCell<Option<Future<()>>>,
+    pub(super) waiter: RefCell<Option<Future<()>>>,
     /// The handshake or shutdown timeout.
-    timer: RefCell<Option<TimerHandle>>,
+    pub(super) timer: RefCell<Option<TimerHandle>>,
     /// Decrypted bytes the application has not taken yet.
-    incoming: RefCell<VecDeque<Vec<u8>>>,
-    incoming_len: Cell<usize>,
-    app_reading: Cell<bool>,
+    pub(super) incoming: RefCell<VecDeque<Vec<u8>>>,
+    pub(super) incoming_len: Cell<usize>,
+    pub(super) app_reading: Cell<bool>,
     /// We stopped the socket transport's reading (too much plaintext held).
-    raw_reading_paused: Cell<bool>,
+    pub(super) raw_reading_paused: Cell<bool>,
     /// The peer's close_notify arrived.
-    peer_closed: Cell<bool>,
+    pub(super) peer_closed: Cell<bool>,
     /// The application was told (`eof_received`).
-    eof_delivered: Cell<bool>,
+    pub(super) eof_delivered: Cell<bool>,
     /// The socket transport read EOF.
-    raw_eof: Cell<bool>,
-    close_notify_sent: Cell<bool>,
+    pub(super) raw_eof: Cell<bool>,
+    pub(super) close_notify_sent: Cell<bool>,
     /// The socket transport's buffer is over its high-water mark.
-    raw_write_paused: Cell<bool>,
+    pub(super) raw_write_paused: Cell<bool>,
     /// The application transport was aborted (no close_notify).
-    aborting: Cell<bool>,
+    pub(super) aborting: Cell<bool>,
     /// The application transport's loss, held until the socket's
     /// (`Some(exc)` once its close or abort was handed over).
-    pending_loss: RefCell<Option<Option<Error>>>,
+    pub(super) pending_loss: RefCell<Option<Option<Error>>>,
 }
 
 impl TlsLayer {
@@ -152,7 +152,7 @@ impl TlsLayer {
         self.this.upgrade().expect("the layer is alive while its methods run")
     }
 
-    fn set_timer(&self, delay: f64, label: &'static str, f: impl FnOnce(&TlsLayer) + 'static) {
+    pub(super) fn set_timer(&self, delay: f64, label: &'static str, f: impl FnOnce(&TlsLayer) + 'static) {
         let weak = self.this.clone();
         let handle = self.lp.call_later_labelled(delay, Cow::Borrowed(label), move || {
             if let Some(layer) = weak.upgrade() {
@@ -164,7 +164,7 @@ impl TlsLayer {
         }
     }
 
-    fn cancel_timer(&self) {
+    pub(super) fn cancel_timer(&self) {
         if let Some(t) = self.timer.take() {
             t.cancel();
         }
@@ -220,7 +220,7 @@ impl TlsLayer {
 
     // ----- records in -----
 
-    fn process(&self, mut data: &[u8]) -> std::result::Result<(), rustls::Error> {
+    pub(super) fn process(&self, mut data: &[u8]) -> std::result::Result<(), rustls::Error> {
         while !data.is_empty() {
             let read = self.conn.borrow_mut().read_tls(&mut data);
             if let Err(e) = read {
@@ -295,7 +295,7 @@ impl TlsLayer {
 
     // ----- handshake -----
 
-    fn handshake_done(&self) {
+    pub(super) fn handshake_done(&self) {
         self.cancel_timer();
         self.state.set(State::Wrapped);
         let Some(raw) = self.raw() else { return };
@@ -317,7 +317,7 @@ impl TlsLayer {
     /// peer gets what rustls has to say (an alert), the socket is dropped,
     /// and whoever waits for the connection gets `exc`. As asyncio, a
     /// server does not report it (it is an `OSError`).
-    fn handshake_failed(&self, exc: Error) {
+    pub(super) fn handshake_failed(&self, exc: Error) {
         self.cancel_timer();
         self.state.set(State::Unwrapped);
         self.flush_outgoing();
@@ -332,7 +332,7 @@ impl TlsLayer {
         }
     }
 
-    fn check_handshake_timeout(&self) {
+    pub(super) fn check_handshake_timeout(&self) {
         if self.state.get() != State::Handshake {
             return;
         }
@@ -399,122 +399,6 @@ impl TlsLayer {
     /// Whether the socket transport is over its high-water mark.
     pub(super) fn raw_write_paused(&self) -> bool {
         self.raw_write_paused.get()
-    }
-}
-
-impl Protocol for TlsLayer {
-    fn connection_made(&self, transport: &Transport) -> Result<()> {
-        *self.raw.borrow_mut() = Some(transport.clone());
-        self.set_timer(self.opts.handshake_timeout, "SSLProtocol._check_handshake_timeout", |layer| {
-            layer.check_handshake_timeout()
-        });
-        // A client's ClientHello.
-        self.flush_outgoing();
-        Ok(())
-    }
-
-    fn data_received(&self, data: &[u8]) -> Result<()> {
-        let state = self.state.get();
-        if state == State::Unwrapped {
-            return Ok(());
-        }
-        let processed = self.process(data);
-        self.flush_outgoing();
-        if let Err(e) = processed {
-            let exc = from_rustls_for(&e, &self.opts.server_hostname);
-            if self.state.get() == State::Handshake {
-                self.handshake_failed(exc);
-            } else if let Some(raw) = self.raw() {
-                // Fatal error on SSL protocol: the application gets it.
-                raw.force_close_with(Some(exc));
-            }
-            return Ok(());
-        }
-        if self.state.get() == State::Handshake && !self.conn.borrow().is_handshaking() {
-            self.handshake_done();
-        }
-        match self.state.get() {
-            State::Wrapped => {
-                if self.incoming_len.get() > READ_HIGH_WATER && !self.raw_reading_paused.get() {
-                    self.raw_reading_paused.set(true);
-                    if let Some(raw) = self.raw() {
-                        raw.pause_reading();
-                    }
-                }
-                self.deliver();
-            }
-            State::Shutdown => {
-                // Waiting for the peer's close_notify; its data is dropped.
-                self.incoming.borrow_mut().clear();
-                self.incoming_len.set(0);
-                if self.peer_closed.get() {
-                    if let Some(raw) = self.raw() {
-                        raw.close();
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn eof_received(&self) -> Result<bool> {
-        match self.state.get() {
-            State::Handshake => {
-                let exc = Error::os_with_message("", ECONNRESET, "Connection lost during the SSL handshake");
-                self.handshake_failed(exc);
-                Ok(false)
-            }
-            State::Wrapped => {
-                self.raw_eof.set(true);
-                self.deliver();
-                // Keep the socket until a paused application took its data
-                // (deliver() finishes the close then).
-                let undelivered = !self.incoming.borrow().is_empty() || (self.peer_closed.get() && !self.eof_delivered.get());
-                Ok(undelivered && self.state.get() == State::Wrapped)
-            }
-            State::Shutdown | State::Unwrapped => Ok(false),
-        }
-    }
-
-    fn connection_lost(&self, exc: Option<Error>) -> Result<()> {
-        self.cancel_timer();
-        let was = self.state.replace(State::Unwrapped);
-        self.raw.borrow_mut().take();
-        self.app_protocol.take();
-        if was == State::Handshake {
-            let exc = exc.clone().unwrap_or_else(|| {
-                Error::os_with_message("", ECONNRESET, "Connection lost during the SSL handshake")
-            });
-            if let Some(waiter) = self.waiter.take() {
-                if !waiter.done() {
-                    let _ = waiter.set_exception(exc);
-                }
-            }
-        }
-        let app = self.app.borrow_mut().take();
-        if let Some(app) = app {
-            let pending = self.pending_loss.take().flatten();
-            app.lower_layer_lost(exc.or(pending));
-        }
-        Ok(())
-    }
-
-    fn pause_writing(&self) -> Result<()> {
-        self.raw_write_paused.set(true);
-        Ok(())
-    }
-
-    fn resume_writing(&self) -> Result<()> {
-        self.raw_write_paused.set(false);
-        if let Some(app) = self.app_transport() {
-            app.write_ready();
-        }
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        "<asyncio.sslproto.SSLProtocol>".to_string()
     }
 }
 

@@ -129,6 +129,37 @@ export class LimitOverrunError extends Error {
 }
 named(LimitOverrunError, 'LimitOverrunError');
 
+/** Options of `new SSLError()`: an OSError's, and `reason` ("CERTIFICATE_VERIFY_FAILED"). */
+export interface SSLErrorOptions extends OSErrorOptions {
+  reason?: string | undefined;
+  verifyCode?: number | undefined;
+  verifyMessage?: string | undefined;
+}
+
+/** ssl.SSLError: a TLS failure (an OSError with errno 1), with OpenSSL's `reason` code. */
+export class SSLError extends OSError {
+  reason: string | undefined;
+
+  constructor(message?: string, options?: SSLErrorOptions) {
+    super(message, options);
+    this.reason = options?.reason;
+  }
+}
+named(SSLError, 'SSLError');
+
+/** ssl.SSLCertVerificationError: the peer's certificate did not verify (`verifyMessage` says why). */
+export class SSLCertVerificationError extends SSLError {
+  verifyCode: number | undefined;
+  verifyMessage: string | undefined;
+
+  constructor(message?: string, options?: SSLErrorOptions) {
+    super(message, options);
+    this.verifyCode = options?.verifyCode;
+    this.verifyMessage = options?.verifyMessage;
+  }
+}
+named(SSLCertVerificationError, 'SSLCertVerificationError');
+
 type ErrorClass = new (message?: string, options?: OSErrorOptions) => Error;
 
 /** The classes a binding's code may name. */
@@ -146,6 +177,10 @@ export interface ErrorExtra {
   partial?: Uint8Array;
   expected?: number | null;
   consumed?: number;
+  /** SSL errors. */
+  reason?: string;
+  verifyCode?: number;
+  verifyMessage?: string;
 }
 
 /**
@@ -157,6 +192,10 @@ export function makeError(code: string, message: string, extra?: ErrorExtra): Er
   const [name = '', ecode, errno, syscall] = String(code).split('|');
   if (name === 'IncompleteReadError') return new IncompleteReadError(extra?.partial ?? new Uint8Array(0), extra?.expected ?? null);
   if (name === 'LimitOverrunError') return new LimitOverrunError(message, extra?.consumed ?? 0);
+  if (name === 'SSLError' || name === 'SSLCertVerificationError') {
+    const cls = name === 'SSLError' ? SSLError : SSLCertVerificationError;
+    return new cls(message, { errno: 1, reason: extra?.reason ?? (ecode || undefined), verifyCode: extra?.verifyCode, verifyMessage: extra?.verifyMessage });
+  }
   const cls = Object.hasOwn(classes, name) ? classes[name] : undefined;
   if (cls === undefined) return new Error(message);
   if (ecode === undefined) return new cls(message);

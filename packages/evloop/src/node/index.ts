@@ -30,6 +30,7 @@ export * from '../core/net/index.js';
 export * from './socket-constants.js';
 export * from './signal-constants.js';
 export { WorkerPoolExecutor, type WorkerPoolExecutorOptions } from './worker-pool.js';
+export { SSLContext, createDefaultContext, type SSLPurpose, type TLSVersion, type VerifyLocations, type VerifyMode } from './tls.js';
 
 /**
  * The running loop of this thread; RuntimeError('no running event loop') without one. Any

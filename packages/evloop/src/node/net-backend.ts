@@ -48,6 +48,8 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
     openConnection: (host, port, opts, done) => native.netOpenConnection(lp, host, port, opts, done),
     openUnixConnection: (path, opts, done) => native.netOpenUnixConnection(lp, path, opts, done),
     createDatagramEndpoint: (factory, opts, done) => native.netCreateDatagramEndpoint(lp, factory, opts, done),
+    // The transport is the addon's own object (every NativeTransportLike here came from it).
+    startTls: (transport, protocol, opts, done) => native.netStartTls(lp, transport as native.NativeTransport, protocol, opts, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
     process: {
       subprocessExec: (factory, program, args, opts, done) => native.netSubprocessExec(lp, factory, program, args, opts, done),

@@ -9,7 +9,8 @@
 
 import { ValueError } from '../errors.js';
 import { typeName } from '../values.js';
-import type { NetConnectionOptions, NetServerOptions } from './backend.js';
+import { isSslContext } from './tls.js';
+import type { NetConnectionOptions, NetServerOptions, NetStartTlsOptions } from './backend.js';
 
 type Options = Record<string, unknown>;
 
@@ -103,14 +104,48 @@ function pathArg(call: string, path: unknown): string | undefined {
 
 const absent = (v: unknown): boolean => v === undefined || v === null;
 
-/** asyncio's checks of `ssl` and its timeouts (TLS is not supported yet). */
-function checkSsl(opts: Options, serverHostname: boolean): void {
+/** The TLS options both kinds of call share, normalized. */
+interface SslArgs {
+  sslContext?: number | undefined;
+  sslDefault?: boolean | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
+}
+
+function timeoutArg(call: string, name: string, value: unknown): number | undefined {
+  if (absent(value)) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${call}(): ${name} must be a number, got ${typeName(value)}`);
+  if (!(value > 0)) throw new ValueError(`${name === 'sslHandshakeTimeout' ? 'ssl_handshake_timeout' : 'ssl_shutdown_timeout'} should be a positive number, got ${value}`);
+  return value;
+}
+
+/**
+ * asyncio's checks of `ssl` and its timeouts. Servers take a context only;
+ * connections also `true` (a default client context) and `false` (none).
+ */
+function sslArgs(call: string, opts: Options, client: boolean): SslArgs {
   const { ssl } = opts;
-  if (typeof ssl === 'boolean') throw new TypeError('ssl argument must be an SSLContext or None');
-  if (!absent(ssl)) throw new ValueError('ssl is not supported by evloop yet');
-  if (!absent(opts['sslHandshakeTimeout'])) throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
-  if (!absent(opts['sslShutdownTimeout'])) throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
-  if (serverHostname && !absent(opts['serverHostname'])) throw new ValueError('server_hostname is only meaningful with ssl');
+  let sslContext: number | undefined;
+  let sslDefault: boolean | undefined;
+  if (typeof ssl === 'boolean') {
+    if (!client) throw new TypeError('ssl argument must be an SSLContext or None');
+    if (ssl) sslDefault = true;
+  } else if (!absent(ssl)) {
+    if (!isSslContext(ssl)) throw new TypeError('ssl argument must be an SSLContext or None');
+    sslContext = ssl.sslContextId;
+  }
+  const withSsl = sslContext !== undefined || sslDefault === true;
+  if (!withSsl) {
+    if (!absent(opts['sslHandshakeTimeout'])) throw new ValueError('ssl_handshake_timeout is only meaningful with ssl');
+    if (!absent(opts['sslShutdownTimeout'])) throw new ValueError('ssl_shutdown_timeout is only meaningful with ssl');
+    if (client && !absent(opts['serverHostname'])) throw new ValueError('server_hostname is only meaningful with ssl');
+  }
+  return {
+    sslContext,
+    sslDefault,
+    sslHandshakeTimeout: timeoutArg(call, 'sslHandshakeTimeout', opts['sslHandshakeTimeout']),
+    sslShutdownTimeout: timeoutArg(call, 'sslShutdownTimeout', opts['sslShutdownTimeout']),
+  };
 }
 
 /** A stream buffer limit; ValueError for <= 0 is asyncio's message. */
@@ -136,8 +171,11 @@ function allowedKeys(keys: string[], stream: boolean): string[] {
 
 function serverOptions(call: string, opts: unknown, keys: string[], stream: boolean): NetServerOptions {
   const o = optionsArg(call, opts, allowedKeys(keys, stream));
-  checkSsl(o, false);
+  const { sslContext, sslHandshakeTimeout, sslShutdownTimeout } = sslArgs(call, o, false);
   return {
+    sslContext,
+    sslHandshakeTimeout,
+    sslShutdownTimeout,
     family: intArg(call, 'family', o['family']),
     flags: intArg(call, 'flags', o['flags']),
     sock: sockArg(call, o['sock']),
@@ -153,7 +191,11 @@ function serverOptions(call: string, opts: unknown, keys: string[], stream: bool
 
 function connectionOptions(call: string, opts: unknown, keys: string[], stream: boolean): NetConnectionOptions {
   const o = optionsArg(call, opts, allowedKeys(keys, stream));
-  checkSsl(o, true);
+  const ssl = sslArgs(call, o, true);
+  const serverHostname = o['serverHostname'];
+  if (!absent(serverHostname) && typeof serverHostname !== 'string') {
+    throw new TypeError(`${call}(): serverHostname must be a string, got ${typeName(serverHostname)}`);
+  }
   let localHost: string | undefined;
   let localPort: number | undefined;
   const localAddr = o['localAddr'];
@@ -171,6 +213,8 @@ function connectionOptions(call: string, opts: unknown, keys: string[], stream: 
     localHost,
     localPort,
     limit: limitArg(call, o['limit']),
+    ...ssl,
+    serverHostname: absent(serverHostname) ? undefined : (serverHostname as string),
   };
 }
 
@@ -217,4 +261,28 @@ export function streamReaderArgs(call: string, opts: unknown): number | undefine
     throw new RangeError(`${call}(): limit must be a positive integer up to 2**52, got ${limit}`);
   }
   return limit;
+}
+
+/**
+ * `loop.startTls(transport, protocol, sslcontext, opts)` and
+ * `writer.startTls(sslcontext, opts)`: the context and the options (the
+ * writer knows its side, so it takes no `serverSide`).
+ */
+export function startTlsArgs(call: string, sslcontext: unknown, opts: unknown, writer: boolean): NetStartTlsOptions {
+  const keys = ['serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
+  const o = optionsArg(call, opts, writer ? keys : [...keys, 'serverSide']);
+  if (!isSslContext(sslcontext)) {
+    throw new TypeError(`sslcontext is expected to be an instance of SSLContext, got ${typeName(sslcontext)}`);
+  }
+  const serverHostname = o['serverHostname'];
+  if (!absent(serverHostname) && typeof serverHostname !== 'string') {
+    throw new TypeError(`${call}(): serverHostname must be a string, got ${typeName(serverHostname)}`);
+  }
+  return {
+    sslContext: sslcontext.sslContextId,
+    serverSide: boolArg(call, 'serverSide', o['serverSide']),
+    serverHostname: absent(serverHostname) ? undefined : (serverHostname as string),
+    sslHandshakeTimeout: timeoutArg(call, 'sslHandshakeTimeout', o['sslHandshakeTimeout']),
+    sslShutdownTimeout: timeoutArg(call, 'sslShutdownTimeout', o['sslShutdownTimeout']),
+  };
 }

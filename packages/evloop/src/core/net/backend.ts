@@ -113,8 +113,20 @@ export interface NativeStreamReaderLike {
 }
 
 /** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
+/** `startTls`'s options, normalized (args.ts). */
+export interface NetStartTlsOptions {
+  /** The id of the binding's context. */
+  sslContext: number;
+  serverSide?: boolean | undefined;
+  serverHostname?: string | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
+}
+
 export interface NativeStreamWriterLike {
   drain(done: Done): NativeCallLike;
+  /** `done(ok)` once the stream reads and writes through TLS (a binding without TLS has none). */
+  startTls?(opts: NetStartTlsOptions, done: Done): void;
   waitClosed(done: Done): NativeCallLike;
   transport(): NativeTransportLike;
   describe(): string;
@@ -143,6 +155,10 @@ export interface NetServerOptions {
   cleanupSocket?: boolean | undefined;
   /** Stream servers: the readers' buffer limit. */
   limit?: number | undefined;
+  /** `ssl`: the id of the binding's context. */
+  sslContext?: number | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 export interface NetConnectionOptions {
@@ -155,6 +171,13 @@ export interface NetConnectionOptions {
   localPort?: number | undefined;
   /** Stream connections: the reader's buffer limit. */
   limit?: number | undefined;
+  /** `ssl`: the id of the binding's context. */
+  sslContext?: number | undefined;
+  /** `ssl: true`: a default client context (`createDefaultContext()`). */
+  sslDefault?: boolean | undefined;
+  serverHostname?: string | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 /** createDatagramEndpoint's options: an address is `[host, port]` (`*Host`, `*Port`) or a Unix path (`*Path`). */
@@ -245,6 +268,8 @@ export interface NetBackend {
    * `factory` returned, whose `connectionMade` receives the native transport.
    */
   createDatagramEndpoint(factory: () => object, opts: NetDatagramOptions, done: Done): void;
+  /** `loop.startTls`: `done(ok, Transport (already wrapped by the hook))`. */
+  startTls(transport: NativeTransportLike, protocol: object, opts: NetStartTlsOptions, done: Done): void;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
   /** Subprocesses and pipes (core/process); absent on a simulated host. */

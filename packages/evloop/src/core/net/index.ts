@@ -24,9 +24,12 @@ export type {
   ServerOptions,
   SockLike,
   SslOptions,
+  StartTlsOptions,
   StreamLimit,
   UnixConnectionOptions,
   UnixServerOptions,
+  WriterStartTlsOptions,
 } from './options.js';
 export type { BytesLike, SocketConstants } from './backend.js';
 export * from '../process/index.js';
+export { SSLObject, type Cipher, type PeerCert, type SSLContextLike } from './tls.js';

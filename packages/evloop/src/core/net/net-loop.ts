@@ -5,7 +5,7 @@
 // Browser-safe.
 
 import { BaseLoop } from '../base-loop.js';
-import { connectionArgs, functionArg, serverArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import { connectionArgs, functionArg, serverArgs, startTlsArgs, unixConnectionArgs, unixServerArgs } from './args.js';
 import type { NativeServerLike, NetBackend } from './backend.js';
 import { adaptedEndpoint, adaptFactory, type DatagramProtocol, type DatagramTransport } from './datagram.js';
 import { datagramArgs } from './datagram-args.js';
@@ -18,10 +18,13 @@ import type {
   ConnectionOptions,
   DatagramEndpointOptions,
   ServerOptions,
+  StartTlsOptions,
   UnixConnectionOptions,
   UnixServerOptions,
 } from './options.js';
-import type { Transport } from './transport.js';
+import type { SSLContextLike } from './tls.js';
+import { Transport, transportNative } from './transport.js';
+import { typeName } from '../values.js';
 import { argsArg, cmdArg, pipeArg, programArg, subprocessOptions, PIPE, type SubprocessOptions } from '../process/args.js';
 import { processBackend } from '../process/process.js';
 import { adapter, type SubprocessProtocol, type SubprocessTransport } from '../process/subprocess-transport.js';
@@ -199,6 +202,23 @@ export abstract class NetLoop extends BaseLoop {
       net.binding.touch();
       net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
     }, (v) => adaptedEndpoint<P>(this.net.binding, v));
+  }
+
+  /**
+   * asyncio's start_tls: upgrades `transport` (whose protocol is `protocol`) to TLS and resolves
+   * to the new transport once the handshake is done; `protocol.connectionMade` is not called
+   * again, and the old transport must not be used any more (docs/tls.md).
+   */
+  startTls(transport: Transport, protocol: Protocol, sslcontext: SSLContextLike, opts?: StartTlsOptions): Promise<Transport> {
+    return pending(this, (done) => {
+      const c = 'startTls';
+      if (!(transport instanceof Transport)) throw new TypeError(`${c}(): transport must be a Transport, got ${typeName(transport)}`);
+      if (typeof protocol !== 'object' || protocol === null) throw new TypeError(`${c}(): protocol must be an object, got ${typeName(protocol)}`);
+      const o = startTlsArgs(c, sslcontext, opts, false);
+      const net = this.net;
+      net.binding.touch();
+      net.startTls(transportNative(transport), protocol, o, done);
+    }, (v) => v as Transport);
   }
 }
 

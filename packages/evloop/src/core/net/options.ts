@@ -1,12 +1,31 @@
 // The public option types of the networking calls (checked by args.ts).
 // Browser-safe.
 
-/** TLS is not supported yet: `ssl` must be null/undefined (TypeError for a boolean). */
+import type { SSLContextLike } from './tls.js';
+
+/**
+ * TLS (docs/tls.md): `ssl` is an `SSLContext` (Node; a simulation has no
+ * TLS yet); on connections `true` means `createDefaultContext()`. The
+ * timeouts are seconds (defaults 60 and 30) and need `ssl`.
+ */
 export interface SslOptions {
-  ssl?: unknown;
+  ssl?: SSLContextLike | boolean | null;
   sslHandshakeTimeout?: number | null;
   sslShutdownTimeout?: number | null;
 }
+
+/** `loop.startTls(transport, protocol, sslcontext, opts)`'s options. */
+export interface StartTlsOptions {
+  /** This end is the server (default false). */
+  serverSide?: boolean | null;
+  /** The name sent and checked (a client needs one). */
+  serverHostname?: string | null;
+  sslHandshakeTimeout?: number | null;
+  sslShutdownTimeout?: number | null;
+}
+
+/** `writer.startTls(sslcontext, opts)`'s options (the writer knows its side). */
+export type WriterStartTlsOptions = Omit<StartTlsOptions, 'serverSide'>;
 
 /** A file descriptor, or an object with `fileno()`. */
 export type SockLike = number | { fileno(): number } | null;

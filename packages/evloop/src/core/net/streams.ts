@@ -6,15 +6,17 @@
 import { fromNative } from '../errors.js';
 import { getRunningLoop } from '../running.js';
 import { typeName } from '../values.js';
-import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, streamReaderArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import { connectionArgs, functionArg, intArg, requiredIntArg, serverArgs, startTlsArgs, streamReaderArgs, unixConnectionArgs, unixServerArgs } from './args.js';
+import { ValueError } from '../errors.js';
 import type { AbstractEventLoop } from '../base-loop.js';
 import type { Future } from '../future.js';
+import type { SSLContextLike } from './tls.js';
 import type { BytesLike, NativeClientCallback, NativeServerLike, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
 import { NetLoop, netOf } from './net-loop.js';
 import { outsideTask } from '../task-context.js';
 import { call, pending } from './pending.js';
-import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions } from './options.js';
+import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions, WriterStartTlsOptions } from './options.js';
 import type { SocketAddress } from './protocol.js';
 import { makeServer, type Server } from './server.js';
 import { inspectCustom, wrapTransport, type Transport, type TransportSocket } from './transport.js';
@@ -202,6 +204,23 @@ export class StreamWriter {
   get transport(): Transport {
     this.#transport ??= wrapTransport(this.#binding, this.#n.transport());
     return this.#transport;
+  }
+
+  /**
+   * asyncio's StreamWriter.start_tls (STARTTLS): drains, upgrades the connection (the server
+   * side when the writer came from `startServer`), and from then on reads and writes go
+   * through TLS; `transport` is the new one.
+   */
+  startTls(sslcontext: SSLContextLike, opts?: WriterStartTlsOptions): Promise<void> {
+    return pending(this.#loop, (done) => {
+      const o = startTlsArgs('startTls', sslcontext, opts, true);
+      const n = this.#n;
+      if (n.startTls === undefined) throw new ValueError('ssl is not supported in a simulation yet');
+      this.#binding.touch();
+      n.startTls(o, done);
+    }, () => {
+      this.#transport = null;
+    });
   }
 
   // As asyncio's StreamWriter, the writes and closing are the transport's own.

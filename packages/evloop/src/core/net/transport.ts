@@ -4,6 +4,7 @@
 // Browser-safe.
 
 import { fromNative, makeError } from '../errors.js';
+import { tlsExtraInfo } from './tls.js';
 import { typeName } from '../values.js';
 import { intArg, requiredIntArg } from './args.js';
 import type { BytesLike, NativeTransportLike, NativeTransportSocketLike, NetBinding, NetHooks } from './backend.js';
@@ -118,6 +119,12 @@ export function socketViews(binding: NetBinding, list: ArrayLike<unknown>): Tran
 // ---------------------------------------------------------------- Transport
 
 let makeTransport: (binding: NetBinding, n: NativeTransportLike) => Transport;
+let nativeOf: (t: Transport) => NativeTransportLike;
+
+/** The binding's transport under a package Transport (`startTls`). */
+export function transportNative(t: Transport): NativeTransportLike {
+  return nativeOf(t);
+}
 
 /** `{ high, low }` for setWriteBufferLimits' object form. */
 export interface WriteBufferLimits {
@@ -138,6 +145,7 @@ export class Transport {
 
   static {
     makeTransport = (binding, n) => new Transport(binding, n);
+    nativeOf = (t) => t.#n;
   }
 
   private constructor(binding: NetBinding, n: NativeTransportLike) {
@@ -275,7 +283,7 @@ function isSharedBuffer(data: unknown): data is SharedArrayBuffer {
 /** getExtraInfo's result: `dflt` for an unknown name, a view for a native socket. */
 export function extraInfo(binding: NetBinding, v: unknown, dflt: unknown): unknown {
   if (v === undefined) return dflt;
-  return socketOrValue(binding, v);
+  return tlsExtraInfo(socketOrValue(binding, v));
 }
 
 /** The package's Transport for a binding's native transport (a StreamWriter's `transport`). */
