@@ -44,7 +44,7 @@ pub fn net_start_tls(
     protocol: Unknown,
     opts: NetStartTlsOptions,
     done: Unknown,
-) -> napi::Result<(), ErrCode> {
+) -> napi::Result<crate::ctx::JsCall, ErrCode> {
     const CALL: &str = "startTls";
     let ctx = Ctx::of(lp);
     let env = ctx.raw();

@@ -213,7 +213,7 @@ impl JsStreamWriter {
     /// `writer.startTls(sslcontext, opts)`; `done(ok)` once the stream
     /// reads and writes through TLS.
     #[napi(catch_unwind, ts_args_type = "opts: NetStartTlsOptions, done: (ok: boolean, value: any) => void")]
-    pub fn start_tls(&self, opts: crate::start_tls::NetStartTlsOptions, done: Unknown) -> napi::Result<(), ErrCode> {
+    pub fn start_tls(&self, opts: crate::start_tls::NetStartTlsOptions, done: Unknown) -> napi::Result<crate::ctx::JsCall, ErrCode> {
         let done = done_arg(&self.ctx, done, "startTls")?;
         let ssl = crate::tls::context(opts.ssl_context, "startTls")?;
         let fut = self.w.start_tls(&ssl, crate::start_tls::start_tls_options(&opts));
