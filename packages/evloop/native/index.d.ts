@@ -183,6 +183,27 @@ export declare class NativeServer {
 }
 export type JsServer = NativeServer
 
+/** The native side of the package's `SSLContext`. */
+export declare class NativeSslContext {
+  /** `"server"`, `"client"`, or `"default"` (`createDefaultContext()`). */
+  constructor(purpose: string)
+  get id(): number
+  loadCertChain(certfile: string, keyfile?: string | undefined | null): void
+  loadVerifyLocations(cafile?: string | undefined | null, capath?: string | undefined | null, cadata?: string | undefined | null): number
+  get checkHostname(): boolean
+  set checkHostname(on: boolean)
+  get verifyMode(): string
+  set verifyMode(mode: string)
+  setAlpnProtocols(protocols: Array<string>): void
+  get minimumVersion(): string
+  set minimumVersion(v: string)
+  get maximumVersion(): string
+  set maximumVersion(v: string)
+  /** Python's `cert_store_stats()['x509_ca']`. */
+  caCount(): number
+}
+export type JsSslContext = NativeSslContext
+
 /** Settles the core future a stream server's connection task waits on. */
 export declare class NativeStreamDone {
   /** `clientConnected` finished. */
@@ -228,6 +249,11 @@ export declare class NativeStreamWriter {
   drain(done: (ok: boolean, value: any) => void): NativeCall
   /** Waits until the connection is lost. */
   waitClosed(done: (ok: boolean, value: any) => void): NativeCall
+  /**
+   * `writer.startTls(sslcontext, opts)`; `done(ok)` once the stream
+   * reads and writes through TLS.
+   */
+  startTls(opts: NetStartTlsOptions, done: (ok: boolean, value: any) => void): NativeCall
   /** A new native object for the transport (the package keeps one wrapper). */
   transport(): JsTransport
   /** asyncio's repr: `<StreamWriter transport=... reader=...>`. */
@@ -360,6 +386,13 @@ export interface NetConnectionOptions {
   localPort?: number
   /** Stream connections: the reader's buffer limit. */
   limit?: number
+  /** `ssl`: the id of a `NativeSslContext`. */
+  sslContext?: number
+  /** `ssl: true`: a default client context. */
+  sslDefault?: boolean
+  serverHostname?: string
+  sslHandshakeTimeout?: number
+  sslShutdownTimeout?: number
 }
 
 /**
@@ -440,10 +473,27 @@ export interface NetServerOptions {
   cleanupSocket?: boolean
   /** Stream servers: the readers' buffer limit. */
   limit?: number
+  /** `ssl`: the id of a `NativeSslContext`. */
+  sslContext?: number
+  sslHandshakeTimeout?: number
+  sslShutdownTimeout?: number
 }
 
 /** `startServer(cb, host, port, opts)`: `done(ok, server)`. */
 export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.startTls(transport, protocol, sslcontext, opts)`; `done(ok, transport)`. */
+export declare function netStartTls(lp: NativeEventLoop, transport: NativeTransport, protocol: object, opts: NetStartTlsOptions, done: (ok: boolean, value: any) => void): NativeCall
+
+/** Options of `startTls`, normalized by the package. */
+export interface NetStartTlsOptions {
+  /** The id of a `NativeSslContext`. */
+  sslContext: number
+  serverSide?: boolean
+  serverHostname?: string
+  sslHandshakeTimeout?: number
+  sslShutdownTimeout?: number
+}
 
 /** `startUnixServer(cb, path, opts)`: `done(ok, server)`. */
 export declare function netStartUnixServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, path: string | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeCall }
 export { JsCall }
 export { NativeDatagramTransport }
@@ -788,6 +788,8 @@ export { NativeServeForever }
 export { JsServeForever }
 export { NativeServer }
 export { JsServer }
+export { NativeSslContext }
+export { JsSslContext }
 export { NativeStreamDone }
 export { JsStreamDone }
 export { NativeStreamReader }
@@ -814,6 +816,7 @@ export { netOpenConnection }
 export { netOpenUnixConnection }
 export { netRunningLoop }
 export { netStartServer }
+export { netStartTls }
 export { netStartUnixServer }
 export { netSubprocessExec }
 export { setLogHook }
