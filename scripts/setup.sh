@@ -24,8 +24,9 @@ step "system packages"
 need=()
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 command -v cc >/dev/null || need+=(gcc libc6-dev)
-# The TLS tests make certificates and talk to openssl s_server/s_client.
+# The TLS tests make certificates and talk to openssl s_server/s_client and curl.
 command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
   echo "    installing: ${need[*]}"
   apt-get update -qq
