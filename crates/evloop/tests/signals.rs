@@ -162,3 +162,16 @@ fn the_newest_loop_owns_a_signal() {
     new.close().unwrap();
     assert_eq!(disposition(libc::SIGUSR2), libc::SIG_DFL);
 }
+
+// A loop dropped without close() gives its signals their default disposition
+// back before its wake-up pipe closes: no later signal may write into an fd
+// number that something else holds by then.
+#[test]
+fn a_loop_dropped_unclosed_restores_its_signals() {
+    let _serial = serial();
+    let lp = EventLoop::new().unwrap();
+    lp.add_signal_handler(libc::SIGUSR2, || {}).unwrap();
+    assert_ne!(disposition(libc::SIGUSR2), libc::SIG_DFL);
+    drop(lp);
+    assert_eq!(disposition(libc::SIGUSR2), libc::SIG_DFL);
+}

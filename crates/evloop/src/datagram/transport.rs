@@ -445,6 +445,7 @@ impl DatagramTransport {
         }
         self.0.closing.set(true);
         self.0.buffer.borrow_mut().clear();
+        self.0.buffer_size.set(0);
         self.release();
     }
 

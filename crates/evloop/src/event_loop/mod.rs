@@ -447,6 +447,7 @@ impl Drop for Inner {
                 self.running.get()
             );
         }
+        self.signals.get_mut().release_at_drop(self.id);
         self.shared.close();
         let id = self.id;
         // The thread-local may already be gone at thread exit.

@@ -31,6 +31,22 @@ pub(crate) struct SignalState {
     wakeup: Option<os::Wakeup>,
 }
 
+impl SignalState {
+    /// A loop dropped without `close()`: the signals it still owns get their
+    /// default disposition back before its wake-up pipe closes, so no later
+    /// signal writes into an fd number that may be reused by then.
+    pub(crate) fn release_at_drop(&mut self, loop_id: u64) {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.wakeup.is_some() {
+            for &sig in self.handlers.keys() {
+                let _ = os::restore_default(sig, loop_id);
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = loop_id;
+    }
+}
+
 /// `SIGKILL` and `SIGSTOP`: no handler can be installed for them.
 const UNCATCHABLE: [i32; 2] = [9, 19];
 

@@ -33,7 +33,8 @@ struct SubprocessStreamProtocol {
 impl SubprocessStreamProtocol {
     fn maybe_close_transport(&self) {
         if self.pipe_fds.borrow().is_empty() && self.process_exited.get() {
-            if let Some(t) = self.transport.borrow_mut().take() {
+            let transport = self.transport.borrow_mut().take();
+            if let Some(t) = transport {
                 t.close();
             }
         }

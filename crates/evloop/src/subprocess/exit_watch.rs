@@ -177,7 +177,9 @@ impl ExitWatch {
         if let Some(timer) = self.timer.borrow_mut().take() {
             timer.cancel();
         }
-        if let Some(on_exit) = self.on_exit.borrow_mut().take() {
+        // Taken first: the borrow must not last through the callback.
+        let on_exit = self.on_exit.borrow_mut().take();
+        if let Some(on_exit) = on_exit {
             on_exit(code);
         }
     }

@@ -182,7 +182,7 @@ impl EventLoop {
         let transport = transport.clone();
         let ctx = sslcontext.clone();
         async move {
-            if transport.is_layered() {
+            if transport.is_layered() || transport.is_pipe() {
                 return Err(Error::Type(format!("transport {transport:?} is not supported by start_tls()")));
             }
             let layer_opts = layer_options(
@@ -203,12 +203,16 @@ impl EventLoop {
             })?;
             let t = transport.clone();
             let resumed = lp.call_soon(move || t.resume_reading())?;
+            // asyncio closes the transport on any exception of the handshake's
+            // wait, a cancellation included (this future dropped).
+            let guard = crate::transport::CloseUnlessKept(Some(transport.clone()));
             if let Err(e) = waiter.await {
-                transport.close();
                 made.cancel();
                 resumed.cancel();
+                drop(guard);
                 return Err(e);
             }
+            guard.keep();
             layer.app_transport().ok_or_else(|| Error::Runtime("start_tls: the connection was lost".into()))
         }
     }

@@ -175,10 +175,10 @@ impl EventLoop {
             // resolves once the handshake made the application's transport.
             let layer = tls.layer(self, protocol.clone().into_protocol(), false, hostname, Some(waiter.clone()))?;
             let raw = Transport::new(self, sock, layer.clone(), None, None, None)?;
-            if let Err(e) = waiter.clone().await {
-                raw.close();
-                return Err(e);
-            }
+            // Closed if the handshake fails or this wait is dropped (a cancelled task).
+            let guard = CloseUnlessKept(Some(raw));
+            waiter.clone().await?;
+            guard.keep();
             let app = layer.app_transport().ok_or_else(|| Error::Runtime("the connection was lost".into()))?;
             return Ok((app, protocol));
         }
@@ -194,10 +194,10 @@ impl EventLoop {
 }
 
 /// A transport closed when dropped, unless `keep()` takes it.
-struct CloseUnlessKept(Option<Transport>);
+pub(crate) struct CloseUnlessKept(pub(crate) Option<Transport>);
 
 impl CloseUnlessKept {
-    fn keep(mut self) -> Transport {
+    pub(crate) fn keep(mut self) -> Transport {
         self.0.take().expect("kept once")
     }
 }
