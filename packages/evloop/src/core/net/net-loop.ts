@@ -157,7 +157,7 @@ export abstract class NetLoop extends BaseLoop {
     }, (v) => {
       const [n, a] = v as [Parameters<ReturnType<typeof adapter>['transport']>[0], ReturnType<typeof adapter>];
       return [a.transport(n), users[0] as P];
-    });
+    }, closeFirst);
   }
 
   /**
@@ -181,7 +181,7 @@ export abstract class NetLoop extends BaseLoop {
       const fd = pipeArg(c, pipe);
       this.net.binding.touch();
       backend.connectPipe(protocolFactory, fd, write, done);
-    }, (v) => v as [Transport, P]);
+    }, (v) => v as [Transport, P], closeConnection);
   }
 
   /**
@@ -201,7 +201,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
-    }, (v) => adaptedEndpoint<P>(this.net.binding, v));
+    }, (v) => adaptedEndpoint<P>(this.net.binding, v), closeFirst);
   }
 
   /**
@@ -218,7 +218,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       net.startTls(transportNative(transport), protocol, o, done);
-    }, (v) => v as Transport);
+    }, (v) => v as Transport, (v) => (v as Transport).close());
   }
 }
 
@@ -230,4 +230,12 @@ function closeServer(n: unknown): void {
 /** A connection that arrived after its Future was done. */
 function closeConnection(v: unknown): void {
   (v as [Transport, unknown])[0].close();
+}
+
+/**
+ * An endpoint or a child that arrived after its Future was done (the binding's own transport
+ * first): closed, as asyncio closes them when the call is cancelled (a child is killed).
+ */
+function closeFirst(v: unknown): void {
+  (v as [{ close(): void }, unknown])[0].close();
 }

@@ -220,6 +220,10 @@ export class StreamWriter {
       n.startTls(o, done);
     }, () => {
       this.#transport = null;
+    }, () => {
+      // Upgraded after the wait was cancelled: the old wrapper must not write plaintext
+      // under the TLS session.
+      this.#transport = null;
     });
   }
 

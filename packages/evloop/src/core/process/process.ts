@@ -138,7 +138,7 @@ function startProcess(
     const backend = processBackend(loop, c);
     binding.touch();
     backend.createSubprocessExec(program, args, o, opts?.limit, done);
-  }, (v) => new Process(loop, binding, v as NativeProcessLike));
+  }, (v) => new Process(loop, binding, v as NativeProcessLike), (v) => (v as NativeProcessLike).transport().close());
 }
 
 /**
