@@ -23,9 +23,19 @@ fn os_pipe() -> (OwnedFd, OwnedFd) {
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }
 
-fn fd_is_open(fd: i32) -> bool {
-    // SAFETY: F_GETFD only reads the fd table.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+/// The (device, inode) behind `fd`, `None` if it is not open.
+fn identity(fd: i32) -> Option<(u64, u64)> {
+    // SAFETY: fstat only writes into the zeroed struct.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd, &mut st) == 0).then_some((st.st_dev as u64, st.st_ino as u64))
+    }
+}
+
+/// Whether `fd` still refers to the file it did (`was`). Tests run on
+/// parallel threads: a closed fd's number may already be someone else's.
+fn still_open(fd: i32, was: Option<(u64, u64)>) -> bool {
+    was.is_some() && identity(fd) == was
 }
 
 fn connect(lp: &EventLoop, pipe: OwnedFd, write: bool) -> (Transport, Rc<Recorder>) {
@@ -45,6 +55,7 @@ on_every_selector! {
     fn read_pipe_delivers_then_eof_then_lost(lp: EventLoop) {
         let (r, w) = os_pipe();
         let raw = r.as_raw_fd();
+        let was = identity(raw);
         let (t, rec) = connect(&lp, r, false);
         assert_eq!(rec.events(), [Ev::Made]);
         assert!(t.is_reading());
@@ -59,7 +70,7 @@ on_every_selector! {
         assert_eq!(rec.data(), b"hello pipe");
         let ev = rec.events();
         assert_eq!(&ev[ev.len() - 2..], [Ev::Eof, Ev::Lost(None)], "eof_received, then connection_lost(None)");
-        assert!(!fd_is_open(raw), "the transport closed its pipe");
+        assert!(!still_open(raw, was), "the transport closed its pipe");
         lp.close().unwrap();
     }
 
