@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  CancelledError,
   ConnectionRefusedError,
   DatagramTransport,
   OSError,
@@ -100,6 +101,27 @@ describe.each(LOOPS)('loop %s', (kind) => {
       await closeEndpoint(t, p);
       expect(p.lost).toEqual([null]);
       expect(t.isClosing()).toBe(true);
+    });
+  });
+
+  it('a cancelled createDatagramEndpoint rejects with CancelledError and leaves no endpoint open', async () => {
+    const loop = makeLoop(kind);
+    await inLoop(loop, async () => {
+      const made: Recorder[] = [];
+      const making = loop.createDatagramEndpoint(
+        () => {
+          const r = new Recorder();
+          made.push(r);
+          return r;
+        },
+        { localAddr: ['127.0.0.1', 0] },
+      ) as unknown as Promise<unknown> & { cancel(msg?: string): boolean };
+      expect(making.cancel('never mind')).toBe(true);
+      await expect(making).rejects.toBeInstanceOf(CancelledError);
+      await iterations(5);
+      // Whatever the binding made before the cancel is closed: its protocol hears connectionLost.
+      for (const r of made) await until('connectionLost', () => r.lost.length === 1);
+      for (const r of made) expect(r.transport === null || r.transport.isClosing()).toBe(true);
     });
   });
 

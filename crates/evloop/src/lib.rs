@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+mod close_guard;
 mod errno;
 mod backend;
 mod datagram;

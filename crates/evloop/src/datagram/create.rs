@@ -65,11 +65,10 @@ impl EventLoop {
             let protocol = call_protocol(factory)?;
             let waiter = lp.create_future::<()>();
             let transport = DatagramTransport::new(&lp, sock, protocol.clone().into_protocol(), remote, waiter.clone())?;
-            if let Err(e) = waiter.await {
-                transport.close();
-                return Err(e);
-            }
-            Ok((transport, protocol))
+            // Closed if the wait fails or is dropped (a cancelled task).
+            let guard = crate::close_guard::CloseUnlessKept::new(transport);
+            waiter.await?;
+            Ok((guard.keep(), protocol))
         }
     }
 }

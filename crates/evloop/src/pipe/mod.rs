@@ -126,11 +126,10 @@ impl EventLoop {
         });
         async move {
             let (transport, protocol, waiter) = made?;
-            if let Err(e) = waiter.await {
-                transport.close();
-                return Err(e);
-            }
-            Ok((transport, protocol))
+            // Closed if the wait fails or is dropped (a cancelled task).
+            let guard = crate::close_guard::CloseUnlessKept::new(transport);
+            waiter.await?;
+            Ok((guard.keep(), protocol))
         }
     }
 

@@ -149,13 +149,17 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             let (transport, protocol, waiter) = started?;
+            // Dropped (a cancelled task): the child is killed and its exit
+            // watcher reaps it.
+            let guard = crate::close_guard::CloseUnlessKept::new(transport.clone());
             if let Err(e) = waiter.await {
                 // As asyncio: kill the child, wait for it, then fail.
-                transport.close();
+                drop(guard);
                 let _ = transport.wait().await;
                 drop(lp);
                 return Err(e);
             }
+            guard.keep();
             Ok((transport, protocol))
         }
     }

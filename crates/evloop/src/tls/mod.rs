@@ -205,7 +205,7 @@ impl EventLoop {
             let resumed = lp.call_soon(move || t.resume_reading())?;
             // asyncio closes the transport on any exception of the handshake's
             // wait, a cancellation included (this future dropped).
-            let guard = crate::transport::CloseUnlessKept(Some(transport.clone()));
+            let guard = crate::close_guard::CloseUnlessKept::new(transport.clone());
             if let Err(e) = waiter.await {
                 made.cancel();
                 resumed.cancel();

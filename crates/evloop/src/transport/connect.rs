@@ -176,7 +176,7 @@ impl EventLoop {
             let layer = tls.layer(self, protocol.clone().into_protocol(), false, hostname, Some(waiter.clone()))?;
             let raw = Transport::new(self, sock, layer.clone(), None, None, None)?;
             // Closed if the handshake fails or this wait is dropped (a cancelled task).
-            let guard = CloseUnlessKept(Some(raw));
+            let guard = crate::close_guard::CloseUnlessKept::new(raw);
             waiter.clone().await?;
             guard.keep();
             let app = layer.app_transport().ok_or_else(|| Error::Runtime("the connection was lost".into()))?;
@@ -187,25 +187,8 @@ impl EventLoop {
         let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
         // Closes the half-made connection if this wait fails or is dropped (a cancelled task:
         // asyncio's `except: transport.close(); raise` around the same wait).
-        let guard = CloseUnlessKept(Some(transport));
+        let guard = crate::close_guard::CloseUnlessKept::new(transport);
         waiter.await?;
         Ok((guard.keep(), protocol))
-    }
-}
-
-/// A transport closed when dropped, unless `keep()` takes it.
-pub(crate) struct CloseUnlessKept(pub(crate) Option<Transport>);
-
-impl CloseUnlessKept {
-    pub(crate) fn keep(mut self) -> Transport {
-        self.0.take().expect("kept once")
-    }
-}
-
-impl Drop for CloseUnlessKept {
-    fn drop(&mut self) {
-        if let Some(t) = self.0.take() {
-            t.close();
-        }
     }
 }

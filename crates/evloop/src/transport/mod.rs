@@ -9,7 +9,6 @@ mod stream;
 mod write_buffer;
 
 pub use connect::IntoProtocol;
-pub(crate) use connect::CloseUnlessKept;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};

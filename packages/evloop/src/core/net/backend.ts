@@ -126,7 +126,7 @@ export interface NetStartTlsOptions {
 export interface NativeStreamWriterLike {
   drain(done: Done): NativeCallLike;
   /** `done(ok)` once the stream reads and writes through TLS (a binding without TLS has none). */
-  startTls?(opts: NetStartTlsOptions, done: Done): void;
+  startTls?(opts: NetStartTlsOptions, done: Done): NativeCallLike;
   waitClosed(done: Done): NativeCallLike;
   transport(): NativeTransportLike;
   describe(): string;
@@ -267,9 +267,9 @@ export interface NetBackend {
    * `done(ok, [NativeDatagramTransportLike, protocol])`; the protocol is what
    * `factory` returned, whose `connectionMade` receives the native transport.
    */
-  createDatagramEndpoint(factory: () => object, opts: NetDatagramOptions, done: Done): void;
+  createDatagramEndpoint(factory: () => object, opts: NetDatagramOptions, done: Done): NativeCallLike;
   /** `loop.startTls`: `done(ok, Transport (already wrapped by the hook))`. */
-  startTls(transport: NativeTransportLike, protocol: object, opts: NetStartTlsOptions, done: Done): void;
+  startTls(transport: NativeTransportLike, protocol: object, opts: NetStartTlsOptions, done: Done): NativeCallLike;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
   /** Subprocesses and pipes (core/process); absent on a simulated host. */

@@ -153,7 +153,7 @@ export abstract class NetLoop extends BaseLoop {
         users.push(user);
         return adapter(binding, user);
       };
-      backend.subprocessExec(factory, program, args, o, done);
+      return backend.subprocessExec(factory, program, args, o, done);
     }, (v) => {
       const [n, a] = v as [Parameters<ReturnType<typeof adapter>['transport']>[0], ReturnType<typeof adapter>];
       return [a.transport(n), users[0] as P];
@@ -180,7 +180,7 @@ export abstract class NetLoop extends BaseLoop {
       functionArg(c, 'protocolFactory', protocolFactory);
       const fd = pipeArg(c, pipe);
       this.net.binding.touch();
-      backend.connectPipe(protocolFactory, fd, write, done);
+      return backend.connectPipe(protocolFactory, fd, write, done);
     }, (v) => v as [Transport, P], closeConnection);
   }
 
@@ -200,7 +200,7 @@ export abstract class NetLoop extends BaseLoop {
       const o = datagramArgs(c, opts);
       const net = this.net;
       net.binding.touch();
-      net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
+      return net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
     }, (v) => adaptedEndpoint<P>(this.net.binding, v), closeFirst);
   }
 
@@ -217,7 +217,7 @@ export abstract class NetLoop extends BaseLoop {
       const o = startTlsArgs(c, sslcontext, opts, false);
       const net = this.net;
       net.binding.touch();
-      net.startTls(transportNative(transport), protocol, o, done);
+      return net.startTls(transportNative(transport), protocol, o, done);
     }, (v) => v as Transport, (v) => (v as Transport).close());
   }
 }

@@ -217,7 +217,7 @@ export class StreamWriter {
       const n = this.#n;
       if (n.startTls === undefined) throw new ValueError('ssl is not supported in a simulation yet');
       this.#binding.touch();
-      n.startTls(o, done);
+      return n.startTls(o, done);
     }, () => {
       this.#transport = null;
     }, () => {

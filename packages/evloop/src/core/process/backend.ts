@@ -3,7 +3,7 @@
 // A simulated host has none, so its calls throw NotImplementedError.
 // Browser-safe.
 
-import type { Done, NativeStreamReaderLike, NativeStreamWriterLike, NativeTransportLike } from '../net/backend.js';
+import type { Done, NativeCallLike, NativeStreamReaderLike, NativeStreamWriterLike, NativeTransportLike } from '../net/backend.js';
 
 /** A child process as the binding hands it over (the package's SubprocessTransport wraps it). */
 export interface NativeSubprocessTransportLike {
@@ -52,9 +52,9 @@ export interface NativeSubprocessOptions {
 /** One loop's processes and pipes. */
 export interface ProcessBackend {
   /** `done(ok, [NativeSubprocessTransportLike, adapter])`; the adapter is what `factory` returned. */
-  subprocessExec(factory: () => object, program: string, args: string[], opts: NativeSubprocessOptions, done: Done): void;
+  subprocessExec(factory: () => object, program: string, args: string[], opts: NativeSubprocessOptions, done: Done): NativeCallLike;
   /** `done(ok, NativeProcessLike)`. */
-  createSubprocessExec(program: string, args: string[], opts: NativeSubprocessOptions, limit: number | undefined, done: Done): void;
+  createSubprocessExec(program: string, args: string[], opts: NativeSubprocessOptions, limit: number | undefined, done: Done): NativeCallLike;
   /** `done(ok, [Transport (wrapped by the hook), protocol])`; the transport owns `fd`. */
-  connectPipe(factory: () => object, fd: number, write: boolean, done: Done): void;
+  connectPipe(factory: () => object, fd: number, write: boolean, done: Done): NativeCallLike;
 }

@@ -137,7 +137,7 @@ function startProcess(
     const o = subprocessOptions(c, opts, null);
     const backend = processBackend(loop, c);
     binding.touch();
-    backend.createSubprocessExec(program, args, o, opts?.limit, done);
+    return backend.createSubprocessExec(program, args, o, opts?.limit, done);
   }, (v) => new Process(loop, binding, v as NativeProcessLike), (v) => (v as NativeProcessLike).transport().close());
 }
 
