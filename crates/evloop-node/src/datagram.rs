@@ -6,7 +6,7 @@
 use std::ptr::null_mut;
 use std::rc::Rc;
 
-use evloop::{Address, DatagramOptions, DatagramProtocol, DatagramTransport, EndpointAddr, Error, ExtraInfo, Result};
+use evloop::{Address, DatagramOptions, DatagramProtocol, DatagramTransport, EndpointAddr, Error, Result};
 use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
@@ -16,7 +16,6 @@ use crate::ctx::{self, Ctx};
 use crate::errors::{self, ErrCode};
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::js_loop::JsEventLoop;
-use crate::socket::JsTransportSocket;
 use crate::thrown;
 
 /// Options of `createDatagramEndpoint`, normalized by the package: an
@@ -264,13 +263,7 @@ impl JsDatagramTransport {
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
         let raw = env.raw();
-        let value = match (name.as_str(), self.t.get_extra_info(&name)) {
-            (_, Some(ExtraInfo::Address(a))) => convert::address_value(raw, &a),
-            (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(raw, s),
-            ("peername" | "sockname", None) => convert::null(raw),
-            _ => js_callback::undefined(raw),
-        };
-        convert::unknown(raw, value)
+        convert::unknown(raw, crate::transport::extra_info_value(raw, &name, self.t.get_extra_info(&name)))
     }
 
     #[napi(catch_unwind)]

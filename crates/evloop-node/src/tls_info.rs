@@ -4,7 +4,6 @@
 //! `sslcontext` as the id of the context (the package maps it back).
 
 use evloop::tls::{PeerCert, SslContext, SslObject};
-use evloop::Transport;
 use napi::sys;
 
 use crate::convert;
@@ -45,11 +44,9 @@ fn context_id_value(env: sys::napi_env, ctx: &SslContext) -> sys::napi_value {
 }
 
 /// `sslcontext`: `{ sslContextId }`.
-pub(crate) fn context_marker(env: sys::napi_env, t: &Transport) -> sys::napi_value {
+pub(crate) fn context_marker(env: sys::napi_env, ctx: &SslContext) -> sys::napi_value {
     let o = object(env);
-    if let Some(evloop::ExtraInfo::SslContext(ctx)) = t.get_extra_info("sslcontext") {
-        set_property(env, o, "sslContextId", context_id_value(env, &ctx));
-    }
+    set_property(env, o, "sslContextId", context_id_value(env, ctx));
     o
 }
 

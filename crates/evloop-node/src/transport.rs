@@ -97,7 +97,7 @@ impl JsTransport {
     /// NativeTransportSocket); `undefined` for other names.
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        convert::unknown(env.raw(), extra_info_value(env.raw(), &self.t, &name))
+        convert::unknown(env.raw(), extra_info_value(env.raw(), &name, self.t.get_extra_info(&name)))
     }
 
     #[napi(catch_unwind)]
@@ -174,8 +174,8 @@ impl JsTransport {
 /// `get_extra_info(name)` as a JS value: an address (or null when the
 /// socket has none), a `NativeTransportSocket`, or `undefined` for names
 /// the transport does not know (the package applies the default).
-pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::napi_value {
-    match (name, t.get_extra_info(name)) {
+pub fn extra_info_value(env: sys::napi_env, name: &str, info: Option<ExtraInfo>) -> sys::napi_value {
+    match (name, info) {
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(env, &a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::value(env, s),
         (_, Some(ExtraInfo::Pipe(fd))) => js_callback::number(env, f64::from(fd)),
@@ -187,7 +187,7 @@ pub fn extra_info_value(env: sys::napi_env, t: &Transport, name: &str) -> sys::n
             None => convert::null(env),
         },
         (_, Some(ExtraInfo::PeerCert(cert))) => crate::tls_info::peercert_value(env, cert.as_ref()),
-        (_, Some(ExtraInfo::SslContext(_))) => crate::tls_info::context_marker(env, t),
+        (_, Some(ExtraInfo::SslContext(ctx))) => crate::tls_info::context_marker(env, &ctx),
         (_, Some(ExtraInfo::SslObject(o))) => crate::tls_info::ssl_object_value(env, &o),
         ("peername" | "sockname", None) => convert::null(env),
         _ => js_callback::undefined(env),

@@ -6,14 +6,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use evloop::{Address, DatagramOptions, DatagramProtocol, DatagramTransport, EndpointAddr, Error, ExtraInfo, Result};
+use evloop::{Address, DatagramOptions, DatagramProtocol, DatagramTransport, EndpointAddr, Error, Result};
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::convert::{self, opt_bool, opt_i32, opt_string, throw};
 use crate::ctx::{Ctx, JsPayload};
-use crate::socket::JsTransportSocket;
 use crate::thrown;
 
 fn endpoint_addr(opts: &JsValue, host: &str, port: &str, path: &str) -> Option<EndpointAddr> {
@@ -172,12 +171,7 @@ impl JsDatagramTransport {
     /// `undefined` for other names.
     #[wasm_bindgen(js_name = getExtraInfo)]
     pub fn get_extra_info(&self, name: &str) -> JsValue {
-        match (name, self.t.get_extra_info(name)) {
-            (_, Some(ExtraInfo::Address(a))) => convert::address_value(&a),
-            (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::new(s).into(),
-            ("peername" | "sockname", None) => JsValue::NULL,
-            _ => JsValue::UNDEFINED,
-        }
+        crate::transport::extra_info_value(name, self.t.get_extra_info(name))
     }
 
     #[wasm_bindgen(js_name = setWriteBufferLimits)]

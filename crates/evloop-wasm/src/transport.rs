@@ -68,7 +68,7 @@ impl JsTransport {
     /// NativeTransportSocket); `undefined` for other names.
     #[wasm_bindgen(js_name = getExtraInfo)]
     pub fn get_extra_info(&self, name: &str) -> JsValue {
-        extra_info_value(&self.t, name)
+        extra_info_value(name, self.t.get_extra_info(name))
     }
 
     #[wasm_bindgen(js_name = pauseReading)]
@@ -132,8 +132,8 @@ impl JsTransport {
 }
 
 /// `get_extra_info(name)` as a JS value.
-pub(crate) fn extra_info_value(t: &Transport, name: &str) -> JsValue {
-    match (name, t.get_extra_info(name)) {
+pub(crate) fn extra_info_value(name: &str, info: Option<ExtraInfo>) -> JsValue {
+    match (name, info) {
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(&a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::new(s).into(),
         ("peername" | "sockname", None) => JsValue::NULL,
