@@ -88,7 +88,9 @@ pub use net::{
     UnixServerOptions,
 };
 pub use server::{ProtocolFactory, Server};
-pub use transport::{BufferedProtocol, ExtraInfo, IntoProtocol, Protocol, ReadBuffer, Transport};
+pub use transport::{
+    BufferedProtocol, ExtraInfo, HeapReads, IntoProtocol, Protocol, ReadBuf, ReadBuffer, ReadLease, ReadSupplier, Transport,
+};
 #[cfg(target_os = "linux")]
 pub use streams::Process;
 pub use streams::{

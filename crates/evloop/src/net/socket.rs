@@ -5,6 +5,7 @@ use std::io::{self, IoSlice};
 
 use super::{Address, TransportSocket};
 use crate::selector::Fd;
+use crate::transport::ReadBuf;
 
 /// A connected stream socket.
 pub(crate) trait StreamSocket {
@@ -12,7 +13,9 @@ pub(crate) trait StreamSocket {
     fn fd(&self) -> Fd;
     /// A view of the socket for `get_extra_info('socket')`.
     fn view(&self) -> TransportSocket;
-    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Reads into the room left in `buf` (which may be uninitialised
+    /// memory) and counts what it wrote as filled; returns that count.
+    fn recv(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize>;
     fn send(&self, buf: &[u8]) -> io::Result<usize>;
     fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Half-closes: the peer reads EOF once it has read what was sent.

@@ -9,6 +9,7 @@ use crate::net::os::view::FdCell;
 use crate::net::socket::StreamSocket;
 use crate::net::{Address, TransportSocket};
 use crate::selector::Fd;
+use crate::transport::ReadBuf;
 
 /// A non-blocking pipe end the transport owns.
 pub(crate) struct PipeEnd {
@@ -50,9 +51,13 @@ impl StreamSocket for PipeEnd {
         self.cell.view()
     }
 
-    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is valid for writes of its length.
-        check(unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) })
+    fn recv(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+        let (ptr, room) = buf.unfilled_ptr();
+        // SAFETY: `ptr` is valid for writes of `room` bytes (read only writes).
+        let n = check(unsafe { libc::read(self.fd(), ptr.cast(), room) })?;
+        // SAFETY: read wrote the n bytes it reports, n <= room.
+        unsafe { buf.advance(n) };
+        Ok(n)
     }
 
     fn send(&self, buf: &[u8]) -> io::Result<usize> {

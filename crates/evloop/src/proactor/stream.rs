@@ -5,7 +5,8 @@
 //! - **Reading**: one `IORING_OP_RECV` in flight while reading, into a
 //!   64 KiB buffer (asyncio's proactor `buffer_size`); its completion
 //!   delivers the data (one `data_received` per completion, so at most one
-//!   per iteration) and submits the next. A `BufferedProtocol`'s
+//!   per iteration; copied into the memory the protocol supplies, if it
+//!   does: `transport/read_supply.rs`) and submits the next. A `BufferedProtocol`'s
 //!   `get_buffer(-1)` is called before each submission; the kernel reads
 //!   into memory of that length, copied into the protocol's buffer on
 //!   completion. `pause_reading()` does not cancel a read in flight (as
@@ -28,7 +29,8 @@ use std::rc::Rc;
 use super::{Done, OpBufs, Ring};
 use crate::backend::StreamIo;
 use crate::error::Error;
-use crate::transport::{call_protocol, ReadBuffer, Transport};
+use crate::transport::read_supply::{read_and_deliver, Completed, ReadOutcome};
+use crate::transport::{call_protocol, Protocol, ReadBuffer, Transport};
 
 /// Bytes one receive asks for (asyncio's proactor default `buffer_size`).
 const RECV_SIZE: usize = 64 * 1024;
@@ -187,19 +189,19 @@ impl IoState {
                 let protocol = t.get_protocol();
                 let lent = self.lent.borrow_mut().take();
                 let n = n.min(done.bufs.data.len());
-                let result = match protocol.buffered() {
-                    Some(buffered) => feed_buffered(buffered, lent, &done.bufs.data[..n]),
-                    None => call_protocol(|| protocol.data_received(&done.bufs.data[..n]))
-                        .map_err(|e| (e, "Fatal error: protocol.data_received() call failed.")),
+                let ok = match protocol.buffered() {
+                    Some(buffered) => match feed_buffered(buffered, lent, &done.bufs.data[..n]) {
+                        Ok(()) => true,
+                        Err((e, message)) => {
+                            t.fatal_error(e, message);
+                            false
+                        }
+                    },
+                    None => deliver_completed(t, &protocol, &done.bufs.data[..n]),
                 };
                 self.recycle(done.bufs.data);
-                match result {
-                    Err((e, message)) => t.fatal_error(e, message),
-                    Ok(()) => {
-                        if t.is_reading() {
-                            self.start_reading(t);
-                        }
-                    }
+                if ok && t.is_reading() {
+                    self.start_reading(t);
                 }
             }
         }
@@ -289,6 +291,22 @@ impl IoState {
                     io.flush(t);
                 }
             }
+        }
+    }
+}
+
+/// Hands a completed read to `data_received` through the read path every
+/// back end shares (`transport/read_supply.rs`): copied into the memory
+/// the protocol supplies (the kernel already wrote it into the ring's
+/// buffer), or handed over from there when it supplies none. `false` when
+/// it failed (reported).
+fn deliver_completed(t: &Transport, protocol: &Rc<dyn Protocol>, data: &[u8]) -> bool {
+    let mut rest = Completed(data);
+    loop {
+        match read_and_deliver(t, protocol, rest.0.len(), &mut rest) {
+            ReadOutcome::Delivered if !rest.0.is_empty() && !t.conn_lost() => continue,
+            ReadOutcome::Failed => return false,
+            _ => return true,
         }
     }
 }

@@ -127,7 +127,7 @@ impl StreamSocket for SimStream {
     fn view(&self) -> TransportSocket {
         TransportSocket(self.view.clone())
     }
-    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    fn recv(&self, buf: &mut crate::transport::ReadBuf<'_>) -> io::Result<usize> {
         let core = self.core.upgrade().ok_or_else(gone)?;
         let r = core.world.borrow_mut().recv(self.conn, self.side, buf);
         r

@@ -37,7 +37,7 @@ impl StreamSocket for TlsSocket {
     fn view(&self) -> TransportSocket {
         self.view.clone()
     }
-    fn recv(&self, _buf: &mut [u8]) -> io::Result<usize> {
+    fn recv(&self, _buf: &mut crate::transport::ReadBuf<'_>) -> io::Result<usize> {
         // TlsIo delivers; nothing reads through the socket.
         Err(io::ErrorKind::WouldBlock.into())
     }

@@ -5,11 +5,15 @@
 mod connect;
 pub(crate) mod pipe;
 mod protocol;
+mod read_buf;
+pub(crate) mod read_supply;
 mod stream;
 mod write_buffer;
 
 pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
+pub use read_buf::ReadBuf;
+pub use read_supply::{HeapReads, ReadLease, ReadSupplier};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};
 pub(crate) use write_buffer::Limits;

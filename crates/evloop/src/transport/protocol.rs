@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::Transport;
+use super::{ReadSupplier, Transport};
 use crate::error::{Error, Result};
 
 /// Receives a connection's events. Every method has a default that does
@@ -46,6 +46,12 @@ pub trait Protocol {
     /// `Some` to receive into the protocol's own buffer (asyncio's
     /// `BufferedProtocol`) instead of through `data_received`.
     fn buffered(&self) -> Option<&dyn BufferedProtocol> {
+        None
+    }
+    /// The memory this protocol's bytes are read into before
+    /// `data_received` gets them (`transport/read_supply.rs`); `None` (the
+    /// default) reads through the loop's own buffer.
+    fn read_supplier(&self) -> Option<&dyn ReadSupplier> {
         None
     }
     /// Names the protocol in error reports.

@@ -3,22 +3,13 @@
 //! non-blocking `recv`/`send` when the selector says the socket is ready.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::io;
 
 use crate::backend::StreamIo;
 use crate::error::{Error, Result};
 use crate::selector::Interest;
-use crate::transport::{call_protocol, BufferedProtocol, Transport};
-
-/// One `recv` reads at most this much per readiness (asyncio's `max_size`).
-const MAX_READ: usize = 256 * 1024;
-
-thread_local! {
-    /// One read buffer per thread, lent to the transport being read:
-    /// a buffer per connection would cost 256 KiB each.
-    static READ_BUF: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
-}
+use crate::transport::read_supply::{read_and_deliver, ReadOutcome, ReadSource, MAX_READ};
+use crate::transport::{call_protocol, BufferedProtocol, ReadBuf, Transport};
 
 /// The I/O of a transport on a readiness loop. It keeps no state: the
 /// loop's reader and writer registrations are the state.
@@ -82,7 +73,8 @@ impl StreamIo for ReadinessIo {
     }
 }
 
-/// The socket is readable: one `recv`, handed to the protocol.
+/// The socket is readable: one `recv` into the protocol's memory
+/// (`transport/read_supply.rs`), handed to the protocol.
 fn read_ready(t: &Transport) {
     if t.conn_lost() {
         return;
@@ -91,18 +83,18 @@ fn read_ready(t: &Transport) {
     if let Some(buffered) = protocol.buffered() {
         return read_ready_into(t, buffered);
     }
-    let mut buf = READ_BUF.with(|b| b.borrow_mut().take()).unwrap_or_else(|| vec![0; MAX_READ]);
-    match recv(t, &mut buf) {
-        Ok(Some(0)) => t.read_ready_eof(&protocol),
-        Ok(Some(n)) => {
-            if let Err(e) = call_protocol(|| protocol.data_received(&buf[..n])) {
-                t.fatal_error(e, "Fatal error: protocol.data_received() call failed.");
-            }
-        }
-        Ok(None) => {}
-        Err(e) => t.fatal_error(e, "Fatal read error on socket transport"),
+    if let ReadOutcome::Eof = read_and_deliver(t, &protocol, MAX_READ, &mut SocketReads(t)) {
+        t.read_ready_eof(&protocol);
     }
-    READ_BUF.with(|b| *b.borrow_mut() = Some(buf));
+}
+
+/// The transport's socket as a [`ReadSource`].
+struct SocketReads<'a>(&'a Transport);
+
+impl ReadSource for SocketReads<'_> {
+    fn read_into(&mut self, buf: &mut ReadBuf<'_>) -> Result<Option<usize>> {
+        recv(self.0, buf)
+    }
 }
 
 /// `BufferedProtocol`: `get_buffer(-1)` before every read, then
@@ -116,7 +108,7 @@ fn read_ready_into(t: &Transport, buffered: &dyn BufferedProtocol) {
         Ok(buf) => buf,
         Err(e) => return t.fatal_error(e, "Fatal error: protocol.get_buffer() call failed."),
     };
-    let n = recv(t, &mut buf.borrow_mut());
+    let n = recv(t, &mut ReadBuf::init(&mut buf.borrow_mut()));
     match n {
         Ok(Some(0)) => t.read_ready_eof(&t.get_protocol()),
         Ok(Some(n)) => {
@@ -130,8 +122,9 @@ fn read_ready_into(t: &Transport, buffered: &dyn BufferedProtocol) {
 }
 
 /// One `recv`: `Ok(None)` when it would block. A read shorter than the
-/// buffer emptied the socket, which spares the selector a re-check.
-fn recv(t: &Transport, buf: &mut [u8]) -> Result<Option<usize>> {
+/// room it had emptied the socket, which spares the selector a re-check.
+fn recv(t: &Transport, buf: &mut ReadBuf<'_>) -> Result<Option<usize>> {
+    let room = buf.remaining();
     let result = {
         let sock = t.sock();
         let Some(sock) = sock.as_ref() else { return Ok(None) };
@@ -139,7 +132,7 @@ fn recv(t: &Transport, buf: &mut [u8]) -> Result<Option<usize>> {
     };
     match result {
         Ok(n) => {
-            if n > 0 && n < buf.len() {
+            if n > 0 && n < room {
                 t.lp().note_drained(t.fd(), Interest::READ);
             }
             Ok(Some(n))

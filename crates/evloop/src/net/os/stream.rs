@@ -9,6 +9,7 @@ use super::view::FdCell;
 use crate::net::socket::StreamSocket;
 use crate::net::{Address, TransportSocket};
 use crate::selector::Fd;
+use crate::transport::ReadBuf;
 
 /// A connected, non-blocking OS socket, closed when dropped.
 pub(crate) struct OsStream {
@@ -40,14 +41,17 @@ impl StreamSocket for OsStream {
         self.cell.view()
     }
 
-    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is valid for writes of its length.
-        let n = unsafe { libc::recv(self.fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    fn recv(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+        let (ptr, room) = buf.unfilled_ptr();
+        // SAFETY: `ptr` is valid for writes of `room` bytes (uninitialised
+        // memory is fine: recv only writes).
+        let n = unsafe { libc::recv(self.fd(), ptr.cast(), room, 0) };
         if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
+            return Err(io::Error::last_os_error());
         }
+        // SAFETY: recv wrote the n bytes it reports, n <= room.
+        unsafe { buf.advance(n as usize) };
+        Ok(n as usize)
     }
 
     fn send(&self, buf: &[u8]) -> io::Result<usize> {

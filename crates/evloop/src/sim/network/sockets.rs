@@ -12,6 +12,7 @@ use crate::error::{Error, OsError, Result};
 use crate::future::Future;
 use crate::net::Address;
 use crate::selector::{Fd, Interest};
+use crate::transport::ReadBuf;
 use crate::sim::host::ListenerState;
 use crate::sim::trace::TraceValue;
 use crate::sim::{ConnId, HostId};
@@ -186,15 +187,16 @@ impl World {
         Ok(c)
     }
 
-    pub(crate) fn recv(&mut self, id: ConnId, side: usize, buf: &mut [u8]) -> io::Result<usize> {
+    pub(crate) fn recv(&mut self, id: ConnId, side: usize, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
         self.side_of(id, side)?;
         let c = self.conns.get_mut(&id).expect("checked");
         let pipe = &mut c.pipes[1 - side];
         if !pipe.buffered.is_empty() {
-            let n = buf.len().min(pipe.buffered.len());
-            for (dst, src) in buf[..n].iter_mut().zip(pipe.buffered.drain(..n)) {
-                *dst = src;
-            }
+            let n = buf.remaining().min(pipe.buffered.len());
+            let (front, back) = pipe.buffered.as_slices();
+            let first = buf.append(&front[..n.min(front.len())]);
+            buf.append(&back[..n - first]);
+            pipe.buffered.drain(..n);
             refresh_side(&self.hosts, c, 0);
             refresh_side(&self.hosts, c, 1);
             return Ok(n);
