@@ -27,8 +27,8 @@ struct NetHooks {
     /// `(protocol, data, offset, length)`: calls `protocol.dataReceived`
     /// with the bytes (`read_pool.rs`).
     data_received: JsRef,
-    /// Where received bytes are copied for JS.
-    pool: crate::read_pool::ReadPool,
+    /// Where received bytes go for JS (JS protocols read into it).
+    pool: Rc<crate::read_pool::ReadPool>,
 }
 
 thread_local! {
@@ -56,7 +56,7 @@ pub fn set_net_hooks(env: Env, wrap_transport: Unknown, make_error: Unknown, dat
             .ok_or_else(|| errors::runtime_error("cannot reference makeError"))?,
         data_received: JsRef::new(&js_env, data_received.raw())
             .ok_or_else(|| errors::runtime_error("cannot reference dataReceived"))?,
-        pool: crate::read_pool::ReadPool::new(&js_env),
+        pool: Rc::new(crate::read_pool::ReadPool::new(&js_env)),
         env: js_env,
     };
     let first = HOOKS.with(|h| h.borrow_mut().replace(Rc::new(hooks)).is_none());
@@ -101,10 +101,17 @@ fn call_hook(env: sys::napi_env, hook: &JsRef, args: &[sys::napi_value]) -> Opti
     Some(out)
 }
 
+/// The pool JS protocols read into (`read_pool.rs`); `None` before
+/// `net.js` installed its hooks.
+pub fn read_pool() -> Option<Rc<crate::read_pool::ReadPool>> {
+    hooks().map(|h| h.pool.clone())
+}
+
 /// The call `hooks.dataReceived(protocol, buffer, offset, length)` that
-/// hands `bytes` to `protocol.dataReceived`, with `bytes` copied into a
-/// pooled buffer (`read_pool.rs`): the function and its arguments; `None`
-/// before `net.js` installed its hooks. Needs an open handle scope.
+/// hands `bytes` to `protocol.dataReceived`: a view of the slab a read
+/// wrote them into, or a copy (`read_pool.rs`): the function and its
+/// arguments; `None` before `net.js` installed its hooks. Needs an open
+/// handle scope.
 pub fn data_received_call(env: sys::napi_env, protocol: sys::napi_value, data: &[u8]) -> Option<(sys::napi_value, [sys::napi_value; 4])> {
     let h = hooks()?;
     let (buffer, offset, length) = h.pool.place(env, data);

@@ -21,13 +21,14 @@ use std::ffi::CStr;
 use std::ptr::null_mut;
 use std::rc::{Rc, Weak};
 
-use evloop::{BufferedProtocol, Error, Protocol, ReadBuffer, Result, Transport};
+use evloop::{BufferedProtocol, Error, Protocol, ReadBuffer, ReadSupplier, Result, Transport};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::js_callback::{self, HandleScope, JsRef};
 use crate::convert;
 use crate::ctx::{self, Ctx};
+use crate::read_pool::ReadPool;
 use crate::thrown;
 use crate::transport::JsTransport;
 
@@ -44,6 +45,8 @@ pub struct JsProtocol {
     wrapper: RefCell<Option<JsRef>>,
     /// The buffer lent by the last `getBuffer`, and the core's copy of it.
     lent: RefCell<Option<(JsRef, ReadBuffer)>>,
+    /// The JS memory reads land in (`read_pool.rs`), once `net.js` loaded.
+    reads: Option<Rc<ReadPool>>,
 }
 
 impl JsProtocol {
@@ -70,6 +73,7 @@ impl JsProtocol {
             buffered,
             wrapper: RefCell::new(wrapper),
             lent: RefCell::new(None),
+            reads: convert::read_pool(),
         }))
     }
 
@@ -134,6 +138,10 @@ impl Protocol for JsProtocol {
         self.notify(c"connectionMade", |_| vec![self.transport_wrapper(transport)])
     }
 
+    /// `data` is usually the part of a JS slab a read just wrote
+    /// (`read_supplier`): JS gets a view of it, no copy. JS may write into
+    /// that view during the call; nothing here or in the core reads `data`
+    /// after JS ran.
     fn data_received(&self, data: &[u8]) -> Result<()> {
         if !self.ctx.can_call() {
             return Ok(());
@@ -174,6 +182,11 @@ impl Protocol for JsProtocol {
 
     fn buffered(&self) -> Option<&dyn BufferedProtocol> {
         self.buffered.then_some(self as &dyn BufferedProtocol)
+    }
+
+    /// Reads land in JS memory, and `dataReceived` gets a view of them.
+    fn read_supplier(&self) -> Option<&dyn ReadSupplier> {
+        self.reads.as_deref().map(|r| r as &dyn ReadSupplier)
     }
 
     fn describe(&self) -> String {

@@ -1,85 +1,171 @@
-//! Where received bytes go for `dataReceived`: slices of a shared
-//! pool `Buffer`, as Node's own sockets hand out reads.
+//! Where received bytes go for `dataReceived`: straight into JavaScript
+//! memory, slices of a shared slab `Buffer`, as Node's own sockets read
+//! into a pooled `ArrayBuffer`.
 //!
-//! A fresh `Buffer` per read cost a `malloc` here and a `free` on V8's
-//! sweeper thread, and the two threads then fought over the allocator's
-//! lock (futex waits in the 1 KiB echo profile). Small reads are instead
-//! copied one after the other into a 64 KiB `Buffer`, and JS gets a
-//! `Buffer` view of its part; a part is never written again (the next read
-//! takes the next part, and a full pool is replaced, not reused), so a
-//! protocol may keep what it was given. As with Node's pooled reads, a kept
-//! slice keeps its whole pool alive. Reads larger than a quarter of a pool
-//! get a `Buffer` of their own. (Handing a large read's buffer to JS
-//! whole, to spare that copy, was tried and lost: a new 256 KiB read buffer
-//! per read costs more in zeroing and in GC than the copy.)
+//! The pool is a JS protocol's read supplier (`evloop::ReadSupplier`):
+//! the transport `recv`s into the free part of the current slab
+//! (`lend`), the filled part is counted as used (`settle`), and
+//! `dataReceived` gets a `Buffer` view of exactly those bytes (`place`):
+//! no copy between the socket and the protocol. A part is never written
+//! again (the next read takes the next part, and a slab with less than
+//! `MIN_ROOM` left is replaced, not reused), so a protocol may keep what
+//! it was given; a kept view keeps its whole slab alive, as with Node's
+//! pooled reads, and the pool lets go of a replaced slab at once.
+//!
+//! Bytes that did not come through a lease (a TLS layer's plaintext, a
+//! read on a loop with another pool) are copied into the slab the same
+//! way (a fresh `Buffer` per read cost a `malloc` here and a `free` on
+//! V8's sweeper thread, which fought over the allocator's lock); copies
+//! larger than a quarter of a slab get a `Buffer` of their own.
 
+use std::any::Any;
 use std::cell::RefCell;
-use std::ptr::null_mut;
+use std::ptr::{null_mut, NonNull};
 use std::rc::Rc;
 
+use evloop::{HeapReads, ReadLease, ReadSupplier};
 use napi::sys;
 
-use crate::js_callback::{self, JsEnv, JsRef};
+use crate::js_callback::{self, HandleScope, JsEnv, JsRef};
 
-const POOL_SIZE: usize = 64 * 1024;
-const MAX_POOLED: usize = POOL_SIZE / 4;
+/// Bytes per slab: a 100 KiB message fits twice, 1 KiB ones ~190 times.
+const SLAB_SIZE: usize = 256 * 1024;
+/// A read is lent at least this much (Node's own read size), or the rest
+/// of the request when that is less; a slab with less left is replaced.
+const MIN_ROOM: usize = 64 * 1024;
+/// Copies larger than this get a `Buffer` of their own.
+const MAX_POOLED: usize = SLAB_SIZE / 4;
 
-/// The current pool of one env.
+/// The slabs of one env.
 pub struct ReadPool {
     env: Rc<JsEnv>,
-    current: RefCell<Option<Pool>>,
+    current: RefCell<Option<Current>>,
+    /// The part the last read filled (`settle`), until `place` hands it on.
+    settled: RefCell<Option<Settled>>,
 }
 
-struct Pool {
+/// One slab: a `Buffer` whose memory V8 keeps where it is while it lives.
+struct Slab {
     buffer: JsRef,
-    base: *mut u8,
+    base: NonNull<u8>,
+}
+
+struct Current {
+    slab: Rc<Slab>,
     used: usize,
+}
+
+struct Settled {
+    slab: Rc<Slab>,
+    offset: usize,
+    len: usize,
 }
 
 impl ReadPool {
     pub fn new(env: &Rc<JsEnv>) -> ReadPool {
-        ReadPool { env: env.clone(), current: RefCell::new(None) }
+        ReadPool { env: env.clone(), current: RefCell::new(None), settled: RefCell::new(None) }
     }
 
-    /// A copy of `data` for JS: `(pool, offset, length)` for a slice of a
-    /// pool, `(buffer, 0, -1)` for a `Buffer` of its own. Needs an open
-    /// handle scope.
+    /// `data` for JS: `(slab, offset, length)` for a part of a slab (the
+    /// very bytes the last read wrote, or a copy), `(buffer, 0, -1)` for a
+    /// `Buffer` of its own. Needs an open handle scope.
     pub fn place(&self, env: sys::napi_env, data: &[u8]) -> (sys::napi_value, f64, f64) {
+        if let Some(s) = self.settled.borrow_mut().take() {
+            // SAFETY: offset + len lies inside the slab (`settle`).
+            if std::ptr::eq(unsafe { s.slab.base.as_ptr().add(s.offset) }.cast_const(), data.as_ptr()) && s.len == data.len() {
+                return (s.slab.buffer.get(), s.offset as f64, s.len as f64);
+            }
+        }
         let n = data.len();
         if n > MAX_POOLED {
             return (js_callback::buffer_copy(env, data), 0.0, -1.0);
         }
-        let mut current = self.current.borrow_mut();
-        if current.as_ref().is_none_or(|p| POOL_SIZE - p.used < n) {
-            *current = self.new_pool(env);
-        }
-        let Some(pool) = current.as_mut() else {
+        let Some((slab, offset)) = self.room(env, n) else {
             return (js_callback::buffer_copy(env, data), 0.0, -1.0);
         };
-        let offset = pool.used;
-        // SAFETY: the pool's backing store is POOL_SIZE bytes, kept alive by
-        // `pool.buffer`; offset + n <= POOL_SIZE (checked above); the part is
-        // not yet visible to JS, so nothing else reads or writes it.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), pool.base.add(offset), n) };
-        // Keep parts 8-byte aligned, so typed-array views over them work.
-        pool.used = (offset + n + 7) & !7;
-        (pool.buffer.get(), offset as f64, n as f64)
+        // SAFETY: the slab's memory is SLAB_SIZE bytes, kept alive by
+        // `slab.buffer`; offset + n <= SLAB_SIZE (`room`); the part is not
+        // yet visible to JS, so nothing else reads or writes it.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), slab.base.as_ptr().add(offset), n) };
+        self.advance(n);
+        (slab.buffer.get(), offset as f64, n as f64)
     }
 
-    fn new_pool(&self, env: sys::napi_env) -> Option<Pool> {
+    /// The current slab and where its free part starts, with at least
+    /// `need` bytes free (a new slab when it has not).
+    fn room(&self, env: sys::napi_env, need: usize) -> Option<(Rc<Slab>, usize)> {
+        let mut current = self.current.borrow_mut();
+        if current.as_ref().is_none_or(|c| SLAB_SIZE - c.used < need) {
+            *current = self.new_slab(env).map(|slab| Current { slab, used: 0 });
+        }
+        current.as_ref().map(|c| (c.slab.clone(), c.used))
+    }
+
+    /// Counts `n` more bytes of the current slab as used; parts stay
+    /// 8-byte aligned, so typed-array views over them work.
+    fn advance(&self, n: usize) {
+        if let Some(c) = self.current.borrow_mut().as_mut() {
+            c.used = (c.used + n + 7).min(SLAB_SIZE) & !7;
+        }
+    }
+
+    fn new_slab(&self, env: sys::napi_env) -> Option<Rc<Slab>> {
         let (mut data, mut value) = (null_mut(), null_mut());
         // A Buffer rather than an ArrayBuffer: Node allocates a Buffer's
         // memory without zeroing it (an ArrayBuffer's zeroing showed in the
-        // profile). A protocol gets only the parts written below, but the
-        // rest is reachable through `data.buffer`, as with Node's own socket
-        // reads and `Buffer.allocUnsafe`.
+        // profile). A protocol gets only parts a read or a copy wrote, but
+        // the rest is reachable through `data.buffer`, as with Node's own
+        // pooled reads and `Buffer.allocUnsafe`.
         // SAFETY: env live inside the caller's scope; V8 owns the memory, which
         // stays where it is while the Buffer (referenced below) lives.
-        let status = unsafe { sys::napi_create_buffer(env, POOL_SIZE, &mut data, &mut value) };
-        if status != sys::Status::napi_ok || data.is_null() {
+        let status = unsafe { sys::napi_create_buffer(env, SLAB_SIZE, &mut data, &mut value) };
+        if status != sys::Status::napi_ok {
             return None;
         }
+        let base = NonNull::new(data.cast::<u8>())?;
         let buffer = JsRef::new(&self.env, value)?;
-        Some(Pool { buffer, base: data.cast(), used: 0 })
+        Some(Rc::new(Slab { buffer, base }))
+    }
+}
+
+impl ReadSupplier for ReadPool {
+    /// The free part of the current slab (at most `max` bytes), or of a
+    /// new one when less than `min(max, MIN_ROOM)` is left; the loop's own
+    /// buffer if JS memory cannot be had (the env is going away).
+    fn lend(&self, max: usize) -> ReadLease {
+        if !self.env.is_alive() {
+            return HeapReads.lend(max);
+        }
+        let env = self.env.raw;
+        let room = {
+            let _scope = HandleScope::open(env);
+            self.room(env, max.min(MIN_ROOM))
+        };
+        let Some((slab, offset)) = room else { return HeapReads.lend(max) };
+        let capacity = max.min(SLAB_SIZE - offset);
+        // SAFETY: offset < SLAB_SIZE, inside the slab.
+        let base = unsafe { NonNull::new_unchecked(slab.base.as_ptr().add(offset)) };
+        // SAFETY: bytes offset..offset+capacity of the slab, whose Buffer the
+        // lease keeps alive (through `slab`); no earlier part overlaps them
+        // (`settle` moves past what a read filled before anything is lent
+        // again), and JS gets no view of them before `place`.
+        unsafe { ReadLease::from_raw(base, capacity, slab as Rc<dyn Any>) }
+    }
+
+    fn settle(&self, lease: &ReadLease) {
+        let len = lease.filled().len();
+        let mut current = self.current.borrow_mut();
+        let Some(c) = current.as_mut() else { return };
+        // SAFETY: used <= SLAB_SIZE, inside the slab (or one past its end).
+        if !std::ptr::eq(unsafe { c.slab.base.as_ptr().add(c.used) }.cast_const(), lease.base()) {
+            return; // the loop's own buffer (`lend` fell back)
+        }
+        *self.settled.borrow_mut() = Some(Settled { slab: c.slab.clone(), offset: c.used, len });
+        drop(current);
+        self.advance(len);
+    }
+
+    fn release(&self, lease: ReadLease) {
+        HeapReads.release(lease);
     }
 }

@@ -1,0 +1,93 @@
+// Reads land in pooled JavaScript memory (crates/evloop-node/src/read_pool.rs):
+// dataReceived gets views of a shared slab, a protocol may keep every one of
+// them, and none is written again by later reads, on every loop.
+import { describe, expect, it } from 'vitest';
+import type { Protocol, Transport } from 'evloop';
+import { closed, connect, inLoop, LOOPS, makeLoop, portOf, until } from './net-helpers.js';
+
+/** Keeps every Buffer it is given, uncopied; echoes when asked. */
+class Keeper implements Protocol {
+  kept: Buffer[] = [];
+  total = 0;
+  lost = false;
+  transport: Transport | null = null;
+  constructor(private readonly echo: boolean) {}
+  connectionMade(t: Transport): void {
+    this.transport = t;
+  }
+  dataReceived(data: Buffer): void {
+    this.kept.push(data);
+    this.total += data.length;
+    if (this.echo) this.transport!.write(data);
+  }
+  connectionLost(): void {
+    this.lost = true;
+  }
+}
+
+/** Deterministic bytes: chunk `i` of `n` bytes. */
+function chunk(i: number, n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let j = 0; j < n; j++) b[j] = (i * 131 + j * 7) & 0xff;
+  return b;
+}
+
+describe.each(LOOPS)('loop %s', (selector) => {
+  it('kept views of pooled reads stay intact while later reads arrive', async () => {
+    const loop = makeLoop(selector);
+    await inLoop(loop, async () => {
+      const made: Keeper[] = [];
+      const srv = await loop.createServer(() => {
+        const p = new Keeper(false);
+        made.push(p);
+        return p;
+      }, '127.0.0.1', 0);
+      const c = await connect(portOf(srv));
+      // Small and large writes, each read before the next is sent, so that
+      // reads are many (a slab holds many small ones) and large ones cross slabs.
+      const sent: Buffer[] = [];
+      let length = 0;
+      for (let i = 0; i < 300; i++) {
+        const piece = chunk(i, i % 50 === 0 ? 150_000 : 1 + ((i * 37) % 3000));
+        sent.push(piece);
+        length += piece.length;
+        c.write(piece);
+        await until('read', () => made.length === 1 && made[0].total === length);
+      }
+      const all = Buffer.concat(sent);
+      c.end();
+      await until('everything read', () => made.length === 1 && made[0].total === all.length, 10_000);
+      const p = made[0];
+      expect(Buffer.concat(p.kept).equals(all)).toBe(true);
+      // Views of shared slabs, in 8-byte aligned parts.
+      expect(p.kept.every((b) => b.byteOffset % 8 === 0)).toBe(true);
+      expect(new Set(p.kept.map((b) => b.buffer)).size).toBeLessThan(p.kept.length / 10);
+      await until('lost', () => p.lost);
+      await closed(c);
+      srv.close();
+      await srv.waitClosed();
+    });
+  });
+
+  it('an echo of views written back while reads go on', async () => {
+    const loop = makeLoop(selector);
+    await inLoop(loop, async () => {
+      const srv = await loop.createServer(() => new Keeper(true), '127.0.0.1', 0);
+      const c = await connect(portOf(srv));
+      const all = Buffer.concat(Array.from({ length: 64 }, (_, i) => chunk(i, 33_333)));
+      const back: Buffer[] = [];
+      let got = 0;
+      c.on('data', (d: Buffer) => {
+        back.push(d);
+        got += d.length;
+      });
+      c.write(all);
+      await until('echoed', () => got === all.length, 10_000);
+      expect(Buffer.concat(back).equals(all)).toBe(true);
+      c.end();
+      await closed(c);
+      srv.close();
+      await srv.waitClosed();
+    });
+  });
+});
