@@ -219,8 +219,10 @@ fn deliver(t: &Transport, protocol: &Rc<dyn Protocol>, bytes: &[u8]) -> ReadOutc
 /// A completed read's bytes as a [`ReadSource`]: copied into a supplier's
 /// memory, or handed over where they are. A supplier that lends less
 /// than all of them gets the rest on the next reads of the same source.
+#[cfg(any(target_os = "linux", test))]
 pub(crate) struct Completed<'a>(pub(crate) &'a [u8]);
 
+#[cfg(any(target_os = "linux", test))]
 impl ReadSource for Completed<'_> {
     fn read_into(&mut self, buf: &mut ReadBuf<'_>) -> Result<Option<usize>> {
         let n = buf.append(self.0);
