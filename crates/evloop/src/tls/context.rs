@@ -359,9 +359,17 @@ impl std::fmt::Debug for SslContext {
 /// The one crypto provider: ring (it also builds for wasm32). rustls
 /// deprecates it for lacking post-quantum key exchange, which only its
 /// aws-lc provider has, and that one does not build for wasm32.
+///
+/// Key exchange groups in OpenSSL's order, X25519 first: ring's provider
+/// lists P-384 first, so a client of ours made every server (which takes
+/// the client's first group it has) run P-384, several times dearer.
 #[allow(deprecated)]
 pub(crate) fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::NamedGroup;
+    let mut p = rustls::crypto::ring::default_provider();
+    let rank = |g: NamedGroup| [NamedGroup::X25519, NamedGroup::secp256r1, NamedGroup::secp384r1].iter().position(|x| *x == g);
+    p.kx_groups.sort_by_key(|g| rank(g.name()).unwrap_or(usize::MAX));
+    Arc::new(p)
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {
