@@ -276,8 +276,9 @@ export function writeReport(doc, docsDir, jsonRel) {
   (crates/evloop/examples/tls_echo_server.rs), evloop Node (examples/echo-server.ts with \`--cert\`/\`--key\`),
   node:tls (bench/servers/node-tls-echo.mjs), CPython asyncio and uvloop with the \`ssl\` module
   (bench/servers/asyncio_echo.py with \`--cert\`/\`--key\`). The load generator's TLS client is rustls (ring) with
-  session resumption off, verifying the server against that CA; it offers rustls's default suites and groups
-  (TLS 1.3, AES-256-GCM first, X25519), which every server here accepts as offered. \`tls-echo\` is the echo above over TLS (all handshakes done before the clock starts);
+  session resumption off, verifying the server against that CA; it offers rustls's default suites (TLS 1.3,
+  AES-256-GCM first) and X25519 first (OpenSSL's order; ring's own puts P-384 first), and every server here takes
+  the client's first choice. \`tls-echo\` is the echo above over TLS (all handshakes done before the clock starts);
   \`tls-handshake\` runs concurrent cycles of connect, full handshake, 1-byte echo, close_notify and close (RST).
 - Server CPU time: utime + stime from /proc/PID/stat of the server process and all its descendants (pnpm and the node
   it starts, for instance), read by the load generator when the measured window opens and when it closes, divided by
