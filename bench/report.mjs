@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TLS_RATIO_PAIRS } from './tls.mjs';
 
 // The issue author's reference figures (server CPU µs per echo, 100 connections, native client).
 const REFERENCE = {
@@ -85,7 +86,7 @@ export function writeReport(doc, docsDir, jsonRel) {
   L.push(`- Machine: ${m.nproc} cores, ${m.cpu}, ${m.mem_gib} GiB, ${m.kernel}.`);
   L.push(`- Versions: node ${m.node}, ${m.python}, ${m.rustc}, uvloop ${m.uvloop ?? 'not installed'}, pnpm ${m.pnpm}.`);
   L.push(`- Commit: \`${m.git_commit}\`${m.git_dirty_files ? `, with ${m.git_dirty_files} uncommitted changes in the working tree` : ''}.`);
-  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent${doc.config.udpConns ? `, UDP with ${doc.config.udpConns} datagrams outstanding` : ""}; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
+  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent${doc.config.udpConns ? `, UDP with ${doc.config.udpConns} datagrams outstanding` : ""}${doc.config.handshakeConns ? `, TLS handshakes with ${doc.config.handshakeConns} concurrent` : ''}; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
   const f = doc.concurrent_load;
   if (f?.with_foreign_builds) {
     L.push(`- **Concurrent load**: other builds (${f.seen.join(', ')}) were running during ${f.with_foreign_builds} of ${f.samples} measurements.`);
@@ -122,7 +123,9 @@ export function writeReport(doc, docsDir, jsonRel) {
   L.push('');
   L.push('Microseconds of server CPU (user + system, all threads and child processes) per request, median;');
   L.push('in brackets, the ratio to raw mio (lower is better). A churn request is a whole connection; a UDP');
-  L.push('request is one datagram echoed (UDP servers run the udp-* figures only).');
+  L.push('request is one datagram echoed (UDP servers run the udp-* figures only); a TLS handshake request is a whole');
+  L.push('connection with a full handshake (no resumption), so its figure is the server\'s CPU per handshake (TLS');
+  L.push('servers run the TLS figures only).');
   L.push('');
   L.push(`| server | ${figs.map((x) => x.label).join(' | ')} |`);
   L.push(`|---|${figs.map(() => '---:').join('|')}|`);
@@ -150,6 +153,7 @@ export function writeReport(doc, docsDir, jsonRel) {
     ['asyncio-udp', 'evloop-rust-udp-epoll'],
     ['uvloop-udp', 'evloop-rust-udp-epoll'],
     ['asyncio-udp', 'evloop-node-udp-default'],
+    ...TLS_RATIO_PAIRS,
   ];
   const labelOf = (id) => servers.find((x) => x.id === id)?.label ?? id;
   L.push('Ratios of CPU per request: each cell is the first server\'s figure divided by the second\'s.');
@@ -178,7 +182,7 @@ export function writeReport(doc, docsDir, jsonRel) {
     const cells = figs.map((x) => {
       const c = cell(x.id, s.id);
       if (!c || c.rps == null) return '–';
-      return x.mode === 'churn' ? fmt(c.rps, 0) : `${fmt(c.rps, 0)} (${c.mbps.toFixed(0)} MB/s)`;
+      return x.mode === 'churn' || x.mode === 'tls-handshake' ? fmt(c.rps, 0) : `${fmt(c.rps, 0)} (${c.mbps.toFixed(0)} MB/s)`;
     });
     L.push(`| ${s.label} | ${cells.join(' | ')} |`);
   }
@@ -258,14 +262,24 @@ export function writeReport(doc, docsDir, jsonRel) {
   primed with ${doc.config.prime ?? 0} s of untimed 1 KiB echo: a fresh CPython asyncio server runs its first session of
   connections several times slower than the later ones, whichever size comes first.
 - Options (flags or environment): \`--quick\` (BENCH_QUICK=1: 1 repetition of 0.5 s, n = 100,000, output in bench/results/tmp/),
-  \`--duration S\`, \`--reps N\`, \`--warmup S\`, \`--prime S\`, \`--conns N\`, \`--churn-conns N\`, \`--loop-n N\`, \`--only REGEX\` (server ids),
-  \`--figures echo-1k,echo-10k,echo-100k,churn\`, \`--skip-setup\`, \`--no-loop\`, \`--no-pin\` (BENCH_PIN=0),
+  \`--duration S\`, \`--reps N\`, \`--warmup S\`, \`--prime S\`, \`--conns N\`, \`--churn-conns N\`, \`--udp-conns N\`, \`--handshake-conns N\`,
+  \`--loop-n N\`, \`--only REGEX\` (server ids), \`--figures echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k,tls-1k,tls-100k,tls-handshake\`,
+  \`--skip-setup\`, \`--no-loop\`, \`--no-pin\` (BENCH_PIN=0),
   \`--max-other-load CORES\`, \`--out DIR\`. \`node bench/report.mjs RESULTS.json [DIR]\` rewrites this page from a results file.
 - The load generator (bench/loadgen, Rust on mio, one thread) keeps exactly one request outstanding per connection:
   write the message, read as many bytes back, repeat. It connects everyone first, warms up (checking the echoed bytes),
   then counts the requests completed in the measured window. Churn runs concurrent cycles of connect, write 1 byte,
   read it back, close; the client closes with RST (SO_LINGER 0) so that TIME_WAIT sockets do not pile up on the client
   and make connect() the bottleneck (\`loadgen churn --close fin\` closes normally).
+- TLS (bench/tls.mjs): one certificate (P-256, for localhost and 127.0.0.1, signed by a CA made alongside) is made
+  with openssl at bench time in a temporary directory and loaded by every TLS server: evloop Rust
+  (crates/evloop/examples/tls_echo_server.rs), evloop Node (examples/echo-server.ts with \`--cert\`/\`--key\`),
+  node:tls (bench/servers/node-tls-echo.mjs), CPython asyncio and uvloop with the \`ssl\` module
+  (bench/servers/asyncio_echo.py with \`--cert\`/\`--key\`). The load generator's TLS client is rustls (ring) with
+  session resumption off, verifying the server against that CA; it offers rustls's default suites (TLS 1.3,
+  AES-256-GCM first) and X25519 first (OpenSSL's order; ring's own puts P-384 first), and every server here takes
+  the client's first choice. \`tls-echo\` is the echo above over TLS (all handshakes done before the clock starts);
+  \`tls-handshake\` runs concurrent cycles of connect, full handshake, 1-byte echo, close_notify and close (RST).
 - Server CPU time: utime + stime from /proc/PID/stat of the server process and all its descendants (pnpm and the node
   it starts, for instance), read by the load generator when the measured window opens and when it closes, divided by
   the requests completed in it. Each read is in 10 ms ticks: ${((2 * 0.01 * 100) / doc.config.duration).toFixed(1)}% of a ${doc.config.duration} s window of one busy core.

@@ -1,11 +1,12 @@
 // `pnpm bench`: evloop against its peers, side by side, in one run (docs/benchmarks.md).
 //
 //   pnpm bench [--quick] [--duration S] [--reps N] [--warmup S] [--conns N] [--churn-conns N]
-//              [--udp-conns N] [--prime S] [--loop-n N] [--only REGEX] [--figures echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k]
+//              [--udp-conns N] [--handshake-conns N] [--prime S] [--loop-n N] [--only REGEX]
+//              [--figures echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k,tls-1k,tls-100k,tls-handshake]
 //              [--skip-setup] [--no-loop] [--no-pin] [--max-other-load CORES] [--out DIR]
 //
 // The same settings can come from the environment: BENCH_QUICK=1, BENCH_DURATION, BENCH_REPS,
-// BENCH_WARMUP, BENCH_PRIME, BENCH_CONNS, BENCH_CHURN_CONNS, BENCH_LOOP_N, BENCH_ONLY, BENCH_FIGURES,
+// BENCH_WARMUP, BENCH_PRIME, BENCH_CONNS, BENCH_CHURN_CONNS, BENCH_HANDSHAKE_CONNS, BENCH_LOOP_N, BENCH_ONLY, BENCH_FIGURES,
 // BENCH_PIN=0, BENCH_MAX_OTHER_LOAD.
 //
 // 1. Setup: a virtualenv under bench/.venv with uvloop (pinned), cargo build --release of the
@@ -14,6 +15,7 @@
 // 3. Every echo server is started once and stays up; each repetition runs every figure
 //    against every server in turn, so slow drifts of the machine hit all of them alike.
 //    The load generator (bench/loadgen) reads the server's CPU time from /proc itself.
+//    The TLS figures (bench/tls.mjs) use one certificate made with openssl at bench time.
 // 4. Medians, ratios and targets go to bench/results/<date>.json and docs/benchmarks.md
 //    (with SVG charts in docs/benchmarks/). --quick writes to bench/results/tmp/ instead.
 //
@@ -25,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReport } from './report.mjs';
+import { TLS_FIGURES, addTlsTargets, isTlsMode, makeCertificates, tlsLoadgenArgs, tlsServers } from './tls.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const UVLOOP_VERSION = '0.23.0';
@@ -50,9 +53,11 @@ const cfg = {
   // Datagrams outstanding at once: 32 x 1 KiB fit in a default socket receive buffer, so the
   // figure measures the server, not drops at a full buffer.
   udpConns: Number(opt('--udp-conns', 'BENCH_UDP_CONNS', 32)),
+  // Concurrent connect-handshake-echo-close cycles of the tls-handshake figure.
+  handshakeConns: Number(opt('--handshake-conns', 'BENCH_HANDSHAKE_CONNS', 50)),
   loopN: Number(opt('--loop-n', 'BENCH_LOOP_N', quick ? 100_000 : 1_000_000)),
   only: opt('--only', 'BENCH_ONLY', null),
-  figures: opt('--figures', 'BENCH_FIGURES', 'echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k').split(','),
+  figures: opt('--figures', 'BENCH_FIGURES', 'echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k,tls-1k,tls-100k,tls-handshake').split(','),
   setup: !has('--skip-setup'),
   loop: !has('--no-loop'),
   // Server on one core, load generator on another (see "Method" in the report).
@@ -61,7 +66,7 @@ const cfg = {
   maxOtherLoad: Number(opt('--max-other-load', 'BENCH_MAX_OTHER_LOAD', 0.3)),
 };
 const outDir = path.resolve(root, opt('--out', 'BENCH_OUT', quick ? 'bench/results/tmp' : '.'));
-for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', 'udpConns', 'loopN', 'maxOtherLoad']) {
+for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', 'udpConns', 'handshakeConns', 'loopN', 'maxOtherLoad']) {
   if (!(cfg[k] >= 0) || (!['warmup', 'prime', 'maxOtherLoad'].includes(k) && cfg[k] === 0)) die(`bad setting ${k}=${cfg[k]}`);
 }
 
@@ -97,9 +102,14 @@ const FIGURES = {
   // UDP: each of --conns sockets keeps one datagram outstanding (loadgen's udp mode).
   'udp-64': { label: 'UDP echo 64 B', mode: 'udp', size: 64 },
   'udp-1k': { label: 'UDP echo 1 KiB', mode: 'udp', size: 1024 },
+  ...TLS_FIGURES,
 };
 /** The transport a figure's servers speak. */
-const protoOf = (fig) => (fig.mode === 'udp' ? 'udp' : 'tcp');
+const protoOf = (fig) => (fig.mode === 'udp' ? 'udp' : isTlsMode(fig.mode) ? 'tls' : 'tcp');
+/** Concurrent connections (or datagrams, or cycles) of a figure's load generator. */
+const connsOf = (fig) => ({ churn: cfg.churnConns, udp: cfg.udpConns, 'tls-handshake': cfg.handshakeConns })[fig.mode] ?? cfg.conns;
+/** The certificate of the TLS figures (made in main when one is asked for). */
+let certs = null;
 for (const f of cfg.figures) if (!FIGURES[f]) die(`unknown figure ${f}; known: ${Object.keys(FIGURES).join(', ')}`);
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -197,8 +207,8 @@ function setup() {
   let r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop-loadgen', '--bins']);
   if (!r.ok) { console.log(tail(r.err)); die('the load generator does not build'); }
 
-  log('  cargo build --release -p evloop --example echo_server --example udp_echo_server --example bench_loop');
-  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'udp_echo_server', '--example', 'bench_loop']);
+  log('  cargo build --release -p evloop --example echo_server --example udp_echo_server --example tls_echo_server --example bench_loop');
+  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'udp_echo_server', '--example', 'tls_echo_server', '--example', 'bench_loop']);
   if (!r.ok) {
     console.log(tail(r.err));
     skipped['evloop-rust'] = 'cargo build of the evloop examples failed';
@@ -347,6 +357,7 @@ function serverList(python) {
   udp.push({ id: 'uvloop-udp', label: 'uvloop UDP', group: 'python', part: 'uvloop', cmd: [python, pyUdp, addr, '--uvloop'] });
   for (const s of udp) s.proto = 'udp';
   list.push(...udp);
+  if (certs?.cert) list.push(...tlsServers({ root, release, python, certs }));
   // Only the servers some figure needs.
   const protos = new Set(cfg.figures.map((f) => protoOf(FIGURES[f])));
   const re = cfg.only ? new RegExp(cfg.only) : null;
@@ -416,8 +427,9 @@ async function echoBenches(servers) {
         k++;
         if (!live.has(s)) continue;
         const args = [fig.mode, '--addr', s.addr, '--duration', String(cfg.duration), '--warmup', String(cfg.warmup),
-          '--conns', String(fig.mode === 'churn' ? cfg.churnConns : fig.mode === 'udp' ? cfg.udpConns : cfg.conns), '--pid', String(s.proc.pid)];
-        if (fig.mode !== 'churn') args.push('--size', String(fig.size));
+          '--conns', String(connsOf(fig)), '--pid', String(s.proc.pid)];
+        if (fig.mode !== 'churn' && fig.mode !== 'tls-handshake') args.push('--size', String(fig.size));
+        if (isTlsMode(fig.mode)) args.push(...tlsLoadgenArgs(certs));
         const tag = `[${String(k).padStart(3)}/${total}] rep ${rep} ${fig.label.padEnd(12).slice(0, 12)} ${s.label.padEnd(26)}`;
         // Other processes busy during the window (another engineer's build, say) skew the
         // figure: retry such a measurement, within a budget, and keep the quietest.
@@ -487,6 +499,7 @@ function computeTargets(echo, loop) {
   // cheaper than asyncio (the issue's reference: 20 vs 22 µs); the ratio table shows every size.
   add(`evloop Rust vs CPython asyncio, echo 1 KiB`, ratio(cpu('echo-1k', 'asyncio-protocol'), cpu('echo-1k', 'evloop-rust-epoll')),
     '>= 1.3x cheaper', (v) => v >= 1.3, 'asyncio Protocol µs / evloop Rust (epoll) µs');
+  addTlsTargets({ cpu, ratio, add, figures: FIGURES });
   const lp = (name, id) => loop?.[name]?.[id]?.per_op_us ?? null;
   add('Node: callSoon cheaper than setImmediate', ratio(lp('call_soon+run', 'node'), lp('call_soon+run', 'evloop-node')),
     '> 1x', (v) => v > 1, 'setImmediate µs/op / callSoon µs/op');
@@ -517,6 +530,11 @@ async function main() {
 
   const loop = cfg.loop ? await loopBenches() : {};
 
+  if (cfg.figures.some((f) => protoOf(FIGURES[f]) === 'tls')) {
+    certs = makeCertificates();
+    if (certs.error) notes.push(`no TLS servers: ${certs.error}`);
+  }
+
   const servers = serverList(python);
   const serverInfo = [];
   for (const s of servers) {
@@ -528,10 +546,11 @@ async function main() {
   const running = servers.filter((s) => live.has(s));
   // A fresh server's first connections can settle in a slow regime (CPython asyncio's first
   // session runs at a quarter of its later speed): prime every server once, untimed.
-  if (cfg.prime > 0) log(`priming ${running.length} servers (${cfg.prime} s of 1 KiB echo or UDP echo each, not counted)`);
+  if (cfg.prime > 0) log(`priming ${running.length} servers (${cfg.prime} s of 1 KiB echo, TLS echo or UDP echo each, not counted)`);
   for (const s of cfg.prime > 0 ? running : []) {
-    const [c0, ...cr] = onCpu(clientCpu, [release('loadgen'), s.proto === 'udp' ? 'udp' : 'echo', '--addr', s.addr, '--duration', String(cfg.prime),
-      '--warmup', '0', '--conns', String(s.proto === 'udp' ? cfg.udpConns : cfg.conns)]);
+    const mode = { udp: 'udp', tls: 'tls-echo' }[s.proto] ?? 'echo';
+    const [c0, ...cr] = onCpu(clientCpu, [release('loadgen'), mode, '--addr', s.addr, '--duration', String(cfg.prime),
+      '--warmup', '0', '--conns', String(s.proto === 'udp' ? cfg.udpConns : cfg.conns), ...(s.proto === 'tls' ? tlsLoadgenArgs(certs) : [])]);
     const r = await runAsync(c0, cr, cfg.prime + 30);
     if (!r.ok) log(`  priming ${s.label} failed: ${firstLine(r.err)}`);
   }

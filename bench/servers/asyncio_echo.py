@@ -1,14 +1,16 @@
-"""CPython asyncio TCP echo servers for the echo benchmarks.
+"""CPython asyncio TCP and TLS echo servers for the echo benchmarks.
 
-    python asyncio_echo.py [HOST:PORT] [--streams] [--uvloop]
+    python asyncio_echo.py [HOST:PORT] [--streams] [--uvloop] [--cert CERT.pem --key KEY.pem]
 
 Prints the bound address first, echoes every byte back, runs until killed.
 Default: a Protocol (data_received -> transport.write). --streams: StreamReader/StreamWriter
-(read, write, drain). --uvloop: the same code on uvloop's loop.
+(read, write, drain). --uvloop: the same code on uvloop's loop. --cert/--key: over TLS, with
+the `ssl` module's server context (ssl=... on create_server / start_server).
 """
 
 import asyncio
 import signal
+import ssl
 import sys
 
 
@@ -37,12 +39,12 @@ async def handle(reader, writer):
         writer.close()
 
 
-async def main(host, port, streams):
+async def main(host, port, streams, sslctx):
     loop = asyncio.get_running_loop()
     if streams:
-        server = await asyncio.start_server(handle, host, port, backlog=1024)
+        server = await asyncio.start_server(handle, host, port, backlog=1024, ssl=sslctx)
     else:
-        server = await loop.create_server(Echo, host, port, backlog=1024)
+        server = await loop.create_server(Echo, host, port, backlog=1024, ssl=sslctx)
     addr = server.sockets[0].getsockname()
     print(f"{addr[0]}:{addr[1]}", flush=True)
     stop = loop.create_future()
@@ -52,14 +54,30 @@ async def main(host, port, streams):
     server.close()
 
 
+def parse(args):
+    flags, values, addr = set(), {}, "127.0.0.1:0"
+    it = iter(args)
+    for a in it:
+        if a in ("--cert", "--key"):
+            values[a] = next(it)
+        elif a.startswith("--"):
+            flags.add(a)
+        else:
+            addr = a
+    return addr, flags, values
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    addr = next((a for a in args if not a.startswith("--")), "127.0.0.1:0")
+    addr, flags, values = parse(sys.argv[1:])
     host, _, port = addr.rpartition(":")
-    if "--uvloop" in args:
+    sslctx = None
+    if "--cert" in values:
+        sslctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sslctx.load_cert_chain(values["--cert"], values.get("--key"))
+    if "--uvloop" in flags:
         import uvloop
 
         runner = uvloop.run
     else:
         runner = asyncio.run
-    runner(main(host, int(port), "--streams" in args))
+    runner(main(host, int(port), "--streams" in flags, sslctx))

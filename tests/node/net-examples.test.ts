@@ -1,10 +1,14 @@
 // The networking examples run as documented: `pnpm -s example echo-server
 // HOST:PORT [--selector NAME]` prints the bound address first, echoes, and
-// ends on SIGTERM; so does the streams chat. (The runner is spawned as
+// ends on SIGTERM (serving TLS with --cert/--key); so does the streams chat. (The runner is spawned as
 // `node examples/run.mjs ...`, which is what the "example" script runs.)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAll } from './net-helpers.js';
@@ -48,7 +52,6 @@ function portOf(first: string): number {
 
 describe('examples', () => {
   it('policy-select makes every new loop a select-based SelectorEventLoop', async () => {
-    const { execFileSync } = await import('node:child_process');
     const out = execFileSync(process.execPath, ['examples/run.mjs', 'policy-select'], { cwd: repoRoot }).toString();
     expect(out.trim().split('\n')).toEqual([
       'newEventLoop() uses select',
@@ -65,6 +68,31 @@ describe('examples', () => {
     expect((await readAll(c)).equals(payload)).toBe(true);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
+  }, 30_000);
+
+  it('echo-server --cert/--key serves TLS to a node:tls client', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evloop-example-tls-'));
+    try {
+      const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+      ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=example CA');
+      ssl('req', ...ec, '-keyout', 'key.pem', '-out', 'server.csr', '-subj', '/CN=localhost');
+      fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost\n');
+      ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'ext');
+      const { child, first } = await start('echo-server', ['127.0.0.1:0', '--cert', path.join(dir, 'cert.pem'), '--key', path.join(dir, 'key.pem')]);
+      const payload = Buffer.alloc(256 * 1024, 'tls');
+      let protocol: string | null = null;
+      const c = tls.connect({ port: portOf(first), host: '127.0.0.1', servername: 'localhost', ca: fs.readFileSync(path.join(dir, 'ca.pem')) }, () => {
+        protocol = c.getProtocol();
+        c.end(payload);
+      });
+      expect((await readAll(c)).equals(payload)).toBe(true);
+      expect(protocol).toBe('TLSv1.3');
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it.each(['default', 'proactor'])('udp-echo-server (%s) echoes node:dgram datagrams, ends on SIGTERM', async (kind) => {

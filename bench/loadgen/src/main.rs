@@ -4,6 +4,8 @@
 //! loadgen echo  --addr 127.0.0.1:PORT [--conns 100] [--size 1024] [--duration 5] [--warmup 0.5] [--pid PID]
 //! loadgen churn --addr 127.0.0.1:PORT [--conns 50]  [--duration 5] [--warmup 0.5] [--pid PID] [--close rst|fin]
 //! loadgen udp   --addr 127.0.0.1:PORT [--conns 100] [--size 64]   [--duration 5] [--warmup 0.5] [--pid PID]
+//! loadgen tls-echo      --addr 127.0.0.1:PORT --ca CA.pem [--server-name localhost] [--conns 100] [--size 1024] ...
+//! loadgen tls-handshake --addr 127.0.0.1:PORT --ca CA.pem [--server-name localhost] [--conns 50] [--close rst|fin] ...
 //! ```
 //!
 //! - `echo`: `--conns` connections, each with exactly one request outstanding: write a
@@ -14,6 +16,9 @@
 //!   that no TIME_WAIT sockets pile up on the client side; `--close fin` closes normally.
 //! - `udp`: `--conns` UDP sockets, each with one `--size`-byte datagram outstanding
 //!   (`udp.rs`); a request is one datagram echoed back.
+//! - `tls-echo`, `tls-handshake`: `echo` over TLS, and cycles of connect, full handshake,
+//!   1-byte echo, close (`tls.rs`; rustls, session resumption off, the server's certificate
+//!   verified against `--ca`). A `tls-handshake` request is one whole cycle.
 //!
 //! With `--pid`, the CPU time (utime + stime in /proc/PID/stat) of that process and all its
 //! descendants is read when measuring starts and when it ends, so the figure is the server's
@@ -26,6 +31,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod tls;
 mod udp;
 
 use mio::net::TcpStream;
@@ -42,22 +48,33 @@ struct Args {
     duration: f64,
     warmup: f64,
     pid: Option<u32>,
-    /// churn: close with RST (default) rather than FIN.
+    /// churn, tls-handshake: close with RST (default) rather than FIN.
     rst: bool,
+    /// TLS modes: the CA (PEM file) the server's certificate is verified against.
+    ca: Option<String>,
+    /// TLS modes: the name sent (SNI) and verified.
+    server_name: String,
+}
+
+const MODES: [&str; 5] = ["echo", "churn", "udp", "tls-echo", "tls-handshake"];
+
+/// Modes whose request is a whole connection (1 byte echoed).
+fn per_connection(mode: &str) -> bool {
+    mode == "churn" || mode == "tls-handshake"
 }
 
 fn usage() -> String {
-    "usage: loadgen echo|churn|udp --addr 127.0.0.1:PORT [--conns N] [--size BYTES] [--duration S] [--warmup S] [--pid PID] [--close rst|fin]".into()
+    "usage: loadgen echo|churn|udp|tls-echo|tls-handshake --addr 127.0.0.1:PORT [--conns N] [--size BYTES] [--duration S] [--warmup S] [--pid PID] [--close rst|fin] [--ca FILE] [--server-name NAME]".into()
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mode = it.next().ok_or_else(usage)?;
-    if mode != "echo" && mode != "churn" && mode != "udp" {
+    if !MODES.contains(&mode.as_str()) {
         return Err(usage());
     }
     let mut a = Args {
-        conns: if mode == "churn" { 50 } else { 100 },
+        conns: if per_connection(&mode) { 50 } else { 100 },
         mode,
         addr: "127.0.0.1:0".parse().unwrap(),
         size: 1024,
@@ -65,6 +82,8 @@ fn parse_args() -> Result<Args, String> {
         warmup: 0.5,
         pid: None,
         rst: true,
+        ca: None,
+        server_name: "localhost".into(),
     };
     while let Some(flag) = it.next() {
         let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -76,6 +95,8 @@ fn parse_args() -> Result<Args, String> {
             "--duration" => a.duration = v.parse().map_err(|e| bad(&e))?,
             "--warmup" => a.warmup = v.parse().map_err(|e| bad(&e))?,
             "--pid" => a.pid = Some(v.parse().map_err(|e| bad(&e))?),
+            "--ca" => a.ca = Some(v.clone()),
+            "--server-name" => a.server_name = v.clone(),
             "--close" => match v.as_str() {
                 "rst" => a.rst = true,
                 "fin" => a.rst = false,
@@ -256,7 +277,7 @@ impl Clock {
             _ => "null".into(),
         };
         let rps = requests as f64 / secs;
-        let bytes = if args.mode == "churn" { 1 } else { args.size };
+        let bytes = if per_connection(&args.mode) { 1 } else { args.size };
         let opt = |v: Option<f64>, scale: f64| match v {
             Some(v) if requests > 0 => format!("{:.4}", v * scale / requests as f64),
             _ => "null".into(),
@@ -540,6 +561,8 @@ fn main() -> ExitCode {
     let out = match args.mode.as_str() {
         "echo" => run_echo(&args),
         "udp" => udp::run_udp(&args),
+        "tls-echo" => tls::run_tls_echo(&args),
+        "tls-handshake" => tls::run_tls_handshake(&args),
         _ => run_churn(&args),
     };
     match out {

@@ -239,4 +239,20 @@ on_every_selector! {
         let events = made.get(0).events();
         assert_eq!(&events[events.len() - 2..], &[Ev::Eof, Ev::Lost(None)]);
     }
+
+    fn one_write_larger_than_rustls_buffers_arrives_whole(lp: EventLoop) {
+        // rustls takes 64 KiB of a write by default; the rest must not wait
+        // for the socket transport to pause and resume.
+        let certs = Certs::new();
+        let made = Made::default();
+        let addr = tls_server(&lp, &made, certs.server(), || Recorder { echo: true, ..Default::default() });
+        let (t, client) = connect(&lp, addr.port(), with_ctx(certs.client())).unwrap();
+        let big: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+        t.write(&big).unwrap();
+        let received = |r: &Recorder| -> usize { r.events.borrow().iter().map(|e| if let Ev::Data(d) = e { d.len() } else { 0 }).sum() };
+        run_until(&lp, "the echo of one 1 MiB write", || received(&client) == big.len());
+        assert!(client.data() == big);
+        t.close();
+        run_until(&lp, "lost", || client.lost() && made.get(0).lost());
+    }
 }

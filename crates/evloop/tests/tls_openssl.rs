@@ -184,6 +184,28 @@ on_every_selector! {
         assert!(made.0.borrow().iter().all(|p| p.events().is_empty()));
     }
 
+    fn s_client_resumes_a_tls12_session(lp: EventLoop) {
+        // A server context's connections share one session cache: s_client's
+        // five reconnections resume the first connection's session.
+        let certs = Certs::new();
+        let made = Made::default();
+        let opts = ServerOptions { tls: TlsOptions { ssl: Some(certs.server()), ..Default::default() }, ..Default::default() };
+        let (_srv, addr) = serve_with(&lp, &made, Recorder::default, opts);
+        let port = format!("127.0.0.1:{}", addr.port());
+        let child = Child(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &port, "-servername", "localhost", "-CAfile", &certs.ca, "-tls1_2", "-reconnect"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("openssl s_client"),
+        );
+        let (out, _) = run_until_exit(&lp, child);
+        let reused = out.lines().filter(|l| l.starts_with("Reused, TLSv1.2")).count();
+        assert_eq!(reused, 5, "{out}");
+    }
+
     fn curl_gets_a_page(lp: EventLoop) {
         let certs = Certs::new();
         let made: Rc<std::cell::RefCell<Vec<Rc<Recorder>>>> = Rc::default();

@@ -42,23 +42,10 @@ impl StreamSocket for TlsSocket {
         Err(io::ErrorKind::WouldBlock.into())
     }
     fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.layer.app_send(buf)
+        self.layer.app_send(&[IoSlice::new(buf)])
     }
     fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut total = 0;
-        for b in bufs {
-            match self.layer.app_send(b) {
-                Ok(n) => {
-                    total += n;
-                    if n < b.len() {
-                        break;
-                    }
-                }
-                Err(e) if total == 0 => return Err(e),
-                Err(_) => break,
-            }
-        }
-        Ok(total)
+        self.layer.app_send(bufs)
     }
     /// `write_eof()`: close_notify, after which the peer reads EOF; we may
     /// still read (TLS 1.3 half-close).

@@ -8,7 +8,7 @@
 //! [`SslContext::create_default_context`], which trusts the bundled web
 //! PKI roots); a server context asks for no client certificate.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -72,6 +72,10 @@ struct Settings {
     alpn: Vec<Vec<u8>>,
     minimum: TlsVersion,
     maximum: TlsVersion,
+    /// The server configuration built from the settings above, shared by
+    /// the connections started until a setting changes: building it parses
+    /// the key, and its session cache is what lets clients resume.
+    server_config: Option<Arc<ServerConfig>>,
 }
 
 /// An `SSLContext`. Clones are the same context: a change applies to the
@@ -93,6 +97,7 @@ impl SslContext {
             alpn: Vec::new(),
             minimum: TlsVersion::Tls12,
             maximum: TlsVersion::Tls13,
+            server_config: None,
         })))
     }
 
@@ -100,8 +105,16 @@ impl SslContext {
     /// bundled web PKI roots, verifying certificates and host names.
     pub fn create_default_context() -> SslContext {
         let ctx = SslContext::new(Purpose::Client);
-        ctx.0.borrow_mut().roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        ctx.settings_mut().roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         ctx
+    }
+
+    /// The settings, for a change: the connections started after it get a
+    /// configuration built anew.
+    fn settings_mut(&self) -> RefMut<'_, Settings> {
+        let mut s = self.0.borrow_mut();
+        s.server_config = None;
+        s
     }
 
     /// Whether the two are the same context.
@@ -125,7 +138,7 @@ impl SslContext {
     /// `ValueError('Cannot set verify_mode to CERT_NONE when check_hostname
     /// is enabled.')`, as Python.
     pub fn set_verify_mode(&self, mode: VerifyMode) -> Result<()> {
-        let mut s = self.0.borrow_mut();
+        let mut s = self.settings_mut();
         if mode == VerifyMode::None && s.check_hostname {
             return Err(Error::Value("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.".into()));
         }
@@ -141,7 +154,7 @@ impl SslContext {
     /// Sets `check_hostname`; turning it on with `CERT_NONE` makes the mode
     /// `CERT_REQUIRED`, as Python does.
     pub fn set_check_hostname(&self, on: bool) {
-        let mut s = self.0.borrow_mut();
+        let mut s = self.settings_mut();
         if on && s.verify_mode == VerifyMode::None {
             s.verify_mode = VerifyMode::Required;
         }
@@ -156,12 +169,12 @@ impl SslContext {
 
     /// Sets `minimum_version`.
     pub fn set_minimum_version(&self, v: TlsVersion) {
-        self.0.borrow_mut().minimum = v;
+        self.settings_mut().minimum = v;
     }
 
     /// Sets `maximum_version`.
     pub fn set_maximum_version(&self, v: TlsVersion) {
-        self.0.borrow_mut().maximum = v;
+        self.settings_mut().maximum = v;
     }
 
     /// `set_alpn_protocols(protocols)`, in preference order.
@@ -177,7 +190,7 @@ impl SslContext {
             }
             names.push(p.to_vec());
         }
-        self.0.borrow_mut().alpn = names;
+        self.settings_mut().alpn = names;
         Ok(())
     }
 
@@ -207,7 +220,7 @@ impl SslContext {
         if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) = certified.keys_match() {
             return Err(ssl_error("KEY_VALUES_MISMATCH", "[X509: KEY_VALUES_MISMATCH] key values mismatch"));
         }
-        let mut s = self.0.borrow_mut();
+        let mut s = self.settings_mut();
         s.chain = chain;
         s.key = Some(key);
         Ok(())
@@ -240,7 +253,7 @@ impl SslContext {
             pems.push(d.as_bytes().to_vec());
         }
         let mut added = 0;
-        let mut s = self.0.borrow_mut();
+        let mut s = self.settings_mut();
         for pem in pems {
             for cert in CertificateDer::pem_slice_iter(&pem) {
                 let cert = cert.map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
@@ -298,8 +311,18 @@ impl SslContext {
         Ok(Arc::new(config))
     }
 
-    /// The rustls configuration of a server connection.
+    /// The rustls configuration of a server connection: built once, then
+    /// shared until a setting changes.
     pub(crate) fn server_config(&self) -> Result<Arc<ServerConfig>> {
+        if let Some(config) = &self.0.borrow().server_config {
+            return Ok(config.clone());
+        }
+        let config = self.build_server_config()?;
+        self.0.borrow_mut().server_config = Some(config.clone());
+        Ok(config)
+    }
+
+    fn build_server_config(&self) -> Result<Arc<ServerConfig>> {
         let versions = self.protocol_versions()?;
         let s = self.0.borrow();
         let provider = provider();
@@ -320,7 +343,8 @@ impl SslContext {
         };
         let mut config = builder.with_single_cert(s.chain.clone(), key.clone_key()).map_err(|e| from_rustls(&e))?;
         config.alpn_protocols = s.alpn.clone();
-        // Resumption stays on (rustls's in-memory cache), as OpenSSL's is.
+        // Resumption stays on (rustls's in-memory cache, shared by the
+        // context's connections), as OpenSSL's is.
         Ok(Arc::new(config))
     }
 }
@@ -335,9 +359,17 @@ impl std::fmt::Debug for SslContext {
 /// The one crypto provider: ring (it also builds for wasm32). rustls
 /// deprecates it for lacking post-quantum key exchange, which only its
 /// aws-lc provider has, and that one does not build for wasm32.
+///
+/// Key exchange groups in OpenSSL's order, X25519 first: ring's provider
+/// lists P-384 first, so a client of ours made every server (which takes
+/// the client's first group it has) run P-384, several times dearer.
 #[allow(deprecated)]
 pub(crate) fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::NamedGroup;
+    let mut p = rustls::crypto::ring::default_provider();
+    let rank = |g: NamedGroup| [NamedGroup::X25519, NamedGroup::secp256r1, NamedGroup::secp384r1].iter().position(|x| *x == g);
+    p.kx_groups.sort_by_key(|g| rank(g.name()).unwrap_or(usize::MAX));
+    Arc::new(p)
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, IoSlice, Write};
 use std::rc::{Rc, Weak};
 
 use rustls::pki_types::ServerName;
@@ -36,6 +36,11 @@ pub(super) const READ_HIGH_WATER: usize = 256 * 1024;
 /// The application transport's write high-water mark (asyncio's
 /// `FLOW_CONTROL_HIGH_WATER_SSL_WRITE`, 512 KiB; low is a quarter).
 const WRITE_HIGH_WATER: i64 = 512 * 1024;
+/// The largest plaintext or records buffer a connection keeps for reuse,
+/// so that a steady stream of reads and writes up to this size allocates
+/// nothing; an idle connection holds at most twice this (asyncio's
+/// `SSLProtocol` keeps a 256 KiB buffer per connection).
+const SPARE_MAX: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum State {
@@ -74,8 +79,13 @@ pub(crate) struct TlsLayer {
     pub(super) waiter: RefCell<Option<Future<()>>>,
     /// The handshake or shutdown timeout.
     pub(super) timer: RefCell<Option<TimerHandle>>,
-    /// Decrypted bytes the application has not taken yet.
+    /// Decrypted bytes the application has not taken yet: one chunk per
+    /// socket read, not per record, so one `data_received` per read.
     pub(super) incoming: RefCell<VecDeque<Vec<u8>>>,
+    /// A delivered chunk's allocation, for the next socket read's plaintext.
+    spare: RefCell<Vec<u8>>,
+    /// The records of the last flush's allocation, for the next one.
+    outgoing: RefCell<Vec<u8>>,
     pub(super) incoming_len: Cell<usize>,
     pub(super) app_reading: Cell<bool>,
     /// We stopped the socket transport's reading (too much plaintext held).
@@ -106,13 +116,19 @@ impl TlsLayer {
         app_protocol: Rc<dyn Protocol>,
         waiter: Option<Future<()>>,
     ) -> Result<Rc<TlsLayer>> {
-        let conn: Connection = if opts.server_side {
+        let mut conn: Connection = if opts.server_side {
             ServerConnection::new(context.server_config()?).map_err(|e| from_rustls_for(&e, ""))?.into()
         } else {
             ClientConnection::new(context.client_config()?, server_name(&opts.server_hostname)?)
                 .map_err(|e| from_rustls_for(&e, &opts.server_hostname))?
                 .into()
         };
+        // No limit on rustls's outgoing records: flush_outgoing hands them all
+        // to the socket transport at once, whose buffer and the application
+        // transport's limits are the flow control. (With rustls's 64 KiB, a
+        // larger write was taken in part, and the rest waited for a resume
+        // of the socket transport that need not come.)
+        conn.set_buffer_limit(None);
         Ok(Rc::new_cyclic(|this| TlsLayer {
             this: this.clone(),
             lp: lp.clone(),
@@ -126,6 +142,8 @@ impl TlsLayer {
             waiter: RefCell::new(waiter),
             timer: RefCell::new(None),
             incoming: RefCell::new(VecDeque::new()),
+            spare: RefCell::new(Vec::new()),
+            outgoing: RefCell::new(Vec::new()),
             incoming_len: Cell::new(0),
             app_reading: Cell::new(false),
             raw_reading_paused: Cell::new(false),
@@ -172,9 +190,14 @@ impl TlsLayer {
 
     // ----- records out -----
 
-    /// Hands every record rustls has ready to the socket transport.
+    /// Hands every record rustls has ready to the socket transport, in one
+    /// write. The records are gathered first (into a buffer kept for the
+    /// next time): the socket transport's write may call back into the
+    /// layer (`resume_writing` encrypts the application's buffered bytes),
+    /// so rustls must not be borrowed during it.
     pub(super) fn flush_outgoing(&self) {
-        let mut out = Vec::new();
+        let mut out = self.outgoing.take();
+        out.clear();
         {
             let mut conn = self.conn.borrow_mut();
             while conn.wants_write() {
@@ -183,27 +206,31 @@ impl TlsLayer {
                 }
             }
         }
-        if out.is_empty() {
-            return;
+        if !out.is_empty() {
+            if let Some(raw) = self.raw() {
+                // Writes after loss are dropped by the transport itself.
+                let _ = raw.write(&out);
+            }
         }
-        if let Some(raw) = self.raw() {
-            // Writes after loss are dropped by the transport itself.
-            let _ = raw.write(&out);
+        if out.capacity() <= SPARE_MAX {
+            *self.outgoing.borrow_mut() = out;
         }
     }
 
     /// Encrypts application bytes (the application transport's "send"):
-    /// `WouldBlock` while the socket transport is over its high-water mark.
-    pub(super) fn app_send(&self, data: &[u8]) -> io::Result<usize> {
+    /// one rustls write for all of `bufs` (records may span them), one
+    /// socket write for the records. `WouldBlock` while the socket
+    /// transport is over its high-water mark.
+    pub(super) fn app_send(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         if self.state.get() != State::Wrapped || self.close_notify_sent.get() {
             return Err(io::Error::from_raw_os_error(crate::errno::EPIPE));
         }
         if self.raw_write_paused.get() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = self.conn.borrow_mut().writer().write(data)?;
+        let n = self.conn.borrow_mut().writer().write_vectored(bufs)?;
         self.flush_outgoing();
-        if n == 0 && !data.is_empty() {
+        if n == 0 && bufs.iter().any(|b| !b.is_empty()) {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         Ok(n)
@@ -220,36 +247,39 @@ impl TlsLayer {
 
     // ----- records in -----
 
+    /// Decrypts what the socket transport read; the plaintext goes to
+    /// `incoming` as one chunk.
     pub(super) fn process(&self, mut data: &[u8]) -> std::result::Result<(), rustls::Error> {
-        while !data.is_empty() {
-            let read = self.conn.borrow_mut().read_tls(&mut data);
-            if let Err(e) = read {
-                return Err(rustls::Error::General(e.to_string()));
-            }
-            let state = self.conn.borrow_mut().process_new_packets()?;
-            if state.peer_has_closed() {
-                self.peer_closed.set(true);
-            }
-            self.take_plaintext();
-        }
-        Ok(())
-    }
-
-    /// Moves what rustls decrypted into `incoming`.
-    fn take_plaintext(&self) {
+        // Plaintext is never longer than its records.
+        let mut plain = self.spare.take();
+        plain.clear();
+        plain.reserve(data.len());
         let mut conn = self.conn.borrow_mut();
-        let mut incoming = self.incoming.borrow_mut();
-        loop {
-            let mut chunk = vec![0u8; 16 * 1024];
-            match conn.reader().read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    self.incoming_len.set(self.incoming_len.get() + n);
-                    incoming.push_back(chunk);
+        let mut result = Ok(());
+        while !data.is_empty() {
+            if let Err(e) = conn.read_tls(&mut data) {
+                result = Err(rustls::Error::General(e.to_string()));
+                break;
+            }
+            match conn.process_new_packets() {
+                Ok(state) if state.peer_has_closed() => self.peer_closed.set(true),
+                Ok(_) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
                 }
             }
+            // rustls holds at most 16 KiB of plaintext: take it each round.
+            take_plaintext(&mut conn, &mut plain);
         }
+        drop(conn);
+        if plain.is_empty() {
+            *self.spare.borrow_mut() = plain;
+        } else {
+            self.incoming_len.set(self.incoming_len.get() + plain.len());
+            self.incoming.borrow_mut().push_back(plain);
+        }
+        result
     }
 
     /// Hands held plaintext to the application while it reads, then the
@@ -260,7 +290,11 @@ impl TlsLayer {
             let Some(chunk) = self.incoming.borrow_mut().pop_front() else { break };
             self.incoming_len.set(self.incoming_len.get() - chunk.len());
             let protocol = app.get_protocol();
-            if let Err(e) = call_protocol(|| super::app::hand_over(&protocol, &chunk)) {
+            let handed = call_protocol(|| super::app::hand_over(&protocol, &chunk));
+            if chunk.capacity() <= SPARE_MAX {
+                *self.spare.borrow_mut() = chunk;
+            }
+            if let Err(e) = handed {
                 app.fatal_error(e, "Fatal error: protocol.data_received() call failed.");
                 return;
             }
@@ -399,6 +433,24 @@ impl TlsLayer {
     /// Whether the socket transport is over its high-water mark.
     pub(super) fn raw_write_paused(&self) -> bool {
         self.raw_write_paused.get()
+    }
+}
+
+/// Appends the plaintext rustls holds to `plain`, without an intermediate
+/// buffer.
+fn take_plaintext(conn: &mut Connection, plain: &mut Vec<u8>) {
+    let mut reader = conn.reader();
+    loop {
+        let n = match reader.fill_buf() {
+            Ok(chunk) if !chunk.is_empty() => {
+                plain.extend_from_slice(chunk);
+                chunk.len()
+            }
+            // Empty (after close_notify), WouldBlock, or an EOF without
+            // close_notify: nothing more now.
+            _ => break,
+        };
+        reader.consume(n);
     }
 }
 
