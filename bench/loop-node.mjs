@@ -1,15 +1,18 @@
 // Loop microbenchmarks in Node: evloop's callSoon / callLater+cancel against Node's own
 // setImmediate / setTimeout+clearTimeout. The Node twin of crates/evloop/examples/bench_loop.rs.
 //
-//   node bench/loop-node.mjs [--n 1000000] [--only evloop|node]
+//   node bench/loop-node.mjs [--n 1000000] [--only evloop|node] [--figures name,name]
 //
 // Prints one JSON object per figure and implementation:
-//   {"name", "impl", "count", "seconds", "per_op_us", "ops_per_s"}
-// Figures (the same as the Rust example):
+//   {"name", "impl", "count", "seconds", "per_op_us", "ops_per_s", "cpu_us"}
+// (`cpu_us`: the process's user + system CPU per operation, which a loaded machine distorts
+// less than the wall time). Figures (the first three as in the Rust example):
 //   "call_soon+run": n callbacks scheduled, then drained (setImmediate for Node);
 //   "timers schedule+half cancel+run": n timers with delays spread over 0-1 ms, every other one
 //       cancelled, the rest run (setTimeout / clearTimeout for Node);
-//   "iteration (one callback each)": a callback that re-schedules itself n times.
+//   "iteration (one callback each)": a callback that re-schedules itself n times;
+//   "timers schedule+run": n timers with delays spread over 0-1 ms, all of them run.
+// `--figures` runs only the figures named (comma-separated; a prefix of the name will do).
 import { newEventLoop } from 'evloop';
 
 const argv = process.argv.slice(2);
@@ -19,6 +22,14 @@ const flag = (name, dflt) => {
 };
 const n = Number(flag('--n', 1_000_000));
 const only = flag('--only', null);
+const figures = flag('--figures', null)?.split(',') ?? null;
+
+/** The process's CPU time (user + system) in microseconds, at the start of the figure. */
+let cpuStart = 0;
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 function report(name, impl, count, ms) {
   const seconds = ms / 1000;
@@ -27,6 +38,7 @@ function report(name, impl, count, ms) {
     seconds: +seconds.toFixed(6),
     per_op_us: +((seconds * 1e6) / count).toFixed(4),
     ops_per_s: Math.round(count / seconds),
+    cpu_us: +((cpuNow() - cpuStart) / count).toFixed(4),
   }));
 }
 
@@ -88,6 +100,30 @@ async function nodeTimers() {
   report('timers schedule+half cancel+run', 'node', n, performance.now() - t0);
 }
 
+async function evloopTimersAllRun() {
+  const loop = newEventLoop();
+  let fired = 0;
+  const cb = () => { if (++fired === n) loop.stop(); };
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) loop.callLater((i % 1000) * 1e-6, cb);
+  await loop.runForever();
+  const ms = performance.now() - t0;
+  loop.close();
+  if (fired !== n) throw new Error(`evloop timers: ${fired} of ${n} ran`);
+  report('timers schedule+run', 'evloop', n, ms);
+}
+
+async function nodeTimersAllRun() {
+  let fired = 0;
+  let done;
+  const finished = new Promise((resolve) => { done = resolve; });
+  const cb = () => { if (++fired === n) done(); };
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) setTimeout(cb, (i % 1000) * 1e-3);
+  await finished;
+  report('timers schedule+run', 'node', n, performance.now() - t0);
+}
+
 async function evloopIteration() {
   const loop = newEventLoop();
   let left = n;
@@ -118,11 +154,13 @@ async function nodeIteration() {
 }
 
 const pairs = [
-  [evloopCallSoon, nodeSetImmediate],
-  [evloopTimers, nodeTimers],
-  [evloopIteration, nodeIteration],
+  ['call_soon+run', evloopCallSoon, nodeSetImmediate],
+  ['timers schedule+half cancel+run', evloopTimers, nodeTimers],
+  ['iteration (one callback each)', evloopIteration, nodeIteration],
+  ['timers schedule+run', evloopTimersAllRun, nodeTimersAllRun],
 ];
-for (const [ev, nd] of pairs) {
-  if (only !== 'node') { await ev(); await settle(); }
-  if (only !== 'evloop') { await nd(); await settle(); }
+for (const [name, ev, nd] of pairs) {
+  if (figures !== null && !figures.some((f) => name.startsWith(f))) continue;
+  if (only !== 'node') { cpuStart = cpuNow(); await ev(); await settle(); }
+  if (only !== 'evloop') { cpuStart = cpuNow(); await nd(); await settle(); }
 }

@@ -8,6 +8,7 @@ import { loopCases } from './loop.cases.js';
 import { netCases } from './net.cases.js';
 import { serverCases } from './server.cases.js';
 import { streamCases } from './streams.cases.js';
+import { timerCases } from './timers.cases.js';
 
 /** One case: a name, what it needs beyond the common interface, and its body. */
 export interface Case {
@@ -18,7 +19,7 @@ export interface Case {
   run(kind: LoopKind): Promise<void>;
 }
 
-export const allCases = (): Case[] => [...loopCases, ...futureCases, ...netCases, ...serverCases, ...streamCases, ...cancelCases];
+export const allCases = (): Case[] => [...loopCases, ...timerCases, ...futureCases, ...netCases, ...serverCases, ...streamCases, ...cancelCases];
 
 export function registerConformance(kind: LoopKind): void {
   for (const c of allCases()) {
