@@ -14,7 +14,7 @@ import dns from 'node:dns';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AF_INET, AF_INET6, ConnectionRefusedError, gaierror, OSError, SOCK_STREAM, ValueError, openConnection } from 'evloop';
+import { AF_INET, AF_INET6, CancelledError, ConnectionRefusedError, gaierror, OSError, SOCK_STREAM, ValueError, openConnection } from 'evloop';
 import { inLoop, LOOPS, makeLoop, Recorder } from './net-helpers.js';
 
 const children: ChildProcess[] = [];
@@ -112,6 +112,17 @@ describe.each(LOOPS)('loop %s', (kind) => {
       expect(e).toMatchObject({ name: 'gaierror', errno: -2, code: 'ENOTFOUND', syscall: 'getaddrinfo', message: '[Errno -2] Name or service not known' });
       const c = await loop.createConnection(() => new Recorder(), 'name.invalid', 80).catch((x: unknown) => x);
       expect(c).toMatchObject({ name: 'gaierror', syscall: 'getaddrinfo' });
+    });
+    loop.close();
+  });
+
+  it('a cancelled lookup rejects with CancelledError and the loop goes on', async () => {
+    const loop = makeLoop(kind);
+    await inLoop(loop, async () => {
+      const lookup = loop.getaddrinfo('localhost', 80);
+      expect(lookup.cancel()).toBe(true);
+      await expect(lookup).rejects.toBeInstanceOf(CancelledError);
+      expect((await loop.getaddrinfo('localhost', 80)).length).toBeGreaterThan(0);
     });
     loop.close();
   });

@@ -103,6 +103,27 @@ on_every_selector! {
         assert_eq!((e.name(), e.errno()), ("gaierror", Some(-2)));
     }
 
+    // The lookup waits for a worker of the default executor while the loop
+    // keeps running callbacks: it never runs on the loop's thread.
+    fn getaddrinfo_runs_on_the_default_executor(lp: EventLoop) {
+        let _serial = serial();
+        lp.set_default_executor(evloop::ThreadPoolExecutor::new(Some(1)).unwrap());
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let busy = lp.run_in_executor(move || wait.recv().unwrap()).unwrap();
+        let lookup = lp.create_task(lp.getaddrinfo(Some("localhost".into()), Some("80".into()), Default::default())).unwrap();
+        let ticks = Rc::new(std::cell::Cell::new(0));
+        for _ in 0..20 {
+            let t = ticks.clone();
+            lp.call_soon(move || t.set(t.get() + 1)).unwrap();
+            util::run_once(&lp);
+        }
+        assert_eq!(ticks.get(), 20, "the loop kept running");
+        assert!(!lookup.done(), "the only worker is busy: the lookup waits for it");
+        release.send(()).unwrap();
+        assert!(!lp.run_until_complete(&lookup).unwrap().unwrap().is_empty());
+        assert!(busy.done());
+    }
+
     // A lookup whose wait is dropped leaves the loop working.
     fn a_cancelled_lookup_drops_its_result(lp: EventLoop) {
         let _serial = serial();
