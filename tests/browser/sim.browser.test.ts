@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as sim from 'evloop/sim';
 import { datagramCases } from '../shared/sim-datagram.cases.js';
+import { dnsCases } from '../shared/sim-dns.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
@@ -15,3 +16,4 @@ describe('evloop/sim in Chromium', () => {
 describe('Simulation in Chromium', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Chromium', () => simProcessCases(sim));
 describe('Simulated datagrams in Chromium', () => datagramCases(sim));
+describe('Name resolution and connection racing on simulated hosts in Chromium', () => dnsCases(sim));

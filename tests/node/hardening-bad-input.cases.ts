@@ -388,7 +388,7 @@ export function cases(): Case[] {
     add(call, { call: `loop.${call}(..., { sock: not open })`, run: (w) => run(w, 999_999), throws: OSError, message: /Errno 9|Bad file descriptor/ });
   }
   add('createConnection', { call: "loop.createConnection(f, h, p, { localAddr: 'x' })", run: (w) => connect(w, '127.0.0.1', w.port, { localAddr: 'x' }), throws: TypeError, message: names('createConnection', 'localAddr') });
-  add('createConnection', { call: "loop.createConnection(f, h, p, { localAddr: [h, 'x'] })", run: (w) => connect(w, '127.0.0.1', w.port, { localAddr: ['127.0.0.1', 'x'] }), throws: TypeError, message: names('createConnection', 'port') });
+  add('createConnection', { call: "loop.createConnection(f, h, p, { localAddr: [h, 'x'] })", run: (w) => connect(w, '127.0.0.1', w.port, { localAddr: ['127.0.0.1', 'x'] }), throws: TypeError, message: names('createConnection', "localAddr's port") });
   add('createConnection', { call: "loop.createConnection(f, h, p, { serverHostname: 'x' })", run: (w) => connect(w, '127.0.0.1', w.port, { serverHostname: 'x' }), throws: ValueError, message: /server_hostname is only meaningful with ssl/ });
   add('createConnection', { call: 'loop.createConnection(f) (no host, port or sock)', run: (w) => loose(w.loop, 'createConnection')(factory), throws: ValueError, message: /host and port was not specified and no sock specified/ });
   add('createConnection', { call: 'loop.createConnection(f, h, closed port)', run: (w) => connect(w, '127.0.0.1', 1), throws: ConnectionRefusedError, message: /Connect call failed \('127\.0\.0\.1', 1\)/ });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as evloop from 'evloop';
 import * as sim from 'evloop/sim';
 import { datagramCases } from '../shared/sim-datagram.cases.js';
+import { dnsCases } from '../shared/sim-dns.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
@@ -13,6 +14,7 @@ describe('evloop/sim in Node', () => simLoopCases(sim));
 describe('Simulation in Node', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Node', () => simProcessCases(sim));
 describe('Simulated datagrams in Node', () => datagramCases(sim));
+describe('Name resolution and connection racing on simulated hosts in Node', () => dnsCases(sim));
 
 describe('evloop/sim and evloop share their error classes', () => {
   it('re-exports the very classes of the Node package', () => {

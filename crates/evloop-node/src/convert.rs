@@ -177,6 +177,12 @@ pub fn error_value(env: sys::napi_env, err: &evloop::Error) -> sys::napi_value {
             }
             o
         }
+        evloop::Error::Group { errors, .. } => {
+            let o = js_callback::object(env);
+            let items: Vec<sys::napi_value> = errors.iter().map(|e| error_value(env, e)).collect();
+            js_callback::set_property(env, o, "errors", array(env, &items));
+            o
+        }
         _ => js_callback::undefined(env),
     };
     let args = [js_callback::string(env, &code), js_callback::string(env, &message), extra];

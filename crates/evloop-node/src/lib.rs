@@ -12,6 +12,7 @@
 mod convert;
 mod ctx;
 mod datagram;
+mod dns;
 mod driver;
 mod enter;
 mod errors;

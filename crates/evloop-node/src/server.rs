@@ -55,10 +55,15 @@ pub struct NetConnectionOptions {
     pub family: Option<i32>,
     pub flags: Option<i32>,
     pub sock: Option<i32>,
-    /// `localAddr[0]`: a numeric address to bind before connecting.
+    /// `localAddr[0]`: a host (a name resolves) to bind before connecting.
     pub local_host: Option<String>,
     /// `localAddr[1]`.
     pub local_port: Option<u32>,
+    pub proto: Option<i32>,
+    /// Seconds (non-negative, checked by the package).
+    pub happy_eyeballs_delay: Option<f64>,
+    pub interleave: Option<u32>,
+    pub all_errors: Option<bool>,
     /// Stream connections: the reader's buffer limit.
     pub limit: Option<f64>,
     /// `ssl`: the id of a `NativeSslContext`.
@@ -186,19 +191,22 @@ pub(crate) fn unix_server_options(opts: &NetServerOptions, call: &str) -> napi::
 pub(crate) fn connection_options(opts: &NetConnectionOptions, call: &str) -> napi::Result<ConnectionOptions, ErrCode> {
     let local_addr = match &opts.local_host {
         None => None,
-        Some(h) => {
-            let ip: std::net::IpAddr = h.parse().map_err(|_| {
-                errors::value_error(format!("{call}(): localAddr must be a numeric address, got '{h}'"))
-            })?;
-            let port = port_arg(opts.local_port, call)?.unwrap_or(0);
-            Some(std::net::SocketAddr::new(ip, port))
-        }
+        Some(h) => Some((h.clone(), port_arg(opts.local_port, call)?.unwrap_or(0))),
     };
+    if let Some(d) = opts.happy_eyeballs_delay {
+        if !d.is_finite() || d < 0.0 {
+            return Err(errors::value_error(format!("{call}(): happyEyeballsDelay must be a non-negative number, got {d}")));
+        }
+    }
     Ok(ConnectionOptions {
         family: family_arg(opts.family, call)?,
         flags: opts.flags.unwrap_or(0),
         sock: opts.sock,
         local_addr,
+        proto: opts.proto.unwrap_or(0),
+        happy_eyeballs_delay: opts.happy_eyeballs_delay,
+        interleave: opts.interleave.map(|n| n as usize),
+        all_errors: opts.all_errors.unwrap_or(false),
         tls: connection_tls(opts, call)?,
     })
 }

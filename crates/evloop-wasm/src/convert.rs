@@ -85,6 +85,12 @@ pub(crate) fn error_value(err: &Error) -> JsValue {
             set(&o, "consumed", &JsValue::from_f64(*consumed as f64));
             o.into()
         }
+        Error::Group { errors, .. } => {
+            let o = Object::new();
+            let items: Vec<JsValue> = errors.iter().map(error_value).collect();
+            set(&o, "errors", &array(&items));
+            o.into()
+        }
         _ => JsValue::UNDEFINED,
     };
     if let Some(f) = hook(|h| h.make_error.clone()) {

@@ -13,6 +13,7 @@ mod callback;
 mod convert;
 mod ctx;
 mod datagram;
+mod dns;
 mod handle;
 mod heap;
 mod host_loop;

@@ -96,21 +96,17 @@ pub(crate) fn unix_server_options(opts: &JsValue) -> UnixServerOptions {
 }
 
 pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<ConnectionOptions, JsValue> {
-    let local_addr = match opt_string(opts, "localHost") {
-        None => None,
-        Some(h) => {
-            let ip: std::net::IpAddr = h.parse().map_err(|_| {
-                throw(Error::Value(format!("{call}(): localAddr must be a numeric address, got '{h}'")))
-            })?;
-            let port = opt_i32(opts, "localPort").unwrap_or(0).clamp(0, 65535) as u16;
-            Some(std::net::SocketAddr::new(ip, port))
-        }
-    };
+    let local_addr = opt_string(opts, "localHost")
+        .map(|h| (h, opt_i32(opts, "localPort").unwrap_or(0).clamp(0, 65535) as u16));
     Ok(ConnectionOptions {
         family: family_arg(opts, call)?,
         flags: opt_i32(opts, "flags").unwrap_or(0),
         sock: opt_i32(opts, "sock"),
         local_addr,
+        proto: opt_i32(opts, "proto").unwrap_or(0),
+        happy_eyeballs_delay: crate::convert::opt_f64(opts, "happyEyeballsDelay"),
+        interleave: opt_i32(opts, "interleave").map(|n| n.max(0) as usize),
+        all_errors: opt_bool(opts, "allErrors").unwrap_or(false),
         // TLS is native-only for now: on the host (cargo test) the core has
         // the field; a simulation refuses `ssl` in the package (net-backend.ts).
         #[cfg(not(target_arch = "wasm32"))]

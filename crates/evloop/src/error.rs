@@ -29,6 +29,14 @@ pub enum Error {
     /// `socket.gaierror`: name resolution failed; `errno` is the negative
     /// `EAI_*` number, as Python reports it.
     Gai(OsError),
+    /// `ExceptionGroup`: several errors at once (`create_connection`'s
+    /// `all_errors`); JS gets an `AggregateError` of them.
+    Group {
+        /// asyncio's text (`"create_connection failed"`).
+        message: String,
+        /// The errors, in the order they happened.
+        errors: Vec<Error>,
+    },
     /// An error raised by user code (a callback, a task body).
     User(Arc<dyn std::error::Error + Send + Sync>),
     /// `asyncio.IncompleteReadError` (an `EOFError`): EOF came before the
@@ -124,6 +132,7 @@ impl Error {
             Error::Gai(_) => "gaierror",
             Error::Ssl(e) if e.verify.is_some() => "SSLCertVerificationError",
             Error::Ssl(_) => "SSLError",
+            Error::Group { .. } => "ExceptionGroup",
             Error::User(_) => "Exception",
             Error::IncompleteRead { .. } => "IncompleteReadError",
             Error::LimitOverrun { .. } => "LimitOverrunError",
@@ -149,6 +158,10 @@ impl Error {
             | Error::Cancelled(m) => m.clone(),
             Error::Os(e) | Error::Gai(e) => e.message.clone(),
             Error::Ssl(e) => e.message.clone(),
+            Error::Group { message, errors } => {
+                let n = errors.len();
+                format!("{message} ({n} sub-exception{})", if n == 1 { "" } else { "s" })
+            }
             Error::User(e) => e.to_string(),
             Error::IncompleteRead { partial, expected } => {
                 let expected = expected.map_or_else(|| "undefined".to_string(), |n| n.to_string());

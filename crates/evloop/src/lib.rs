@@ -84,7 +84,7 @@ pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
 pub use datagram::{DatagramProtocol, DatagramTransport, IntoDatagramProtocol};
 pub use net::{
-    Address, ConnectionOptions, DatagramOptions, EndpointAddr, Family, Host, ServerOptions, TransportSocket,
+    AddrInfo, AddrInfoHints, Address, ConnectionOptions, DatagramOptions, EndpointAddr, Family, Host, ServerOptions, TransportSocket,
     UnixServerOptions,
 };
 pub use server::{ProtocolFactory, Server};

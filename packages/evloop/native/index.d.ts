@@ -372,6 +372,14 @@ export interface NativeSubprocessOptions {
   env?: Array<string>
 }
 
+/** getaddrinfo's hints, normalized by the package (numbers, 0 = any). */
+export interface NetAddrInfoOptions {
+  family?: number
+  socktype?: number
+  proto?: number
+  flags?: number
+}
+
 /**
  * Options of `createConnection`/`createUnixConnection` (and the stream
  * connections), normalized by the package.
@@ -380,10 +388,15 @@ export interface NetConnectionOptions {
   family?: number
   flags?: number
   sock?: number
-  /** `localAddr[0]`: a numeric address to bind before connecting. */
+  /** `localAddr[0]`: a host (a name resolves) to bind before connecting. */
   localHost?: string
   /** `localAddr[1]`. */
   localPort?: number
+  proto?: number
+  /** Seconds (non-negative, checked by the package). */
+  happyEyeballsDelay?: number
+  interleave?: number
+  allErrors?: boolean
   /** Stream connections: the reader's buffer limit. */
   limit?: number
   /** `ssl`: the id of a `NativeSslContext`. */
@@ -447,6 +460,15 @@ export interface NetDatagramOptions {
   allowBroadcast?: boolean
   sock?: number
 }
+
+/**
+ * `loop.getaddrinfo(host, port, opts)`; `done(ok, entries)`. `port` is a
+ * service: digits or a name (the package turns a number into digits).
+ */
+export declare function netGetaddrinfo(lp: NativeEventLoop, host: string | null | undefined, port: string | null | undefined, opts: NetAddrInfoOptions, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.getnameinfo([host, port], flags)`; `done(ok, [host, service])`. */
+export declare function netGetnameinfo(lp: NativeEventLoop, host: string, port: number, flags: number, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `openConnection(host, port, opts)`: `done(ok, [reader, writer])`. */
 export declare function netOpenConnection(lp: NativeEventLoop, host: string | null | undefined, port: number | null | undefined, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netGetaddrinfo, netGetnameinfo, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
 export { NativeCall }
 export { JsCall }
 export { NativeDatagramTransport }
@@ -812,6 +812,8 @@ export { netCreateServer }
 export { netCreateSubprocessExec }
 export { netCreateUnixConnection }
 export { netCreateUnixServer }
+export { netGetaddrinfo }
+export { netGetnameinfo }
 export { netOpenConnection }
 export { netOpenUnixConnection }
 export { netRunningLoop }

@@ -4,14 +4,18 @@
 //! options that say how to bind and connect them.
 
 pub(crate) mod address;
+mod addrinfo;
 pub(crate) mod network;
 mod options;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod staggered;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod os;
 pub(crate) mod socket;
 mod transport_socket;
 
 pub use address::Address;
+pub use addrinfo::{AddrInfo, AddrInfoHints, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
 pub use options::{ConnectionOptions, DatagramOptions, EndpointAddr, Host, ServerOptions, UnixServerOptions};
 pub use transport_socket::TransportSocket;
 

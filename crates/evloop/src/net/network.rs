@@ -10,6 +10,7 @@ use std::pin::Pin;
 use super::socket::{DatagramSocket, ListenSocket, StreamSocket};
 use crate::error::{Error, Result};
 use crate::selector::Fd;
+use super::addrinfo::{AddrInfo, AddrInfoHints};
 use super::{Address, ConnectionOptions, DatagramOptions, Host, ServerOptions};
 use crate::EventLoop;
 
@@ -45,6 +46,16 @@ pub(crate) trait Network {
     /// remote address the transport sends to by default.
     fn datagram(&self, lp: &EventLoop, opts: &DatagramOptions)
         -> LocalFuture<Result<Endpoint>>;
+    /// `loop.getaddrinfo` (net/addrinfo.rs).
+    fn getaddrinfo(&self, _lp: &EventLoop, _host: Option<String>, _port: Option<String>, _hints: AddrInfoHints)
+        -> LocalFuture<Result<Vec<AddrInfo>>> {
+        Box::pin(async { none() })
+    }
+    /// `loop.getnameinfo` (net/addrinfo.rs).
+    fn getnameinfo(&self, _lp: &EventLoop, _host: String, _port: u16, _flags: i32)
+        -> LocalFuture<Result<(String, String)>> {
+        Box::pin(async { none() })
+    }
 }
 
 /// The network of a loop that has none (virtual time without a simulation).

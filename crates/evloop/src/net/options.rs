@@ -3,8 +3,6 @@
 //! the servers and transports that take them, because the networks that
 //! bind and connect (`Network`) read them too.
 
-use std::net::SocketAddr;
-
 use super::Family;
 use crate::selector::Fd;
 
@@ -111,8 +109,24 @@ pub struct ConnectionOptions {
     pub flags: i32,
     /// A connected stream socket to use instead of host/port (owned).
     pub sock: Option<Fd>,
-    /// Bind the socket to this address before connecting.
-    pub local_addr: Option<SocketAddr>,
+    /// Bind the socket to this `(host, port)` before connecting; the host
+    /// may be a name (resolved as the remote one is), and each attempt binds
+    /// the first local address of its own family.
+    pub local_addr: Option<(String, u16)>,
+    /// The protocol number for `getaddrinfo` and `socket()` (0: the default).
+    pub proto: i32,
+    /// RFC 8305 "happy eyeballs": start the next address's attempt after
+    /// this many seconds (or as soon as the previous one fails) instead of
+    /// trying the addresses one after another; the first to connect wins.
+    pub happy_eyeballs_delay: Option<f64>,
+    /// Reorder the addresses by family, starting with this many of the
+    /// first family (default 1 with `happy_eyeballs_delay`, else no
+    /// reordering).
+    pub interleave: Option<usize>,
+    /// When every attempt fails, fail with all their errors
+    /// ([`Error::Group`](crate::Error::Group)) instead of asyncio's
+    /// single-error rules.
+    pub all_errors: bool,
     /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
     #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,

@@ -5,7 +5,7 @@
 //! record: the stream is `executor:<host>`).
 
 use super::rng::Rng;
-use super::Simulation;
+use super::{Core, HostId, Simulation};
 use crate::error::Result;
 
 /// The range of the drawn delay, in virtual seconds: from a quick lookup
@@ -20,13 +20,23 @@ impl Simulation {
     /// # Errors
     /// `ValueError` for an unknown host.
     pub fn executor_delay(&self, name: &str) -> Result<f64> {
-        let w = self.core.world.borrow();
-        let h = w.lookup(name)?;
-        let mut streams = self.core.executors.borrow_mut();
+        let h = self.core.world.borrow().lookup(name)?;
+        Ok(self.core.executor_delay_of(h))
+    }
+}
+
+impl Core {
+    /// The next draw of host `h`'s executor stream (see
+    /// [`Simulation::executor_delay`]); name resolution on a host takes
+    /// such a delay too (`resolve.rs`).
+    pub(crate) fn executor_delay_of(&self, h: HostId) -> f64 {
+        let w = self.world.borrow();
+        let name = &w.hosts[h].name;
+        let mut streams = self.executors.borrow_mut();
         let stream = streams
             .entry(h)
             .or_insert_with(|| w.ledger.stream(format!("executor:{name}"), Rng::for_executor(w.opts.seed, name)));
         let (lo, hi) = EXECUTOR_DELAY;
-        Ok(lo + (hi - lo) * stream.next_f64())
+        lo + (hi - lo) * stream.next_f64()
     }
 }

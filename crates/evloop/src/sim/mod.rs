@@ -30,6 +30,7 @@ mod fault;
 mod host;
 mod inspect;
 mod network;
+mod resolve;
 pub mod rng;
 mod schedule;
 mod selector;

@@ -287,12 +287,13 @@ impl Network for SimNetwork {
         lp: &EventLoop,
         host: Option<String>,
         port: Option<u16>,
-        _opts: &ConnectionOptions,
+        opts: &ConnectionOptions,
     ) -> LocalFuture<Result<Box<dyn StreamSocket>>> {
-        let (weak, h, life, lp) = (self.core.clone(), self.host, self.life, lp.clone());
+        let (weak, h, life, lp, opts) = (self.core.clone(), self.host, self.life, lp.clone(), opts.clone());
         Box::pin(async move {
             let (stream, waiter) = {
                 let core = weak.upgrade().ok_or_else(sim_gone)?;
+                super::resolve::check_connection_options(&core, h, &opts)?;
                 let mut w = core.world.borrow_mut();
                 if w.hosts[h].crashed || w.hosts[h].life != life {
                     return Err(sim_gone());
@@ -303,7 +304,7 @@ impl Network for SimNetwork {
                 (SimStream { core: weak.clone(), conn, side: 0, life, fd, view }, waiter)
             };
             // On failure (or if this task is dropped) the stream closes as it drops.
-            waiter.await?;
+            waiter.await.map_err(|e| super::resolve::connect_error(e, &opts))?;
             Ok(Box::new(stream) as Box<dyn StreamSocket>)
         })
     }
@@ -314,6 +315,15 @@ impl Network for SimNetwork {
 
     fn adopt_stream(&self, _fd: Fd) -> Result<Box<dyn StreamSocket>> {
         no_fds()
+    }
+
+    fn getaddrinfo(&self, lp: &EventLoop, host: Option<String>, port: Option<String>, hints: crate::net::AddrInfoHints)
+        -> LocalFuture<Result<Vec<crate::net::AddrInfo>>> {
+        Box::pin(super::resolve::getaddrinfo(self.core.clone(), self.host, lp.clone(), host, port, hints))
+    }
+
+    fn getnameinfo(&self, lp: &EventLoop, host: String, port: u16, _flags: i32) -> LocalFuture<Result<(String, String)>> {
+        Box::pin(super::resolve::getnameinfo(self.core.clone(), self.host, lp.clone(), host, port))
     }
 
     fn datagram(&self, _lp: &EventLoop, opts: &crate::net::DatagramOptions)

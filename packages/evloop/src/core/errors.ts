@@ -177,6 +177,8 @@ export interface ErrorExtra {
   partial?: Uint8Array;
   expected?: number | null;
   consumed?: number;
+  /** ExceptionGroup: its errors (already the package's). */
+  errors?: unknown[];
   /** SSL errors. */
   reason?: string;
   verifyCode?: number;
@@ -192,6 +194,8 @@ export function makeError(code: string, message: string, extra?: ErrorExtra): Er
   const [name = '', ecode, errno, syscall] = String(code).split('|');
   if (name === 'IncompleteReadError') return new IncompleteReadError(extra?.partial ?? new Uint8Array(0), extra?.expected ?? null);
   if (name === 'LimitOverrunError') return new LimitOverrunError(message, extra?.consumed ?? 0);
+  // Python's ExceptionGroup (createConnection's allErrors): JS's AggregateError of the errors.
+  if (name === 'ExceptionGroup') return new AggregateError(extra?.errors ?? [], message);
   if (name === 'SSLError' || name === 'SSLCertVerificationError') {
     const cls = name === 'SSLError' ? SSLError : SSLCertVerificationError;
     return new cls(message, { errno: 1, reason: extra?.reason ?? (ecode || undefined), verifyCode: extra?.verifyCode, verifyMessage: extra?.verifyMessage });

@@ -50,6 +50,8 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
     createDatagramEndpoint: (factory, opts, done) => native.netCreateDatagramEndpoint(lp, factory, opts, done),
     // The transport is the addon's own object (every NativeTransportLike here came from it).
     startTls: (transport, protocol, opts, done) => native.netStartTls(lp, transport as native.NativeTransport, protocol, opts, done),
+    getaddrinfo: (host, port, opts, done) => native.netGetaddrinfo(lp, host, port, opts, done),
+    getnameinfo: (host, port, flags, done) => native.netGetnameinfo(lp, host, port, flags, done),
     newStreamReader: (limit) => new native.NativeStreamReader(lp, limit),
     process: {
       subprocessExec: (factory, program, args, opts, done) => native.netSubprocessExec(lp, factory, program, args, opts, done),

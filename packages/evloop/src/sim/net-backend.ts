@@ -61,6 +61,8 @@ export function simNetBackend(life: NativeHostLoop): NetBackend {
     startTls: () => {
       throw new ValueError('ssl is not supported in a simulation yet');
     },
+    getaddrinfo: (host, port, opts, done) => life.getaddrinfo(host, port, opts, done),
+    getnameinfo: (host, port, flags, done) => life.getnameinfo(host, port, flags, done),
     newStreamReader: (limit) => new NativeStreamReader(life, limit),
   } satisfies NetBackend;
 }

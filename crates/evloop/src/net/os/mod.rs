@@ -10,7 +10,7 @@ pub(crate) mod view;
 
 use super::network::{LocalFuture, Network};
 use super::socket::{ListenSocket, StreamSocket};
-use super::{Address, ConnectionOptions, DatagramOptions, Host, ServerOptions};
+use super::{AddrInfo, AddrInfoHints, Address, ConnectionOptions, DatagramOptions, Host, ServerOptions};
 use crate::error::Result;
 use crate::selector::Fd;
 use crate::EventLoop;
@@ -50,6 +50,19 @@ impl Network for OsNetwork {
 
     fn adopt_stream(&self, fd: Fd) -> Result<Box<dyn StreamSocket>> {
         connect::adopt_stream(fd)
+    }
+
+    fn getaddrinfo(&self, lp: &EventLoop, host: Option<String>, port: Option<String>, hints: AddrInfoHints)
+        -> LocalFuture<Result<Vec<AddrInfo>>> {
+        // asyncio runs every lookup on the default executor, numeric or not.
+        let job = lp.run_in_executor(move || resolve::getaddrinfo_infos(host.as_deref(), port.as_deref(), hints));
+        Box::pin(async move { job?.await? })
+    }
+
+    fn getnameinfo(&self, lp: &EventLoop, host: String, port: u16, flags: i32)
+        -> LocalFuture<Result<(String, String)>> {
+        let job = lp.run_in_executor(move || resolve::getnameinfo(&host, port, flags));
+        Box::pin(async move { job?.await? })
     }
 
     fn datagram(&self, lp: &EventLoop, opts: &DatagramOptions)

@@ -11,6 +11,7 @@ import { ValueError } from '../errors.js';
 import { typeName } from '../values.js';
 import { isSslContext } from './tls.js';
 import type { NetConnectionOptions, NetServerOptions, NetStartTlsOptions } from './backend.js';
+import { RACING_KEYS, racingArgs } from './dns-args.js';
 
 type Options = Record<string, unknown>;
 
@@ -161,7 +162,7 @@ function limitArg(call: string, limit: unknown): number | undefined {
 const SSL_KEYS = ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout'];
 const SERVER_KEYS = ['family', 'flags', 'sock', 'backlog', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', ...SSL_KEYS];
 const UNIX_SERVER_KEYS = ['sock', 'backlog', 'startServing', 'cleanupSocket', ...SSL_KEYS];
-const CONNECTION_KEYS = ['family', 'flags', 'sock', 'localAddr', 'serverHostname', ...SSL_KEYS];
+const CONNECTION_KEYS = ['family', 'flags', 'sock', 'serverHostname', ...RACING_KEYS, ...SSL_KEYS];
 const UNIX_CONNECTION_KEYS = ['sock', 'serverHostname', ...SSL_KEYS];
 
 /** `keys`, plus `limit` for the stream calls (startServer, openConnection, ...). */
@@ -196,22 +197,12 @@ function connectionOptions(call: string, opts: unknown, keys: string[], stream: 
   if (!absent(serverHostname) && typeof serverHostname !== 'string') {
     throw new TypeError(`${call}(): serverHostname must be a string, got ${typeName(serverHostname)}`);
   }
-  let localHost: string | undefined;
-  let localPort: number | undefined;
-  const localAddr = o['localAddr'];
-  if (localAddr !== undefined && localAddr !== null) {
-    if (!Array.isArray(localAddr) || typeof localAddr[0] !== 'string') {
-      throw new TypeError(`${call}(): localAddr must be [host, port], got ${typeName(localAddr)}`);
-    }
-    localHost = localAddr[0];
-    localPort = portArg(call, (localAddr as unknown[])[1] ?? 0);
-  }
+  const racing = racingArgs(call, o);
   return {
     family: intArg(call, 'family', o['family']),
     flags: intArg(call, 'flags', o['flags']),
     sock: sockArg(call, o['sock']),
-    localHost,
-    localPort,
+    ...racing,
     limit: limitArg(call, o['limit']),
     ...ssl,
     serverHostname: absent(serverHostname) ? undefined : (serverHostname as string),

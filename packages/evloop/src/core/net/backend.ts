@@ -165,10 +165,15 @@ export interface NetConnectionOptions {
   family?: number | undefined;
   flags?: number | undefined;
   sock?: number | undefined;
-  /** `localAddr[0]`. */
+  /** `localAddr[0]` (a name resolves). */
   localHost?: string | undefined;
   /** `localAddr[1]`. */
   localPort?: number | undefined;
+  proto?: number | undefined;
+  /** Seconds, checked non-negative. */
+  happyEyeballsDelay?: number | undefined;
+  interleave?: number | undefined;
+  allErrors?: boolean | undefined;
   /** Stream connections: the reader's buffer limit. */
   limit?: number | undefined;
   /** `ssl`: the id of the binding's context. */
@@ -178,6 +183,14 @@ export interface NetConnectionOptions {
   serverHostname?: string | undefined;
   sslHandshakeTimeout?: number | undefined;
   sslShutdownTimeout?: number | undefined;
+}
+
+/** getaddrinfo's hints (numbers; absent = 0, "any"). */
+export interface NetAddrInfoOptions {
+  family?: number | undefined;
+  socktype?: number | undefined;
+  proto?: number | undefined;
+  flags?: number | undefined;
 }
 
 /** createDatagramEndpoint's options: an address is `[host, port]` (`*Host`, `*Port`) or a Unix path (`*Path`). */
@@ -270,6 +283,10 @@ export interface NetBackend {
   createDatagramEndpoint(factory: () => object, opts: NetDatagramOptions, done: Done): NativeCallLike;
   /** `loop.startTls`: `done(ok, Transport (already wrapped by the hook))`. */
   startTls(transport: NativeTransportLike, protocol: object, opts: NetStartTlsOptions, done: Done): NativeCallLike;
+  /** `done(ok, [[family, type, proto, canonname, address], ...])`; `port` is a service string. */
+  getaddrinfo(host: string | undefined, port: string | undefined, opts: NetAddrInfoOptions, done: Done): NativeCallLike;
+  /** `done(ok, [host, service])`. */
+  getnameinfo(host: string, port: number, flags: number, done: Done): NativeCallLike;
   /** A stream reader on this loop fed by its owner (`new StreamReader()`); `limit` checked by the layer. */
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
   /** Subprocesses and pipes (core/process); absent on a simulated host. */

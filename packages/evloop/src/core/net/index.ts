@@ -7,6 +7,8 @@ export { Transport, TransportSocket, type WriteBufferLimits } from './transport.
 export { Server, type ServeForeverOptions, type ServeForeverPromise } from './server.js';
 export { DatagramTransport, type DatagramProtocol } from './datagram.js';
 export type { DatagramAddress } from './datagram-args.js';
+export type { GetAddrInfoOptions } from './dns-args.js';
+export type { AddrInfo } from './net-loop.js';
 export {
   StreamReader,
   StreamWriter,

@@ -9,10 +9,11 @@ import { connectionArgs, functionArg, serverArgs, startTlsArgs, unixConnectionAr
 import type { NativeServerLike, NetBackend } from './backend.js';
 import { adaptedEndpoint, adaptFactory, type DatagramProtocol, type DatagramTransport } from './datagram.js';
 import { datagramArgs } from './datagram-args.js';
+import { getaddrinfoArgs, getnameinfoArgs, type GetAddrInfoOptions } from './dns-args.js';
 import type { Future } from '../future.js';
 import { outsideTask } from '../task-context.js';
 import { pending } from './pending.js';
-import type { Protocol } from './protocol.js';
+import type { InetAddress, Protocol } from './protocol.js';
 import { makeServer, type Server } from './server.js';
 import type {
   ConnectionOptions,
@@ -78,6 +79,32 @@ export abstract class NetLoop extends BaseLoop {
       net.binding.touch();
       return outsideTask(() => net.createUnixServer(protocolFactory, p, o, done));
     }, (n) => makeServer(this.net.binding, n, this), closeServer);
+  }
+
+  /**
+   * asyncio's getaddrinfo: resolves `host` (null: the local host, or with `AI_PASSIVE` every
+   * interface) and `port` (a number, a service name or null) off the loop's thread, to
+   * `[family, type, proto, canonname, address]` entries. A name that does not resolve rejects
+   * with `gaierror` (`syscall` "getaddrinfo"). A simulated host resolves host names of its
+   * simulation after a drawn virtual delay.
+   */
+  getaddrinfo(host: string | null | undefined, port?: number | string | null, opts?: GetAddrInfoOptions): Future<AddrInfo[]> {
+    return pending(this, (done) => {
+      const [h, p, o] = getaddrinfoArgs('getaddrinfo', host, port, opts);
+      const net = this.net;
+      net.binding.touch();
+      return outsideTask(() => net.getaddrinfo(h, p, o, done));
+    }, (v) => v as AddrInfo[]);
+  }
+
+  /** asyncio's getnameinfo: `[host, service]` of `sockaddr` (`[host, port]` or `{ address, port }`, a numeric host). */
+  getnameinfo(sockaddr: [string, number] | { address: string; port: number }, flags = 0): Future<[string, string]> {
+    return pending(this, (done) => {
+      const [h, p, f] = getnameinfoArgs('getnameinfo', sockaddr, flags);
+      const net = this.net;
+      net.binding.touch();
+      return outsideTask(() => net.getnameinfo(h, p, f, done));
+    }, (v) => v as [string, string]);
   }
 
   /** Resolves to `[transport, protocol]` once `connectionMade` ran. */
@@ -221,6 +248,9 @@ export abstract class NetLoop extends BaseLoop {
     }, (v) => v as Transport, (v) => (v as Transport).close());
   }
 }
+
+/** One getaddrinfo entry: Python's `(family, type, proto, canonname, sockaddr)`. */
+export type AddrInfo = [family: number, type: number, proto: number, canonname: string, address: InetAddress];
 
 /** A server that arrived after its Future was done (completed from outside): nobody will close it. */
 function closeServer(n: unknown): void {

@@ -61,9 +61,17 @@ export interface ConnectionOptions extends SslOptions {
   flags?: number;
   /** A connected stream socket's fd; the transport takes ownership. */
   sock?: SockLike;
-  /** `[host, port]` to bind before connecting (a numeric host). */
-  localAddr?: [string, number] | null;
+  /** `[host, port]` (or `{ address, port }`) to bind before connecting; a name resolves. */
+  localAddr?: [string, number] | { address: string; port: number } | null;
   serverHostname?: string | null;
+  /** The protocol number for getaddrinfo and the socket (0: the default). */
+  proto?: number;
+  /** Seconds: race the addresses (RFC 8305), starting the next one after this delay or when one fails. */
+  happyEyeballsDelay?: number | null;
+  /** Reorder the addresses by family, this many of the first family first (default 1 with happyEyeballsDelay). */
+  interleave?: number | null;
+  /** When every address fails, reject with an AggregateError of all the OSErrors. */
+  allErrors?: boolean | null;
 }
 
 export interface UnixConnectionOptions extends SslOptions {
