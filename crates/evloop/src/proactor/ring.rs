@@ -169,6 +169,8 @@ pub(crate) struct Ring {
     submitted: Cell<u64>,
     /// `select` calls so far: the completions of one run in one iteration.
     selects: Cell<u64>,
+    /// Whether the kernel has `IORING_OP_SEND_ZC` (Linux 6.0).
+    send_zc: bool,
 }
 
 /// The opcodes the proactor submits; a kernel without one is refused.
@@ -290,6 +292,7 @@ impl Ring {
             notify_registered: Cell::new(false),
             submitted: Cell::new(0),
             selects: Cell::new(0),
+            send_zc: probe.is_supported(opcode::SendZc::CODE),
         };
         // Armed from the start: a loop driven from outside (Node) may wait
         // before its first `select`, and other threads must wake it then.
@@ -336,6 +339,11 @@ impl Ring {
     /// Which `select` the completions running now came from.
     pub(crate) fn selects(&self) -> u64 {
         self.selects.get()
+    }
+
+    /// Whether zero-copy sends are available.
+    pub(crate) fn has_send_zc(&self) -> bool {
+        self.send_zc
     }
 
     /// Whether multishot receives into provided buffers are available.
@@ -605,6 +613,17 @@ impl Ring {
                     let Some(mut op) = st.ops.remove(&token) else { continue };
                     let more = cqueue::more(flags);
                     match op.on_done.take() {
+                        Some(Handler::Once(f)) if more => {
+                            // A zero-copy send: the kernel reads the memory
+                            // until its notification (a last completion,
+                            // `IORING_CQE_F_NOTIF`), so the memory stays
+                            // here and the callback gets a copy of what was
+                            // not sent (nothing, unless the send failed).
+                            let sent = res.max(0) as usize;
+                            let done = Done { res, flags, bufs: OpBufs::send(unsent_copy(&op.bufs.chunks, sent)), buf };
+                            st.done.push(Completion { label: op.label, callback: Box::new(move || f(done)) });
+                            st.ops.insert(token, op);
+                        }
                         Some(Handler::Once(f)) => {
                             let mut bufs = std::mem::take(&mut *op.bufs);
                             if bufs.recv_len > 0 && res > 0 {
@@ -713,6 +732,20 @@ impl Drop for Ring {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// A copy of the chunks after the first `sent` bytes.
+fn unsent_copy(chunks: &[Vec<u8>], mut sent: usize) -> Vec<Vec<u8>> {
+    let mut rest = Vec::new();
+    for c in chunks {
+        if sent >= c.len() {
+            sent -= c.len();
+            continue;
+        }
+        rest.push(c[sent..].to_vec());
+        sent = 0;
+    }
+    rest
 }
 
 /// Arms a poll for every readiness registration without one in flight.
@@ -834,6 +867,15 @@ impl OpBufs {
 
     pub(crate) fn recv_entry(&mut self, fd: Fd) -> squeue::Entry {
         opcode::Recv::new(types::Fd(fd), self.data.as_mut_ptr(), self.recv_len as u32).build()
+    }
+
+    /// A zero-copy `send` of the one chunk. Without `MSG_WAITALL`: a
+    /// partial send completes (its rest is sent by the next operation), as
+    /// the copying send does; the kernel's own retries of a partial
+    /// zero-copy send were seen to stall on a small `SO_SNDBUF`.
+    pub(crate) fn send_zc_entry(&mut self, fd: Fd) -> squeue::Entry {
+        let c = &self.chunks[0];
+        opcode::SendZc::new(types::Fd(fd), c.as_ptr(), c.len() as u32).flags(libc::MSG_NOSIGNAL).build()
     }
 
     /// One `send` for one chunk, a `sendmsg` gathering several.

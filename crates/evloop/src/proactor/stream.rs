@@ -27,6 +27,13 @@ use crate::backend::StreamIo;
 use crate::error::Error;
 use crate::transport::{ReadBuffer, Transport};
 
+/// Writes of at least this many bytes to a remote peer go out as one
+/// zero-copy send (`IORING_OP_SEND_ZC`) where the kernel has it: below,
+/// pinning the pages and the extra notification cost more than the copy
+/// they save. Never to a loopback peer: the kernel copies the data on local
+/// delivery anyway, and a 100 KiB echo measured 1.4x dearer with it.
+const ZC_MIN: usize = 64 * 1024;
+
 /// Bytes one receive into the transport's own buffer asks for (asyncio's
 /// proactor default `buffer_size`).
 pub(super) const RECV_SIZE: usize = 64 * 1024;
@@ -48,6 +55,7 @@ impl ProactorIo {
             lent: RefCell::new(None),
             eof: Cell::new(false),
             spare: RefCell::new(Vec::new()),
+            remote: Cell::new(None),
         }))
     }
 }
@@ -77,6 +85,11 @@ impl StreamIo for ProactorIo {
     }
     fn in_flight(&self) -> usize {
         self.0.sending()
+    }
+    /// Large writes to a remote peer wait for a zero-copy send instead of
+    /// a copying `send`.
+    fn sends_directly(&self, t: &Transport, len: usize) -> bool {
+        !self.0.zero_copy(t, len)
     }
     fn describe(&self, _t: &Transport) -> (&'static str, &'static str, &'static str) {
         let (read, write) = self.0.describe();
@@ -108,9 +121,27 @@ pub(super) struct IoState {
     pub(super) eof: Cell<bool>,
     /// A receive buffer to reuse.
     pub(super) spare: RefCell<Vec<u8>>,
+    /// Whether the peer is a remote IP address (zero-copy sends pay).
+    remote: Cell<Option<bool>>,
 }
 
 impl IoState {
+    /// Whether `len` bytes go out as a zero-copy send.
+    fn zero_copy(&self, t: &Transport, len: usize) -> bool {
+        if len < ZC_MIN || !self.ring.has_send_zc() || t.is_pipe() {
+            return false;
+        }
+        let remote = match self.remote.get() {
+            Some(r) => r,
+            None => {
+                let r = matches!(t.peername(), Some(crate::net::Address::Inet(a)) if !a.ip().to_canonical().is_loopback());
+                self.remote.set(Some(r));
+                r
+            }
+        };
+        remote
+    }
+
     /// Bytes of the send in flight.
     fn sending(&self) -> usize {
         self.write_op.get().map_or(0, |(_, n)| n)
@@ -138,7 +169,13 @@ impl IoState {
         }
         let fd = t.fd();
         let (t2, io) = (t.clone(), self.clone());
-        let entry = if t.is_pipe() { OpBufs::write_entry } else { OpBufs::send_entry };
+        let entry = if t.is_pipe() {
+            OpBufs::write_entry
+        } else if chunks.len() == 1 && self.zero_copy(t, total) {
+            OpBufs::send_zc_entry
+        } else {
+            OpBufs::send_entry
+        };
         match self.ring.submit(fd, OpBufs::send(chunks), "Transport._loop_writing", |b| entry(b, fd), move |done| io.write_done(&t2, done)) {
             Ok(token) => self.write_op.set(Some((token, total))),
             Err(e) => {
@@ -168,6 +205,8 @@ impl IoState {
             return;
         }
         let result = done.result();
+        // A zero-copy send's completion carries only what it did not send.
+        let zero_copy = done.more();
         let chunks = done.bufs.chunks;
         match result {
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
@@ -180,7 +219,7 @@ impl IoState {
             }
             Ok(n) => {
                 if n < total {
-                    t.write_buffer().push_front(unsent_rest(chunks, n));
+                    t.write_buffer().push_front(if zero_copy { chunks } else { unsent_rest(chunks, n) });
                 }
                 // Resume the protocol, finish a close or write_eof once empty.
                 t.sent();
