@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use io_uring::{opcode, types};
 
+use super::ring::ACCEPT_LABEL;
 use super::{Done, Ring};
 use crate::backend::AcceptDriver;
 use crate::error::{Error, Result};
@@ -68,6 +69,12 @@ struct Listen {
     /// Accepted, waiting for an iteration with room.
     waiting: RefCell<VecDeque<socket2::Socket>>,
     draining: Cell<bool>,
+    /// The soft `RLIMIT_NOFILE` when the accept was submitted: the kernel
+    /// checks new fds against the limit of that moment, so a lowered limit
+    /// needs a new submission (EMFILE must come as on the other loops).
+    nofile: Cell<u64>,
+    /// The accept is being ended to be submitted again.
+    resubmit: Cell<bool>,
 }
 
 impl Listen {
@@ -80,6 +87,8 @@ impl Listen {
             batch: Cell::new((0, 0)),
             waiting: RefCell::new(VecDeque::new()),
             draining: Cell::new(false),
+            nofile: Cell::new(u64::MAX),
+            resubmit: Cell::new(false),
         })
     }
 
@@ -91,9 +100,11 @@ impl Listen {
         if self.token.get().is_some() {
             return Ok(());
         }
+        self.nofile.set(soft_nofile());
+        self.resubmit.set(false);
         let entry = opcode::AcceptMulti::new(types::Fd(self.fd)).flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC).build();
         let me = self.clone();
-        let token = self.ring.submit_multishot(self.fd, "Server._accept_connection", entry, Rc::new(move |done: Done| me.completed(done)))?;
+        let token = self.ring.submit_multishot(self.fd, ACCEPT_LABEL, entry, Rc::new(move |done: Done| me.completed(done)))?;
         self.token.set(Some(token));
         Ok(())
     }
@@ -111,6 +122,7 @@ impl Listen {
                 if !listening {
                     return; // closed since: the connection closes silently
                 }
+                self.check_limit();
                 if self.waiting.borrow().is_empty() && self.room() {
                     self.hand_over(conn);
                 } else {
@@ -122,7 +134,11 @@ impl Listen {
                 }
             }
             Err(_) if !listening => {}
-            Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => {
+                if ended && self.resubmit.replace(false) {
+                    let _ = self.submit();
+                }
+            }
             Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionAborted) => {
                 if ended {
                     let _ = self.submit();
@@ -140,6 +156,18 @@ impl Listen {
                 if !accept_error(&self.server, self.fd, e) {
                     retry_later(&self.server, self.fd);
                 }
+            }
+        }
+    }
+
+    /// A limit lowered since the submission: end the accept (keeping what
+    /// it completes until then) and submit it again from its last
+    /// completion.
+    fn check_limit(&self) {
+        if let Some(token) = self.token.get() {
+            if !self.resubmit.get() && soft_nofile() < self.nofile.get() {
+                self.resubmit.set(true);
+                self.ring.request_cancel(token);
             }
         }
     }
@@ -188,4 +216,15 @@ impl Listen {
             }
         });
     }
+}
+
+/// The soft `RLIMIT_NOFILE` now.
+fn soft_nofile() -> u64 {
+    // SAFETY: plain data, filled by the call.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to our local.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return u64::MAX;
+    }
+    lim.rlim_cur as u64
 }

@@ -32,6 +32,10 @@ use crate::selector::{Completion, Event, Fd, Interest, Wake};
 /// kernel keeps overflowing completions (IORING_FEAT_NODROP) until reaped.
 const ENTRIES: u32 = 1024;
 
+/// The label of accepts: a completion of one whose callback is gone (the
+/// server stopped) carries a new connection's fd, closed here.
+pub(crate) const ACCEPT_LABEL: &str = "Server._accept_connection";
+
 /// `user_data` of the poll on the wake-up eventfd.
 const WAKE_TOKEN: u64 = u64::MAX;
 /// `user_data` of cancel requests, whose own completions are ignored.
@@ -644,10 +648,17 @@ impl Ring {
                                 st.ops.insert(token, op);
                             }
                         }
-                        None if more => {
-                            st.ops.insert(token, op);
+                        None => {
+                            if op.label == ACCEPT_LABEL && res >= 0 {
+                                // SAFETY: the kernel made this fd for us and nobody else has it.
+                                unsafe { libc::close(res) };
+                            }
+                            if more {
+                                st.ops.insert(token, op);
+                            } else {
+                                freed.push(op);
+                            }
                         }
-                        None => freed.push(op),
                     }
                 }
             }
