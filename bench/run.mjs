@@ -503,6 +503,13 @@ function computeTargets(echo, loop) {
   add(`evloop Rust vs CPython asyncio, echo 1 KiB`, ratio(cpu('echo-1k', 'asyncio-protocol'), cpu('echo-1k', 'evloop-rust-epoll')),
     '>= 1.3x cheaper', (v) => v >= 1.3, 'asyncio Protocol µs / evloop Rust (epoll) µs');
   addTlsTargets({ cpu, ratio, add, figures: FIGURES });
+  // The proactor no dearer than the epoll loop it stands beside, in Rust and in Node.
+  for (const [side, proactor, epoll] of [['Rust', 'evloop-rust-proactor', 'evloop-rust-epoll'], ['Node', 'evloop-node-proactor', 'evloop-node-default']]) {
+    for (const fid of ['echo-1k', 'echo-100k', 'churn']) {
+      add(`evloop ${side} proactor no dearer than epoll, ${FIGURES[fid].label}`, ratio(cpu(fid, proactor), cpu(fid, epoll)),
+        '<= 1.00x', (v) => v <= 1.0, `${proactor} µs / ${epoll} µs`);
+    }
+  }
   const lp = (name, id) => loop?.[name]?.[id]?.per_op_us ?? null;
   add('Node: callSoon cheaper than setImmediate', ratio(lp('call_soon+run', 'node'), lp('call_soon+run', 'evloop-node')),
     '> 1x', (v) => v > 1, 'setImmediate µs/op / callSoon µs/op');

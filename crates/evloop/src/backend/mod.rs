@@ -105,6 +105,12 @@ pub(crate) trait StreamIo {
     /// Bytes handed to the socket but not yet confirmed sent; they count
     /// in `get_write_buffer_size()`, as asyncio's proactor counts them.
     fn in_flight(&self) -> usize;
+    /// Whether `write()` of `len` bytes with nothing buffered tries one
+    /// non-blocking `send` at once (every back end), rather than leaving
+    /// them to `start_writing` (a proactor's zero-copy send of large writes).
+    fn sends_directly(&self, _t: &Transport, _len: usize) -> bool {
+        true
+    }
     /// For the transport's repr: the class name and the read and write
     /// states (`"polling"`, `"pending"`, `"idle"`).
     fn describe(&self, t: &Transport) -> (&'static str, &'static str, &'static str);

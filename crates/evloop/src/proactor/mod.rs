@@ -17,10 +17,12 @@
 //! `IORING_OP_POLL_ADD`s re-armed at every `select` (level-triggered).
 
 mod accept;
+mod bufring;
 mod connect;
 mod datagram;
 mod ring;
 mod stream;
+mod stream_read;
 
 use std::io;
 use std::rc::Rc;

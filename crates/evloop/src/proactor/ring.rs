@@ -18,17 +18,23 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 
+use super::bufring::{BufRing, ProvidedBuf};
 use crate::error::{Error, Result};
 use crate::selector::{Completion, Event, Fd, Interest, Wake};
 
 /// Submission queue size; the completion queue is twice as large, and the
 /// kernel keeps overflowing completions (IORING_FEAT_NODROP) until reaped.
 const ENTRIES: u32 = 1024;
+
+/// The label of accepts: a completion of one whose callback is gone (the
+/// server stopped) carries a new connection's fd, closed here.
+pub(crate) const ACCEPT_LABEL: &str = "Server._accept_connection";
 
 /// `user_data` of the poll on the wake-up eventfd.
 const WAKE_TOKEN: u64 = u64::MAX;
@@ -55,10 +61,20 @@ pub(crate) struct OpBufs {
 pub(crate) struct Done {
     /// The kernel's result: a count or an fd (`>= 0`), or `-errno`.
     pub(crate) res: i32,
+    /// The completion's flags (`IORING_CQE_F_*`).
+    pub(crate) flags: u32,
     pub(crate) bufs: OpBufs,
+    /// The provided buffer the kernel filled (multishot receives); it goes
+    /// back to the kernel when dropped.
+    pub(crate) buf: Option<ProvidedBuf>,
 }
 
 impl Done {
+    /// Whether a multishot operation stays armed after this completion.
+    pub(crate) fn more(&self) -> bool {
+        cqueue::more(self.flags)
+    }
+
     /// `res` as a count, or the OS error.
     pub(crate) fn result(&self) -> io::Result<usize> {
         if self.res < 0 {
@@ -71,12 +87,21 @@ impl Done {
 
 type OnDone = Box<dyn FnOnce(Done)>;
 
+/// What runs for an operation's completions.
+enum Handler {
+    /// A one-shot operation: its only completion.
+    Once(OnDone),
+    /// A multishot operation: every completion, until one without
+    /// `IORING_CQE_F_MORE` ends it.
+    Multi(Rc<dyn Fn(Done)>),
+}
+
 struct Op {
     fd: Fd,
     /// Boxed so the addresses handed to the kernel never move.
     bufs: Box<OpBufs>,
-    /// `None` once cancelled: the completion only frees the memory.
-    on_done: Option<OnDone>,
+    /// `None` once cancelled: the completions only free the memory.
+    on_done: Option<Handler>,
     label: &'static str,
 }
 
@@ -102,6 +127,9 @@ struct State {
     /// Readiness found by the last reap.
     events: Vec<Event>,
     wake_armed: bool,
+    /// The provided-buffer ring of multishot receives (`None`: the kernel
+    /// refused it; receives then bring their own buffer).
+    bufring: Option<Rc<BufRing>>,
 }
 
 /// Wakes a `select` blocked in `io_uring_enter` from any thread. Other
@@ -133,11 +161,20 @@ impl Wake for EventFdWake {
 pub(crate) struct Ring {
     state: RefCell<State>,
     wake: Arc<EventFdWake>,
-    /// Registered with IORING_REGISTER_EVENTFD: readable whenever a
+    /// Registered with IORING_REGISTER_EVENTFD when a loop outside asks for
+    /// it ([`Ring::notify_fd`], Node's libuv): readable whenever a
     /// completion was posted since the last `select`. `None` once closed.
     notify: RefCell<Option<OwnedFd>>,
+    /// Whether `notify` is registered: a loop nobody watches from outside
+    /// pays neither the kernel's signal per completion nor a read per
+    /// iteration.
+    notify_registered: Cell<bool>,
     /// Operations submitted since the ring was created (for tests and stats).
     submitted: Cell<u64>,
+    /// `select` calls so far: the completions of one run in one iteration.
+    selects: Cell<u64>,
+    /// Whether the kernel has `IORING_OP_SEND_ZC` (Linux 6.0).
+    send_zc: bool,
 }
 
 /// The opcodes the proactor submits; a kernel without one is refused.
@@ -183,6 +220,21 @@ fn drain_eventfd(fd: RawFd) {
     unsafe { libc::read(fd, (&mut v as *mut u64).cast(), 8) };
 }
 
+/// Whether the running kernel is at least `major.minor`.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    // SAFETY: utsname is plain data, filled by the call.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to our local.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return false;
+    }
+    // SAFETY: the kernel NUL-terminates the release string.
+    let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
 /// Why io_uring cannot be used here, in words a user can act on: an
 /// `OSError` with the errno of the failure.
 fn unavailable(what: &str, e: io::Error) -> Error {
@@ -224,7 +276,9 @@ impl Ring {
             return Err(lacking(missing.join(", ")));
         }
         let notify = eventfd().map_err(|e| Error::os("eventfd", e))?;
-        uring.submitter().register_eventfd(notify.as_raw_fd()).map_err(|e| unavailable("IORING_REGISTER_EVENTFD", e))?;
+        // Multishot receives need Linux 6.0 (provided buffer rings: 5.19);
+        // without them every receive brings its own buffer.
+        let bufring = if kernel_at_least(6, 0) { BufRing::register(&uring).ok() } else { None };
         let ring = Ring {
             state: RefCell::new(State {
                 uring: Some(uring),
@@ -235,10 +289,14 @@ impl Ring {
                 poll_tokens: HashMap::new(),
                 events: Vec::new(),
                 wake_armed: false,
+                bufring,
             }),
             wake: Arc::new(EventFdWake(Mutex::new(Some(eventfd().map_err(|e| Error::os("eventfd", e))?)))),
             notify: RefCell::new(Some(notify)),
+            notify_registered: Cell::new(false),
             submitted: Cell::new(0),
+            selects: Cell::new(0),
+            send_zc: probe.is_supported(opcode::SendZc::CODE),
         };
         // Armed from the start: a loop driven from outside (Node) may wait
         // before its first `select`, and other threads must wake it then.
@@ -266,9 +324,35 @@ impl Ring {
         self.wake.clone()
     }
 
-    /// The eventfd to poll for completions (-1 once closed).
+    /// The eventfd to poll for completions (-1 once closed), registered
+    /// with the ring on the first call.
     pub(crate) fn notify_fd(&self) -> Fd {
-        self.notify.borrow().as_ref().map_or(-1, |fd| fd.as_raw_fd())
+        let Some(fd) = self.notify.borrow().as_ref().map(|fd| fd.as_raw_fd()) else { return -1 };
+        if !self.notify_registered.get() {
+            let st = self.state.borrow();
+            let Some(uring) = st.uring.as_ref() else { return -1 };
+            if let Err(e) = uring.submitter().register_eventfd(fd) {
+                log::error!(target: "evloop", "io_uring: IORING_REGISTER_EVENTFD failed: {e}");
+                return -1;
+            }
+            self.notify_registered.set(true);
+        }
+        fd
+    }
+
+    /// Which `select` the completions running now came from.
+    pub(crate) fn selects(&self) -> u64 {
+        self.selects.get()
+    }
+
+    /// Whether zero-copy sends are available.
+    pub(crate) fn has_send_zc(&self) -> bool {
+        self.send_zc
+    }
+
+    /// Whether multishot receives into provided buffers are available.
+    pub(crate) fn has_bufring(&self) -> bool {
+        self.state.borrow().bufring.is_some()
     }
 
     /// Operations in flight (their memory is held until they complete).
@@ -299,9 +383,39 @@ impl Ring {
         let mut bufs = Box::new(bufs);
         let entry = build(&mut bufs).user_data(token);
         push(&mut st, &entry)?;
-        st.ops.insert(token, Op { fd, bufs, on_done: Some(Box::new(on_done)), label });
+        st.ops.insert(token, Op { fd, bufs, on_done: Some(Handler::Once(Box::new(on_done))), label });
         self.submitted.set(self.submitted.get() + 1);
         Ok(token)
+    }
+
+    /// Queues a multishot operation (an entry with no memory of its own:
+    /// accepts, receives into provided buffers). `on_each` runs for each
+    /// completion, in the loop's ready batch, until one without
+    /// `IORING_CQE_F_MORE` (`Done::more`) ends the operation.
+    ///
+    /// # Errors
+    /// As [`Ring::submit`].
+    pub(crate) fn submit_multishot(&self, fd: Fd, label: &'static str, entry: squeue::Entry, on_each: Rc<dyn Fn(Done)>) -> io::Result<u64> {
+        let mut st = self.state.borrow_mut();
+        if st.uring.is_none() {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        let token = st.next_token;
+        st.next_token += 1;
+        push(&mut st, &entry.user_data(token))?;
+        st.ops.insert(token, Op { fd, bufs: Box::default(), on_done: Some(Handler::Multi(on_each)), label });
+        self.submitted.set(self.submitted.get() + 1);
+        Ok(token)
+    }
+
+    /// Asks the kernel to end `token` at the next submission, keeping its
+    /// handler: the completions posted before it ends (with data a
+    /// multishot receive already took from the socket) still run.
+    pub(crate) fn request_cancel(&self, token: u64) {
+        let mut st = self.state.borrow_mut();
+        if st.ops.contains_key(&token) {
+            let _ = push(&mut st, &opcode::AsyncCancel::new(token).build().user_data(CANCEL_TOKEN));
+        }
     }
 
     /// Asks the kernel to cancel `token`; its callback will not run. The
@@ -418,6 +532,7 @@ impl Ring {
     /// Submits what is queued, waits up to `timeout` for a completion (none:
     /// forever; 0: not at all), and reaps every posted completion.
     pub(crate) fn select(&self, timeout: Option<f64>, events: &mut Vec<Event>) -> io::Result<()> {
+        self.selects.set(self.selects.get() + 1);
         {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
@@ -447,8 +562,10 @@ impl Ring {
         }
         // Reset the libuv notification before reaping: a completion posted
         // after this read signals it again.
-        if let Some(fd) = self.notify.borrow().as_ref() {
-            drain_eventfd(fd.as_raw_fd());
+        if self.notify_registered.get() {
+            if let Some(fd) = self.notify.borrow().as_ref() {
+                drain_eventfd(fd.as_raw_fd());
+            }
         }
         let freed = self.reap();
         drop(freed);
@@ -490,9 +607,28 @@ impl Ring {
                         }
                         continue;
                     }
+                    let flags = cqe.flags();
+                    // A provided buffer goes back to the kernel when dropped,
+                    // whoever (if anyone) still wants the completion.
+                    let buf = match (cqueue::buffer_select(flags), st.bufring.as_ref()) {
+                        (Some(bid), Some(ring)) => Some(ring.take(bid, res.max(0) as usize)),
+                        _ => None,
+                    };
                     let Some(mut op) = st.ops.remove(&token) else { continue };
+                    let more = cqueue::more(flags);
                     match op.on_done.take() {
-                        Some(f) => {
+                        Some(Handler::Once(f)) if more => {
+                            // A zero-copy send: the kernel reads the memory
+                            // until its notification (a last completion,
+                            // `IORING_CQE_F_NOTIF`), so the memory stays
+                            // here and the callback gets a copy of what was
+                            // not sent (nothing, unless the send failed).
+                            let sent = res.max(0) as usize;
+                            let done = Done { res, flags, bufs: OpBufs::send(unsent_copy(&op.bufs.chunks, sent)), buf };
+                            st.done.push(Completion { label: op.label, callback: Box::new(move || f(done)) });
+                            st.ops.insert(token, op);
+                        }
+                        Some(Handler::Once(f)) => {
                             let mut bufs = std::mem::take(&mut *op.bufs);
                             if bufs.recv_len > 0 && res > 0 {
                                 let n = (res as usize).min(bufs.recv_len);
@@ -500,9 +636,29 @@ impl Ring {
                                 // start of this buffer, within its capacity.
                                 unsafe { bufs.data.set_len(n) };
                             }
-                            st.done.push(Completion { label: op.label, callback: Box::new(move || f(Done { res, bufs })) });
+                            let done = Done { res, flags, bufs, buf };
+                            st.done.push(Completion { label: op.label, callback: Box::new(move || f(done)) });
                         }
-                        None => freed.push(op),
+                        Some(Handler::Multi(h)) => {
+                            let each = h.clone();
+                            let done = Done { res, flags, bufs: OpBufs::default(), buf };
+                            st.done.push(Completion { label: op.label, callback: Box::new(move || each(done)) });
+                            if more {
+                                op.on_done = Some(Handler::Multi(h));
+                                st.ops.insert(token, op);
+                            }
+                        }
+                        None => {
+                            if op.label == ACCEPT_LABEL && res >= 0 {
+                                // SAFETY: the kernel made this fd for us and nobody else has it.
+                                unsafe { libc::close(res) };
+                            }
+                            if more {
+                                st.ops.insert(token, op);
+                            } else {
+                                freed.push(op);
+                            }
+                        }
                     }
                 }
             }
@@ -517,7 +673,7 @@ impl Ring {
     /// Closes the ring: cancels every operation, waits (a bounded time) for
     /// the kernel to let go of their memory, then releases it. Idempotent.
     pub(crate) fn close(&self) {
-        let mut callbacks: Vec<OnDone> = Vec::new();
+        let mut callbacks: Vec<Handler> = Vec::new();
         {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
@@ -558,10 +714,12 @@ impl Ring {
         }
         let mut st = self.state.borrow_mut();
         let late = std::mem::take(&mut st.ops);
+        let bufring = st.bufring.take();
         if !late.is_empty() {
             // The kernel may still use this memory: leak it rather than free it.
             log::error!(target: "evloop", "io_uring: {} operations did not complete on close; leaking their buffers", late.len());
             std::mem::forget(late);
+            std::mem::forget(bufring.clone());
         }
         st.polls.clear();
         st.poll_tokens.clear();
@@ -571,6 +729,8 @@ impl Ring {
         drop(st);
         drop(done);
         drop(uring);
+        // After the io_uring: the kernel's registration of the ring is gone.
+        drop(bufring);
         // `close()` releases the fds now, not when the last Rc of the ring
         // goes (the loop's back end and a binding's objects may keep it): the
         // eventfds after the ring they were registered with.
@@ -583,6 +743,20 @@ impl Drop for Ring {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// A copy of the chunks after the first `sent` bytes.
+fn unsent_copy(chunks: &[Vec<u8>], mut sent: usize) -> Vec<Vec<u8>> {
+    let mut rest = Vec::new();
+    for c in chunks {
+        if sent >= c.len() {
+            sent -= c.len();
+            continue;
+        }
+        rest.push(c[sent..].to_vec());
+        sent = 0;
+    }
+    rest
 }
 
 /// Arms a poll for every readiness registration without one in flight.
@@ -681,13 +855,6 @@ impl OpBufs {
         OpBufs { chunks, ..Default::default() }
     }
 
-    pub(crate) fn accept_entry(&mut self, fd: Fd) -> squeue::Entry {
-        let addr = self.addr.as_mut().expect("with_addr");
-        opcode::Accept::new(types::Fd(fd), (&mut addr.0 as *mut libc::sockaddr_storage).cast(), &mut addr.1)
-            .flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-            .build()
-    }
-
     pub(crate) fn connect_entry(&mut self, fd: Fd) -> squeue::Entry {
         let addr = self.addr.as_ref().expect("connect_to");
         opcode::Connect::new(types::Fd(fd), (&addr.0 as *const libc::sockaddr_storage).cast(), addr.1).build()
@@ -711,6 +878,15 @@ impl OpBufs {
 
     pub(crate) fn recv_entry(&mut self, fd: Fd) -> squeue::Entry {
         opcode::Recv::new(types::Fd(fd), self.data.as_mut_ptr(), self.recv_len as u32).build()
+    }
+
+    /// A zero-copy `send` of the one chunk. Without `MSG_WAITALL`: a
+    /// partial send completes (its rest is sent by the next operation), as
+    /// the copying send does; the kernel's own retries of a partial
+    /// zero-copy send were seen to stall on a small `SO_SNDBUF`.
+    pub(crate) fn send_zc_entry(&mut self, fd: Fd) -> squeue::Entry {
+        let c = &self.chunks[0];
+        opcode::SendZc::new(types::Fd(fd), c.as_ptr(), c.len() as u32).flags(libc::MSG_NOSIGNAL).build()
     }
 
     /// One `send` for one chunk, a `sendmsg` gathering several.
@@ -801,16 +977,5 @@ impl OpBufs {
         let msg = self.msg.as_ref()?;
         let (storage, _) = &**self.addr.as_ref()?;
         crate::net::os::datagram::address_from_storage(storage, msg.msg_namelen)
-    }
-
-    /// The peer address an accept filled in.
-    pub(crate) fn sockaddr(&self) -> Option<socket2::SockAddr> {
-        let (storage, len) = **self.addr.as_ref()?;
-        let mut out = socket2::SockAddrStorage::zeroed();
-        // SAFETY: the kernel wrote a valid address of `len` bytes; both are
-        // sockaddr_storage-sized plain data.
-        unsafe { *out.view_as::<libc::sockaddr_storage>() = storage };
-        // SAFETY: as above.
-        Some(unsafe { socket2::SockAddr::new(out, len) })
     }
 }

@@ -353,7 +353,10 @@ impl Transport {
             return Ok(());
         }
         let mut rest = data;
-        if self.get_write_buffer_size() == 0 {
+        if self.get_write_buffer_size() == 0 && !self.0.io.sends_directly(self, data.len()) {
+            self.0.buffer.borrow_mut().push(rest);
+            self.start_writing();
+        } else if self.get_write_buffer_size() == 0 {
             let sent = {
                 let sock = self.0.sock.borrow();
                 match sock.as_ref().map(|s| s.send(data)) {
