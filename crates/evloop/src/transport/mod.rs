@@ -5,6 +5,7 @@
 mod connect;
 pub(crate) mod pipe;
 mod protocol;
+mod sendfile;
 mod stream;
 mod write_buffer;
 
@@ -12,4 +13,5 @@ pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};
+pub(crate) use sendfile::SendfileMode;
 pub(crate) use write_buffer::Limits;
