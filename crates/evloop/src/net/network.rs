@@ -41,6 +41,7 @@ pub(crate) trait Network {
     }
     /// Whether the loop's sockets are the operating system's (the
     /// `sock_*` calls need them).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // sock/ is native-only
     fn os_sockets(&self) -> bool {
         false
     }

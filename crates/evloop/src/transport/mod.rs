@@ -13,5 +13,6 @@ pub use connect::IntoProtocol;
 pub use protocol::{BufferedProtocol, Protocol, ReadBuffer};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))] // its user, sock/, is native-only
 pub(crate) use sendfile::SendfileMode;
 pub(crate) use write_buffer::Limits;

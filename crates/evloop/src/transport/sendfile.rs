@@ -2,7 +2,8 @@
 //! `_make_empty_waiter` and the fallback's drain): which path a transport
 //! takes, the wait for its write buffer to empty, and the refusal of
 //! `write()` while the native path has the socket. The copying itself is
-//! the loop's (`sock/sendfile.rs`).
+//! the loop's (`sock/sendfile.rs`), which is native-only.
+#![cfg_attr(target_arch = "wasm32", allow(dead_code))]
 
 use std::cell::{Cell, RefCell};
 
@@ -51,7 +52,8 @@ impl SendfileState {
 }
 
 fn closed_error() -> Error {
-    Error::os_with_message("sendfile", libc::ECONNRESET, "Connection is closed by peer")
+    // ECONNRESET (104 on Linux): a ConnectionResetError, a ConnectionError as asyncio raises.
+    Error::os_with_message("sendfile", 104, "Connection is closed by peer")
 }
 
 impl Transport {
