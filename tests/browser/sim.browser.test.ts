@@ -5,6 +5,7 @@ import { datagramCases } from '../shared/sim-datagram.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
+import { simSocketCases } from '../shared/sim-sockets.cases.js';
 
 describe('evloop/sim in Chromium', () => {
   it('runs in Chromium', () => {
@@ -14,4 +15,5 @@ describe('evloop/sim in Chromium', () => {
 });
 describe('Simulation in Chromium', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Chromium', () => simProcessCases(sim));
+describe('raw sockets on simulated hosts in Chromium', () => simSocketCases(sim));
 describe('Simulated datagrams in Chromium', () => datagramCases(sim));

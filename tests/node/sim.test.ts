@@ -8,10 +8,12 @@ import { datagramCases } from '../shared/sim-datagram.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
+import { simSocketCases } from '../shared/sim-sockets.cases.js';
 
 describe('evloop/sim in Node', () => simLoopCases(sim));
 describe('Simulation in Node', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Node', () => simProcessCases(sim));
+describe('raw sockets on simulated hosts in Node', () => simSocketCases(sim));
 describe('Simulated datagrams in Node', () => datagramCases(sim));
 
 describe('evloop/sim and evloop share their error classes', () => {
