@@ -21,6 +21,7 @@ import {
   SOL_SOCKET,
   Socket,
   ValueError,
+  openConnection,
   socket,
   type EventLoop,
   type InetAddress,
@@ -244,6 +245,20 @@ describe.each(LOOPS)('loop %s', (kind) => {
       const [dt] = await loop.createDatagramEndpoint(() => ({}), { sock: u });
       expect(u.fileno()).toBe(-1);
       dt.close();
+      // The streams functions too.
+      const { srv: ns, port: nport, conn } = await netServer();
+      const cs = socket();
+      await loop.sockConnect(cs, ['127.0.0.1', nport]);
+      const [, writer] = await openConnection(null, null, { sock: cs });
+      expect(cs.fileno()).toBe(-1);
+      const peer = await conn;
+      const seen = collector(peer);
+      writer.write(Buffer.from('streamed'));
+      await until('the stream data', () => seen.text() === 'streamed');
+      writer.close();
+      await writer.waitClosed();
+      peer.destroy();
+      await closeServer(ns);
       // A refused Socket stays the caller's.
       const wrong = socket(AF_INET, SOCK_DGRAM);
       await expect(loop.createServer(() => new Recorder(), null, null, { sock: wrong })).rejects.toThrow(/A Stream Socket was expected/);

@@ -305,4 +305,40 @@ on_every_selector! {
         // The fd was left open for its owner.
         assert!(u.local_addr().is_ok());
     }
+
+    fn transport_write_is_refused_during_sendfile_and_cancel_restores(lp: EventLoop) {
+        let (l, addr) = listener();
+        let made = Made::default();
+        let fut = lp.create_connection(made.factory(Recorder::default), Some("127.0.0.1".into()), Some(addr.port()), Default::default());
+        let (transport, _) = block_on(&lp, fut).unwrap();
+        let peer = loop {
+            match l.accept() {
+                Ok((c, _)) => break c,
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        };
+        // A file far larger than the socket buffers, and a peer that does not read yet.
+        let f = tempfile_in_tmp();
+        f.set_len(256 << 20).unwrap();
+        let ffd = f.as_raw_fd();
+        let (lp2, t2) = (lp.clone(), transport.clone());
+        let task = lp.create_task(async move { lp2.sendfile(&t2, ffd, 10, None, true).await }).unwrap();
+        for _ in 0..5 {
+            util::run_once_waiting(&lp);
+        }
+        assert!(!task.done(), "the peer reads nothing, so the send waits");
+        assert!(!transport.is_reading(), "reading is paused during sendfile");
+        let err = transport.write(b"x").unwrap_err();
+        assert!(matches!(&err, Error::Runtime(m) if m == "unable to write; sendfile is in progress"), "{err:?}");
+        // Cancelling stops it: reading resumes, writes work, and the file's position is after what was sent.
+        task.cancel();
+        run_until(&lp, "the cancelled sendfile ends", || task.done());
+        assert!(transport.is_reading());
+        transport.write(b"after").unwrap();
+        let pos = file_pos(&f);
+        assert!(pos > 10 && pos < (256 << 20), "position {pos}");
+        transport.close();
+        drop(peer);
+    }
 }
+
