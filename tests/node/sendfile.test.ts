@@ -2,18 +2,32 @@
 // sendfile(2) byte for byte (a sparse temp file with marks, hashed as it streams in on the
 // receiving side, with memory staying flat), offset and count through a transport (after what the
 // transport had buffered, and the file's position after the last byte sent), the read-and-send
-// fallback for a file sendfile(2) cannot read, and bad arguments.
+// fallback for a file sendfile(2) cannot read, a TLS transport (always the fallback, against a
+// node:tls server), connectAcceptedSocket as the TLS server's end, and bad arguments.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { RuntimeError, SHUT_WR, ValueError, socket, type Socket, type Transport } from 'evloop';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeError, SHUT_WR, SSLContext, ValueError, socket, type Socket, type Transport } from 'evloop';
 import { collector, inLoop, LOOPS, makeLoop, Recorder, until } from './net-helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evloop-sendfile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Certificates for the TLS cases, made at test time with openssl.
+const pem = (name: string) => fs.readFileSync(path.join(dir, name));
+beforeAll(() => {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=evloop test CA');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext');
+});
 
 const GIB = 1 << 30;
 const MIB = 1 << 20;
@@ -190,6 +204,58 @@ describe.each(LOOPS)('loop %s', (kind) => {
       fs.closeSync(fd);
       u.close();
       s.close();
+    });
+  });
+
+  it('over TLS: sendfile takes the fallback, and connectAcceptedSocket is the TLS server', async () => {
+    const loop = makeLoop(kind);
+    await inLoop(loop, async () => {
+      const content = Buffer.alloc(100_000);
+      for (let i = 0; i < content.length; i++) content[i] = (i * 7) % 256;
+      const p = path.join(dir, `tls-${kind}`);
+      fs.writeFileSync(p, content);
+      const fd = fs.openSync(p, 'r');
+      // A node:tls server collecting what its first connection sends.
+      const srv = tls.createServer({ cert: pem('server.pem'), key: pem('server.key') });
+      const got = new Promise<ReturnType<typeof collector>>((resolve) => srv.once('secureConnection', (c) => resolve(collector(c))));
+      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+      const client = new SSLContext('client');
+      client.loadVerifyLocations({ cafile: path.join(dir, 'ca.pem') });
+      const [t, proto] = await loop.createConnection(() => new Recorder(), '127.0.0.1', (srv.address() as net.AddressInfo).port, {
+        ssl: client,
+        serverHostname: 'localhost',
+      });
+      await expect(loop.sendfile(t, fd, 0, 10, { fallback: false })).rejects.toThrow(
+        /^fallback is disabled and native sendfile is not supported for transport/,
+      );
+      expect(await loop.sendfile(t, fd, 5, 50_000)).toBe(50_000);
+      const seen = await got;
+      await until('the TLS data', () => seen.bytes() === 50_000);
+      expect(Buffer.from(seen.text(), 'latin1').equals(content.subarray(5, 50_005))).toBe(true);
+      t.close();
+      await until('lost', () => proto.lost);
+      srv.close();
+      fs.closeSync(fd);
+      // A socket accepted by sockAccept becomes this end of a TLS connection.
+      const l = socket();
+      l.bind(['127.0.0.1', 0]);
+      l.listen();
+      const port = (l.getsockname() as { port: number }).port;
+      const tlsClient = new Promise<tls.TLSSocket>((resolve, reject) => {
+        const c = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: pem('ca.pem') }, () => resolve(c));
+        c.once('error', reject);
+      });
+      const [accepted] = await loop.sockAccept(l);
+      const server = new SSLContext('server');
+      server.loadCertChain(path.join(dir, 'server.pem'), path.join(dir, 'server.key'));
+      const [st, sp] = await loop.connectAcceptedSocket(() => new Recorder(), accepted, { ssl: server });
+      const c = await tlsClient;
+      c.write('over tls');
+      await until('decrypted data', () => sp.received.toString() === 'over tls');
+      expect(st.getExtraInfo('sslcontext')).toBe(server);
+      st.close();
+      c.destroy();
+      l.close();
     });
   });
 });
