@@ -6,6 +6,7 @@ import { dnsCases } from '../shared/sim-dns.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
+import { simSocketCases } from '../shared/sim-sockets.cases.js';
 
 describe('evloop/sim in Chromium', () => {
   it('runs in Chromium', () => {
@@ -15,5 +16,6 @@ describe('evloop/sim in Chromium', () => {
 });
 describe('Simulation in Chromium', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Chromium', () => simProcessCases(sim));
+describe('raw sockets on simulated hosts in Chromium', () => simSocketCases(sim));
 describe('Simulated datagrams in Chromium', () => datagramCases(sim));
 describe('Name resolution and connection racing on simulated hosts in Chromium', () => dnsCases(sim));

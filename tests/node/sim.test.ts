@@ -9,10 +9,12 @@ import { dnsCases } from '../shared/sim-dns.cases.js';
 import { simLoopCases } from '../shared/sim-loop.cases.js';
 import { simulationCases } from '../shared/sim-simulation.cases.js';
 import { simProcessCases } from '../shared/sim-process.cases.js';
+import { simSocketCases } from '../shared/sim-sockets.cases.js';
 
 describe('evloop/sim in Node', () => simLoopCases(sim));
 describe('Simulation in Node', () => simulationCases(sim));
 describe('subprocesses and pipes on simulated hosts in Node', () => simProcessCases(sim));
+describe('raw sockets on simulated hosts in Node', () => simSocketCases(sim));
 describe('Simulated datagrams in Node', () => datagramCases(sim));
 describe('Name resolution and connection racing on simulated hosts in Node', () => dnsCases(sim));
 

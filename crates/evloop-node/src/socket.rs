@@ -130,6 +130,9 @@ pub fn socket_constants(env: Env) -> Unknown<'static> {
         ("IPPROTO_IPV6", libc::IPPROTO_IPV6),
         ("IPV6_V6ONLY", libc::IPV6_V6ONLY),
         ("AI_PASSIVE", libc::AI_PASSIVE),
+        ("SHUT_RD", libc::SHUT_RD),
+        ("SHUT_WR", libc::SHUT_WR),
+        ("SHUT_RDWR", libc::SHUT_RDWR),
     ];
     for (name, value) in constants {
         js_callback::set_property(raw, o, name, js_callback::number(raw, f64::from(value)));

@@ -54,6 +54,8 @@ mod runner;
 mod server;
 pub mod selector;
 mod signals;
+#[cfg(not(target_arch = "wasm32"))]
+mod sock;
 pub mod sim;
 mod streams;
 #[cfg(target_os = "linux")]
@@ -80,6 +82,8 @@ pub use policy::{
 pub use remote::{LoopRemote, ThreadsafeHandle};
 pub use executor::ThreadPoolExecutor;
 pub use runner::{run, run_with, Runner};
+#[cfg(not(target_arch = "wasm32"))]
+pub use sock::AcceptedSocketOptions;
 pub use selector::{Fd, Interest, SelectorKind};
 pub use task::{Panicked, Task};
 pub use datagram::{DatagramProtocol, DatagramTransport, IntoDatagramProtocol};

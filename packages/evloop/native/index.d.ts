@@ -183,6 +183,31 @@ export declare class NativeServer {
 }
 export type JsServer = NativeServer
 
+/** An OS socket (`None` once closed or detached). */
+export declare class NativeSocket {
+  get family(): number
+  get type(): number
+  get proto(): number
+  /** The fd, or -1 once closed or detached. */
+  fileno(): number
+  bind(host?: string | undefined | null, port?: number | undefined | null, path?: string | undefined | null): void
+  listen(backlog: number): void
+  getsockname(): { address: string, port: number, family: string } | string
+  getpeername(): { address: string, port: number, family: string } | string
+  /** An integer option. */
+  getsockopt(level: number, option: number): number
+  setsockopt(level: number, option: number, value: number): void
+  /** `SHUT_RD` (0), `SHUT_WR` (1) or `SHUT_RDWR` (2). */
+  shutdown(how: number): void
+  /** Closes the fd; idempotent. */
+  close(): void
+  /** Lets go of the fd without closing it; returns it (-1 if closed). */
+  detach(): number
+  /** Python's repr: `<socket.socket fd=7, family=2, type=1, proto=6>`. */
+  describe(): string
+}
+export type JsSocket = NativeSocket
+
 /** The native side of the package's `SSLContext`. */
 export declare class NativeSslContext {
   /** `"server"`, `"client"`, or `"default"` (`createDefaultContext()`). */
@@ -381,6 +406,13 @@ export interface NetAddrInfoOptions {
 }
 
 /**
+ * `loop.connectAcceptedSocket(protocolFactory, sock, opts)`; the
+ * transport owns the fd from then on (a refused one stays open);
+ * `done(ok, [transport, protocol])`.
+ */
+export declare function netConnectAcceptedSocket(lp: NativeEventLoop, factory: () => object, fd: number, opts: NetConnectionOptions, done: (ok: boolean, value: any) => void): NativeCall
+
+/**
  * Options of `createConnection`/`createUnixConnection` (and the stream
  * connections), normalized by the package.
  */
@@ -479,6 +511,9 @@ export declare function netOpenUnixConnection(lp: NativeEventLoop, path: string 
 /** The package's loop object of the loop running on this thread, or null. */
 export declare function netRunningLoop(): object | null
 
+/** `loop.sendfile(transport, file, offset, count, { fallback })`; `done(ok, bytesSent)`. */
+export declare function netSendfile(lp: NativeEventLoop, transport: NativeTransport, file: number, offset: number, count: number | null | undefined, fallback: boolean, done: (ok: boolean, value: any) => void): NativeCall
+
 /**
  * Options of `createServer`/`createUnixServer` (and the stream servers),
  * normalized by the package.
@@ -500,6 +535,30 @@ export interface NetServerOptions {
   sslHandshakeTimeout?: number
   sslShutdownTimeout?: number
 }
+
+/** `loop.sockAccept(sock)`; `done(ok, [NativeSocket, address])`. */
+export declare function netSockAccept(lp: NativeEventLoop, fd: number, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.sockConnect(sock, address)`; `done(ok, null)`. */
+export declare function netSockConnect(lp: NativeEventLoop, fd: number, host: string | null | undefined, port: number | null | undefined, path: string | null | undefined, done: (ok: boolean, value: any) => void): NativeCall
+
+/**
+ * `loop.sockRecv(sock, n)` (and the package's `sockRecvInto`, which
+ * copies into its buffer); `done(ok, Buffer)`.
+ */
+export declare function netSockRecv(lp: NativeEventLoop, fd: number, n: number, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.sockRecvfrom(sock, n)`; `done(ok, [Buffer, address])`. */
+export declare function netSockRecvfrom(lp: NativeEventLoop, fd: number, n: number, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.sockSendall(sock, data)` (copied now); `done(ok, null)`. */
+export declare function netSockSendall(lp: NativeEventLoop, fd: number, data: Uint8Array, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.sockSendfile(sock, file, offset, count, { fallback })`; `done(ok, bytesSent)`. */
+export declare function netSockSendfile(lp: NativeEventLoop, fd: number, file: number, offset: number, count: number | null | undefined, fallback: boolean, done: (ok: boolean, value: any) => void): NativeCall
+
+/** `loop.sockSendto(sock, data, address)`; `done(ok, bytesSent)`. */
+export declare function netSockSendto(lp: NativeEventLoop, fd: number, data: Uint8Array, host: string | null | undefined, port: number | null | undefined, path: string | null | undefined, done: (ok: boolean, value: any) => void): NativeCall
 
 /** `startServer(cb, host, port, opts)`: `done(ok, server)`. */
 export declare function netStartServer(lp: NativeEventLoop, cb: (reader: NativeStreamReader, writer: NativeStreamWriter, done: NativeStreamDone) => void, host: string | string[] | null | undefined, port: number | null | undefined, opts: NetServerOptions, done: (ok: boolean, value: any) => void): NativeCall
@@ -537,6 +596,9 @@ export declare function setNetHooks(wrapTransport: (native: NativeTransport) => 
 
 /** The platform's socket constants (`AF_INET`, `SOL_SOCKET`, ...). */
 export declare function socketConstants(): Record<string, number>
+
+/** `socket(family, type, proto)`: a non-blocking, close-on-exec socket. */
+export declare function socketOpen(family: number, kind: number, proto: number): NativeSocket
 
 /** `writeTransport(slot, data)`, made once per env by the package (`net.js`). */
 export declare function transportWriter(): (slot: number, data: Uint8Array) => void

@@ -149,7 +149,7 @@ impl EventLoop {
         self.inner.transports.borrow_mut().remove(&fd);
     }
 
-    fn ensure_fd_no_transport(&self, fd: Fd) -> Result<()> {
+    pub(crate) fn ensure_fd_no_transport(&self, fd: Fd) -> Result<()> {
         let owner = self.inner.transports.borrow().get(&fd).and_then(FdOwner::open_transport);
         match owner {
             Some(repr) => Err(Error::Runtime(format!("File descriptor {fd} is used by transport {repr}"))),

@@ -40,6 +40,12 @@ pub(crate) trait Network {
     fn os_signals(&self) -> bool {
         false
     }
+    /// Whether the loop's sockets are the operating system's (the
+    /// `sock_*` calls need them).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // sock/ is native-only
+    fn os_sockets(&self) -> bool {
+        false
+    }
     /// Makes the socket of a datagram endpoint (`create_datagram_endpoint`,
     /// whose arguments are already checked): bound to `local_addr`,
     /// connected to `remote_addr`, or the caller's `sock`. Also returns the

@@ -27,6 +27,11 @@ pub(crate) trait StreamSocket {
     fn owns_fd(&self) -> bool {
         true
     }
+    /// Whether the fd is an OS socket `sendfile(2)` can write to (not a
+    /// simulated one).
+    fn os_fd(&self) -> bool {
+        false
+    }
     /// Whether `shutdown_write` is a half-close (`can_write_eof()`).
     fn can_half_close(&self) -> bool {
         true

@@ -12,9 +12,9 @@ use crate::EventLoop;
 
 /// A client connection's TLS: the options and the name to check.
 #[cfg(not(target_arch = "wasm32"))]
-type ClientTls = Option<(crate::tls::TlsOptions, Option<String>)>;
+pub(crate) type ClientTls = Option<(crate::tls::TlsOptions, Option<String>)>;
 #[cfg(target_arch = "wasm32")]
-type ClientTls = Option<std::convert::Infallible>;
+pub(crate) type ClientTls = Option<std::convert::Infallible>;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn client_tls(tls: &crate::tls::TlsOptions, host: Option<&str>) -> Result<ClientTls> {
@@ -95,7 +95,7 @@ impl EventLoop {
                 };
                 network.adopt_stream(fd)?
             };
-            lp.connection_from_socket(sock, factory, tls).await
+            lp.connection_from_socket(sock, factory, tls, false).await
         }
     }
 
@@ -156,15 +156,18 @@ impl EventLoop {
                 (None, Some(fd)) => network.adopt_stream(fd)?,
                 (Some(path), None) => network.connect_unix(&lp, path).await?,
             };
-            lp.connection_from_socket(sock, factory, tls).await
+            lp.connection_from_socket(sock, factory, tls, false).await
         }
     }
 
-    async fn connection_from_socket<P: IntoProtocol>(
+    /// The transport over a connected socket; with `tls`, the TLS layer
+    /// (the server's end when `server_side`, `connect_accepted_socket`).
+    pub(crate) async fn connection_from_socket<P: IntoProtocol>(
         &self,
         sock: Box<dyn StreamSocket>,
         factory: impl FnOnce() -> Result<P>,
         tls: ClientTls,
+        server_side: bool,
     ) -> Result<(Transport, P)> {
         // A failing factory drops `sock`, which closes it.
         let protocol = call_protocol(factory)?;
@@ -173,7 +176,7 @@ impl EventLoop {
         if let Some((tls, hostname)) = tls {
             // The layer is the socket transport's protocol; the waiter
             // resolves once the handshake made the application's transport.
-            let layer = tls.layer(self, protocol.clone().into_protocol(), false, hostname, Some(waiter.clone()))?;
+            let layer = tls.layer(self, protocol.clone().into_protocol(), server_side, hostname, Some(waiter.clone()))?;
             let raw = Transport::new(self, sock, layer.clone(), None, None, None)?;
             // Closed if the handshake fails or this wait is dropped (a cancelled task).
             let guard = crate::close_guard::CloseUnlessKept::new(raw);
@@ -183,7 +186,7 @@ impl EventLoop {
             return Ok((app, protocol));
         }
         #[cfg(target_arch = "wasm32")]
-        let _ = tls;
+        let _ = (tls, server_side);
         let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
         // Closes the half-made connection if this wait fails or is dropped (a cancelled task:
         // asyncio's `except: transport.close(); raise` around the same wait).

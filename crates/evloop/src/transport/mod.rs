@@ -7,6 +7,7 @@ pub(crate) mod pipe;
 mod protocol;
 mod read_buf;
 pub(crate) mod read_supply;
+mod sendfile;
 mod stream;
 mod write_buffer;
 
@@ -16,4 +17,6 @@ pub use read_buf::ReadBuf;
 pub use read_supply::{HeapReads, ReadLease, ReadSupplier};
 pub use stream::{ExtraInfo, Transport};
 pub(crate) use stream::{call_protocol, ExtraInfoSource, TransportInner};
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))] // its user, sock/, is native-only
+pub(crate) use sendfile::SendfileMode;
 pub(crate) use write_buffer::Limits;

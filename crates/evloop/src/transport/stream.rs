@@ -69,6 +69,8 @@ pub(crate) struct TransportInner {
     /// What the socket adds to `get_extra_info` (TLS's keys), kept past
     /// the close as asyncio keeps them.
     extra: Option<Rc<dyn ExtraInfoSource>>,
+    /// `loop.sendfile()` on this transport (sendfile.rs).
+    pub(super) sendfile: super::sendfile::SendfileState,
 }
 
 /// What a layered socket adds to `get_extra_info`.
@@ -185,6 +187,7 @@ impl Transport {
             io,
             kind,
             owns_fd,
+            sendfile: Default::default(),
         });
         let transport = Transport(inner);
         if let Some(server) = &server {
@@ -339,6 +342,7 @@ impl Transport {
     /// `RuntimeError('Cannot call write() after write_eof()')`.
     pub fn write(&self, data: &[u8]) -> Result<()> {
         self.check_writable("write")?;
+        self.check_sendfile()?;
         if self.0.eof.get() {
             return Err(Error::Runtime("Cannot call write() after write_eof()".into()));
         }
@@ -389,6 +393,7 @@ impl Transport {
     /// `RuntimeError('Cannot call writelines() after write_eof()')`.
     pub fn writelines<'a>(&self, pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
         self.check_writable("writelines")?;
+        self.check_sendfile()?;
         if self.0.eof.get() {
             return Err(Error::Runtime("Cannot call writelines() after write_eof()".into()));
         }
@@ -451,6 +456,7 @@ impl Transport {
         self.maybe_resume_protocol();
         if self.get_write_buffer_size() == 0 {
             self.0.io.stop_writing(self);
+            self.0.sendfile.buffer_empty();
             if self.0.closing.get() {
                 if let Some(exc) = self.0.io.take_loss(self, None) {
                     self.call_connection_lost(exc);
@@ -583,6 +589,7 @@ impl Transport {
         }
         self.0.buffer.borrow_mut().clear();
         self.0.io.abort(self);
+        self.0.sendfile.closed();
         self.unwatch_reader();
         self.0.closing.set(true);
         self.0.conn_lost.set(self.0.conn_lost.get() + 1);

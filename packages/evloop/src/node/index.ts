@@ -28,6 +28,7 @@ export { run, Runner, type RunMain, type RunOptions } from './runner.js';
 export { LoopRemote, ThreadsafeHandle } from './remote.js';
 export * from '../core/net/index.js';
 export * from './socket-constants.js';
+export { socket } from './net-backend.js';
 export * from './signal-constants.js';
 export { WorkerPoolExecutor, type WorkerPoolExecutorOptions } from './worker-pool.js';
 export { SSLContext, createDefaultContext, type SSLPurpose, type TLSVersion, type VerifyLocations, type VerifyMode } from './tls.js';

@@ -4,8 +4,9 @@
 
 import * as native from '../../native/index.js';
 import type { NativeEventLoop, NativeTransport, NativeTransportSocket } from '../../native/index.js';
-import type { NativeClientCallback, NetBackend, NetBinding, NetHooks } from '../core/net/backend.js';
+import type { NativeClientCallback, NetBackend, NetBinding, NetHooks, SocketBackend } from '../core/net/backend.js';
 import { netHooks } from '../core/net/transport.js';
+import { socketFunction } from '../core/net/socket.js';
 import type { ProcessBackend } from '../core/process/backend.js';
 
 /** The addon's writer: `Transport.write` without a class-method call per write (js_write.rs). */
@@ -58,5 +59,21 @@ export function nativeNetBackend(lp: NativeEventLoop): NetBackend {
       createSubprocessExec: (program, args, opts, limit, done) => native.netCreateSubprocessExec(lp, program, args, opts, limit, done),
       connectPipe: (factory, fd, write, done) => native.netConnectPipe(lp, factory, fd, write, done),
     } satisfies ProcessBackend,
+    sockets: {
+      sockAccept: (fd, done) => native.netSockAccept(lp, fd, done),
+      sockConnect: (fd, host, port, path, done) => native.netSockConnect(lp, fd, host, port, path, done),
+      sockRecv: (fd, n, done) => native.netSockRecv(lp, fd, n, done),
+      sockRecvfrom: (fd, n, done) => native.netSockRecvfrom(lp, fd, n, done),
+      sockSendall: (fd, data, done) => native.netSockSendall(lp, fd, data, done),
+      sockSendto: (fd, data, host, port, path, done) => native.netSockSendto(lp, fd, data, host, port, path, done),
+      sockSendfile: (fd, file, offset, count, fallback, done) => native.netSockSendfile(lp, fd, file, offset, count, fallback, done),
+      // The transport is the addon's own object (every NativeTransportLike here came from it).
+      sendfile: (t, file, offset, count, fallback, done) =>
+        native.netSendfile(lp, t as native.NativeTransport, file, offset, count, fallback, done),
+      connectAcceptedSocket: (factory, fd, opts, done) => native.netConnectAcceptedSocket(lp, factory, fd, opts, done),
+    } satisfies SocketBackend,
   } satisfies NetBackend;
 }
+
+/** `socket(family = AF_INET, type = SOCK_STREAM, proto = 0)`: a non-blocking, close-on-exec OS socket. */
+export const socket = socketFunction((family, type, proto) => native.socketOpen(family, type, proto));

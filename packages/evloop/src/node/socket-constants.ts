@@ -33,3 +33,6 @@ export const TCP_NODELAY = constant('TCP_NODELAY');
 export const IPPROTO_IPV6 = constant('IPPROTO_IPV6');
 export const IPV6_V6ONLY = constant('IPV6_V6ONLY');
 export const AI_PASSIVE = constant('AI_PASSIVE');
+export const SHUT_RD = constant('SHUT_RD');
+export const SHUT_WR = constant('SHUT_WR');
+export const SHUT_RDWR = constant('SHUT_RDWR');

@@ -4,6 +4,7 @@
 
 import type { ExceptionHandler as LoopExceptionHandler } from '../core/base-loop.js';
 import type { Host } from './host.js';
+import { socketFunction } from '../core/net/socket.js';
 
 export { coreVersion, SimLoop } from '../../wasm/evloop_wasm.js';
 export * from '../core/public.js';
@@ -28,6 +29,10 @@ export {
   type ClientConnected,
   type ConnectionOptions,
   DatagramTransport,
+  Socket,
+  type AcceptedSocketOptions,
+  type SendfileFile,
+  type SendfileOptions,
   type DatagramAddress,
   type DatagramEndpointOptions,
   type DatagramProtocol,
@@ -55,6 +60,8 @@ export {
   type SubprocessProtocol,
 } from '../core/process/index.js';
 export * from './socket-constants.js';
+/** A simulated host has no OS sockets: `socket()` throws NotImplementedError (docs/simulation.md). */
+export const socket = socketFunction(null);
 export { SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 } from '../core/signal-numbers.js';
 
 // The browser-safe tools (docs/simulation.md, "Tools"); sweep comes with each entry.

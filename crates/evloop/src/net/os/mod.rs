@@ -23,6 +23,10 @@ impl Network for OsNetwork {
         true
     }
 
+    fn os_sockets(&self) -> bool {
+        true
+    }
+
     fn bind(&self, lp: &EventLoop, host: Option<Host>, port: Option<u16>, opts: &ServerOptions)
         -> LocalFuture<Result<Vec<Box<dyn ListenSocket>>>> {
         let (lp, opts) = (lp.clone(), opts.clone());

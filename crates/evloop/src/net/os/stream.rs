@@ -33,6 +33,9 @@ impl Drop for OsStream {
 }
 
 impl StreamSocket for OsStream {
+    fn os_fd(&self) -> bool {
+        true
+    }
     fn fd(&self) -> Fd {
         self.sock.as_raw_fd()
     }

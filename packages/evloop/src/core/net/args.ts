@@ -277,3 +277,10 @@ export function startTlsArgs(call: string, sslcontext: unknown, opts: unknown, w
     sslShutdownTimeout: timeoutArg(call, 'sslShutdownTimeout', o['sslShutdownTimeout']),
   };
 }
+
+/** `connectAcceptedSocket`'s options: `ssl` (a context: this end is the TLS server) and its timeouts. */
+export function acceptedSocketArgs(call: string, opts: unknown): NetConnectionOptions {
+  const o = optionsArg(call, opts, SSL_KEYS);
+  const { sslContext, sslHandshakeTimeout, sslShutdownTimeout } = sslArgs(call, o, false);
+  return { sslContext, sslHandshakeTimeout, sslShutdownTimeout };
+}

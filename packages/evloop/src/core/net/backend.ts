@@ -112,6 +112,48 @@ export interface NativeStreamReaderLike {
   exception(): unknown;
 }
 
+/** A binding's OS socket (the package's `Socket` wraps it; core/net/socket.ts). */
+export interface NativeSocketLike {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+  fileno(): number;
+  /** `host`/`port`, or a Unix `path` (the others null). */
+  bind(host: string | null, port: number | null, path: string | null): void;
+  listen(backlog: number): void;
+  getsockname(): unknown;
+  getpeername(): unknown;
+  getsockopt(level: number, option: number): number;
+  setsockopt(level: number, option: number, value: number): void;
+  shutdown(how: number): void;
+  close(): void;
+  detach(): number;
+  describe(): string;
+}
+
+/**
+ * The loop's socket calls (core/net/sock-methods.ts), on a back end with OS sockets; absent on
+ * a simulated host. Sockets are passed as fds; an address as `host`/`port` or a `path`.
+ */
+export interface SocketBackend {
+  /** `done(ok, [NativeSocketLike, address])`. */
+  sockAccept(fd: number, done: Done): NativeCallLike;
+  sockConnect(fd: number, host: string | null, port: number | null, path: string | null, done: Done): NativeCallLike;
+  /** `done(ok, Uint8Array)`. */
+  sockRecv(fd: number, n: number, done: Done): NativeCallLike;
+  /** `done(ok, [Uint8Array, address])`. */
+  sockRecvfrom(fd: number, n: number, done: Done): NativeCallLike;
+  sockSendall(fd: number, data: Uint8Array, done: Done): NativeCallLike;
+  /** `done(ok, bytesSent)`. */
+  sockSendto(fd: number, data: Uint8Array, host: string | null, port: number | null, path: string | null, done: Done): NativeCallLike;
+  /** `done(ok, bytesSent)`. */
+  sockSendfile(fd: number, file: number, offset: number, count: number | undefined, fallback: boolean, done: Done): NativeCallLike;
+  /** `done(ok, bytesSent)`. */
+  sendfile(transport: NativeTransportLike, file: number, offset: number, count: number | undefined, fallback: boolean, done: Done): NativeCallLike;
+  /** `done(ok, [Transport (already wrapped by the hook), protocol])`. */
+  connectAcceptedSocket(factory: () => object, fd: number, opts: NetConnectionOptions, done: Done): NativeCallLike;
+}
+
 /** A stream writer's own calls; its writes and closing are its transport's, as in asyncio. */
 /** `startTls`'s options, normalized (args.ts). */
 export interface NetStartTlsOptions {
@@ -291,6 +333,8 @@ export interface NetBackend {
   newStreamReader(limit: number | undefined): NativeStreamReaderLike;
   /** Subprocesses and pipes (core/process); absent on a simulated host. */
   readonly process?: ProcessBackend;
+  /** The `sock*` calls, `sendfile`, `connectAcceptedSocket`; absent on a simulated host. */
+  readonly sockets?: SocketBackend;
 }
 
 /**
@@ -318,4 +362,7 @@ export interface SocketConstants {
   readonly IPPROTO_IPV6: number;
   readonly IPV6_V6ONLY: number;
   readonly AI_PASSIVE: number;
+  readonly SHUT_RD: number;
+  readonly SHUT_WR: number;
+  readonly SHUT_RDWR: number;
 }

@@ -6,6 +6,8 @@ export { NetLoop } from './net-loop.js';
 export { Transport, TransportSocket, type WriteBufferLimits } from './transport.js';
 export { Server, type ServeForeverOptions, type ServeForeverPromise } from './server.js';
 export { DatagramTransport, type DatagramProtocol } from './datagram.js';
+export { Socket } from './socket.js';
+export type { AcceptedSocketOptions, FileLike as SendfileFile, SendfileOptions } from './sock-methods.js';
 export type { DatagramAddress } from './datagram-args.js';
 export type { GetAddrInfoOptions } from './dns-args.js';
 export type { AddrInfo } from './net-loop.js';

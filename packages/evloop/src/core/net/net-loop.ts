@@ -13,7 +13,9 @@ import { getaddrinfoArgs, getnameinfoArgs, type GetAddrInfoOptions } from './dns
 import type { Future } from '../future.js';
 import { outsideTask } from '../task-context.js';
 import { pending } from './pending.js';
-import type { InetAddress, Protocol } from './protocol.js';
+import type { InetAddress, Protocol, SocketAddress } from './protocol.js';
+import type { BytesLike } from './backend.js';
+import type { DatagramAddress } from './datagram-args.js';
 import { makeServer, type Server } from './server.js';
 import type {
   ConnectionOptions,
@@ -25,6 +27,8 @@ import type {
 } from './options.js';
 import type { SSLContextLike } from './tls.js';
 import { Transport, transportNative } from './transport.js';
+import * as sock from './sock-methods.js';
+import { handOver, type Socket } from './socket.js';
 import { typeName } from '../values.js';
 import { argsArg, cmdArg, pipeArg, programArg, subprocessOptions, PIPE, type SubprocessOptions } from '../process/args.js';
 import { processBackend } from '../process/process.js';
@@ -66,7 +70,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       return outsideTask(() => net.createServer(protocolFactory, h, p, o, done));
-    }, (n) => makeServer(this.net.binding, n, this), closeServer);
+    }, (n) => (handOver(opts?.sock), makeServer(this.net.binding, n, this)), closeServer);
   }
 
   /** asyncio's create_unix_server (a simulated host refuses it: OSError EAFNOSUPPORT). */
@@ -78,7 +82,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       return outsideTask(() => net.createUnixServer(protocolFactory, p, o, done));
-    }, (n) => makeServer(this.net.binding, n, this), closeServer);
+    }, (n) => (handOver(opts?.sock), makeServer(this.net.binding, n, this)), closeServer);
   }
 
   /**
@@ -121,7 +125,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       return outsideTask(() => net.createConnection(protocolFactory, h, p, o, done));
-    }, (v) => v as [Transport, P], closeConnection);
+    }, (v) => (handOver(opts?.sock), v as [Transport, P]), closeConnection);
   }
 
   /** asyncio's create_unix_connection (a simulated host refuses it: OSError EAFNOSUPPORT). */
@@ -137,7 +141,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       return outsideTask(() => net.createUnixConnection(protocolFactory, p, o, done));
-    }, (v) => v as [Transport, P], closeConnection);
+    }, (v) => (handOver(opts?.sock), v as [Transport, P]), closeConnection);
   }
 
   /**
@@ -228,7 +232,7 @@ export abstract class NetLoop extends BaseLoop {
       const net = this.net;
       net.binding.touch();
       return net.createDatagramEndpoint(adaptFactory(c, net.binding, protocolFactory), o, done);
-    }, (v) => adaptedEndpoint<P>(this.net.binding, v), closeFirst);
+    }, (v) => (handOver(opts?.sock), adaptedEndpoint<P>(this.net.binding, v)), closeFirst);
   }
 
   /**
@@ -251,6 +255,45 @@ export abstract class NetLoop extends BaseLoop {
 
 /** One getaddrinfo entry: Python's `(family, type, proto, canonname, sockaddr)`. */
 export type AddrInfo = [family: number, type: number, proto: number, canonname: string, address: InetAddress];
+export interface NetLoop {
+  /** asyncio's sock_accept: a connection from the listening `sock`, as a new Socket, and its address. */
+  sockAccept(sock: Socket | number): Future<[Socket, SocketAddress | null]>;
+  /** asyncio's sock_connect: `addr` is `[host, port]` (a name is resolved off the loop's thread), `{ address, port }` or a Unix path. */
+  sockConnect(sock: Socket | number, addr: DatagramAddress): Future<void>;
+  /** asyncio's sock_recv: up to `n` bytes (empty at EOF). */
+  sockRecv(sock: Socket | number, n: number): Future<Uint8Array>;
+  /** asyncio's sock_recv_into: reads into `buf`; the count read. */
+  sockRecvInto(sock: Socket | number, buf: ArrayBufferView | ArrayBuffer): Future<number>;
+  /** asyncio's sock_recvfrom: one datagram of up to `bufsize` bytes and its sender. */
+  sockRecvfrom(sock: Socket | number, bufsize: number): Future<[Uint8Array, SocketAddress | null]>;
+  /** asyncio's sock_recvfrom_into: one datagram into the first `nbytes` of `buf` (default all). */
+  sockRecvfromInto(sock: Socket | number, buf: ArrayBufferView | ArrayBuffer, nbytes?: number): Future<[number, SocketAddress | null]>;
+  /** asyncio's sock_sendall: sends all of `data` (what was sent before a failure or a cancellation stays sent). */
+  sockSendall(sock: Socket | number, data: BytesLike): Future<void>;
+  /** asyncio's sock_sendto: one datagram to `addr`; the count sent. */
+  sockSendto(sock: Socket | number, data: BytesLike, addr: DatagramAddress): Future<number>;
+  /** asyncio's sock_sendfile: `count` bytes (default all) of `file` from `offset` with sendfile(2), or read and sent (`fallback`). */
+  sockSendfile(sock: Socket | number, file: sock.FileLike, offset?: number, count?: number | null, opts?: sock.SendfileOptions): Future<number>;
+  /** asyncio's loop.sendfile: part of `file` through `transport` (docs/net.md). */
+  sendfile(transport: Transport, file: sock.FileLike, offset?: number, count?: number | null, opts?: sock.SendfileOptions): Future<number>;
+  /** asyncio's connect_accepted_socket: a transport over the connected `sock`, which it owns from then on. */
+  connectAcceptedSocket<P extends Protocol>(protocolFactory: () => P, sock: Socket | number, opts?: sock.AcceptedSocketOptions): Future<[Transport, P]>;
+}
+
+// The socket methods, one line each, over sock-methods.ts (kept apart so this file stays small).
+Object.assign(NetLoop.prototype, {
+  sockAccept(this: NetLoop, s: unknown) { return sock.sockAccept(this, s); },
+  sockConnect(this: NetLoop, s: unknown, a: unknown) { return sock.sockConnect(this, s, a); },
+  sockRecv(this: NetLoop, s: unknown, n: unknown) { return sock.sockRecv(this, s, n); },
+  sockRecvInto(this: NetLoop, s: unknown, b: unknown) { return sock.sockRecvInto(this, s, b); },
+  sockRecvfrom(this: NetLoop, s: unknown, n: unknown) { return sock.sockRecvfrom(this, s, n); },
+  sockRecvfromInto(this: NetLoop, s: unknown, b: unknown, n?: unknown) { return sock.sockRecvfromInto(this, s, b, n); },
+  sockSendall(this: NetLoop, s: unknown, d: unknown) { return sock.sockSendall(this, s, d); },
+  sockSendto(this: NetLoop, s: unknown, d: unknown, a: unknown) { return sock.sockSendto(this, s, d, a); },
+  sockSendfile(this: NetLoop, s: unknown, f: unknown, o: unknown = 0, n?: unknown, opts?: unknown) { return sock.sockSendfile(this, s, f, o, n, opts); },
+  sendfile(this: NetLoop, t: unknown, f: unknown, o: unknown = 0, n?: unknown, opts?: unknown) { return sock.sendfile(this, t, f, o, n, opts); },
+  connectAcceptedSocket(this: NetLoop, pf: () => Protocol, s: unknown, opts?: unknown) { return sock.connectAcceptedSocket(this, pf, s, opts); },
+});
 
 /** A server that arrived after its Future was done (completed from outside): nobody will close it. */
 function closeServer(n: unknown): void {

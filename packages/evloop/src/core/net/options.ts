@@ -27,7 +27,7 @@ export interface StartTlsOptions {
 /** `writer.startTls(sslcontext, opts)`'s options (the writer knows its side). */
 export type WriterStartTlsOptions = Omit<StartTlsOptions, 'serverSide'>;
 
-/** A file descriptor, or an object with `fileno()`. */
+/** A `Socket` (handed over once the call succeeds), a file descriptor, or an object with `fileno()`. */
 export type SockLike = number | { fileno(): number } | null;
 
 export interface ServerOptions extends SslOptions {

@@ -14,6 +14,7 @@ import type { SSLContextLike } from './tls.js';
 import type { BytesLike, NativeClientCallback, NativeServerLike, NativeStreamReaderLike, NativeStreamWriterLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
 import { NetLoop, netOf } from './net-loop.js';
+import { handOver } from './socket.js';
 import { outsideTask } from '../task-context.js';
 import { call, pending } from './pending.js';
 import type { ConnectionOptions, ServerOptions, StreamLimit, UnixConnectionOptions, UnixServerOptions, WriterStartTlsOptions } from './options.js';
@@ -390,7 +391,7 @@ export function startServerOn<L extends NetLoop>(
     binding = net.binding;
     binding.touch();
     return outsideTask(() => net.startServer(clientCallback(loop, clientConnected), h, p, o, done));
-  }, (n) => makeServer(binding, n, loop), closeServer);
+  }, (n) => (handOver(opts?.sock), makeServer(binding, n, loop)), closeServer);
 }
 
 /** `startUnixServer` on `loop`. */
@@ -409,7 +410,7 @@ export function startUnixServerOn<L extends NetLoop>(
     binding = net.binding;
     binding.touch();
     return outsideTask(() => net.startUnixServer(clientCallback(loop, clientConnected), p, o, done));
-  }, (n) => makeServer(binding, n, loop), closeServer);
+  }, (n) => (handOver(opts?.sock), makeServer(binding, n, loop)), closeServer);
 }
 
 /** `openConnection` from `loop`. */
@@ -424,7 +425,7 @@ export function openConnectionOn(
     const net = netOf(loop);
     net.binding.touch();
     return outsideTask(() => net.openConnection(h, p, o, done));
-  }, streamPair(loop), closeStreams);
+  }, (v) => (handOver(opts?.sock), streamPair(loop)(v)), closeStreams);
 }
 
 /** `openUnixConnection` from `loop`. */
@@ -438,7 +439,7 @@ export function openUnixConnectionOn(
     const net = netOf(loop);
     net.binding.touch();
     return outsideTask(() => net.openUnixConnection(p, o, done));
-  }, streamPair(loop), closeStreams);
+  }, (v) => (handOver(opts?.sock), streamPair(loop)(v)), closeStreams);
 }
 
 /**
