@@ -52,7 +52,6 @@ pub struct ServerOptions {
     /// `start_serving()` or `serve_forever()`.
     pub start_serving: bool,
     /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 
@@ -67,7 +66,6 @@ impl Default for ServerOptions {
             reuse_port: None,
             keep_alive: None,
             start_serving: true,
-            #[cfg(not(target_arch = "wasm32"))]
             tls: Default::default(),
         }
     }
@@ -85,7 +83,6 @@ pub struct UnixServerOptions {
     /// Remove the socket file on `close()` if it is still ours (default true).
     pub cleanup_socket: bool,
     /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 
@@ -96,7 +93,6 @@ impl Default for UnixServerOptions {
             backlog: 100,
             start_serving: true,
             cleanup_socket: true,
-            #[cfg(not(target_arch = "wasm32"))]
             tls: Default::default(),
         }
     }
@@ -114,7 +110,6 @@ pub struct ConnectionOptions {
     /// Bind the socket to this address before connecting.
     pub local_addr: Option<SocketAddr>,
     /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 

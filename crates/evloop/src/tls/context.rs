@@ -16,6 +16,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
 use super::error::{from_rustls, ssl_error};
@@ -189,17 +190,27 @@ impl SslContext {
     /// read; `SSLError` when it holds no certificate or no private key.
     pub fn load_cert_chain(&self, certfile: &str, keyfile: Option<&str>) -> Result<()> {
         let cert_pem = read_file(certfile)?;
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        let key_pem = match keyfile {
+            Some(path) => Some(read_file(path)?),
+            None => None,
+        };
+        self.load_cert_chain_pem(&cert_pem, key_pem.as_deref())
+    }
+
+    /// `load_cert_chain` from PEM text rather than files (a simulation has
+    /// no files): the chain, and the key (by default in `cert_pem`).
+    ///
+    /// # Errors
+    /// `SSLError` when it holds no certificate or no private key, or the key
+    /// does not match the certificate.
+    pub fn load_cert_chain_pem(&self, cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<()> {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<std::result::Result<_, _>>()
             .map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
         if chain.is_empty() {
             return Err(ssl_error("NO_CERTIFICATE_OR_CRL_FOUND", "[SSL: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"));
         }
-        let key_pem = match keyfile {
-            Some(path) => read_file(path)?,
-            None => cert_pem,
-        };
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.unwrap_or(cert_pem)).map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
         // The key must suit the certificate: checked now, as OpenSSL does.
         let provider = provider();
         let signing = provider.key_provider.load_private_key(key.clone_key()).map_err(|e| from_rustls(&e))?;
@@ -274,18 +285,19 @@ impl SslContext {
         Ok(v)
     }
 
-    /// The rustls configuration of a client connection.
-    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>> {
+    /// The rustls configuration of a client connection; `simulated`: with
+    /// the simulation's randomness and virtual time (`sim_crypto.rs`).
+    pub(crate) fn client_config(&self, simulated: bool) -> Result<Arc<ClientConfig>> {
         let versions = self.protocol_versions()?;
         let s = self.0.borrow();
-        let provider = provider();
+        let (provider, time) = provider_and_time(simulated);
         let verifier = ServerVerifier::new(
             &s.roots,
             provider.clone(),
             s.verify_mode != VerifyMode::None,
             s.check_hostname,
         )?;
-        let builder = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_details(provider, time)
             .with_protocol_versions(&versions)
             .map_err(|e| from_rustls(&e))?
             .dangerous()
@@ -298,12 +310,13 @@ impl SslContext {
         Ok(Arc::new(config))
     }
 
-    /// The rustls configuration of a server connection.
-    pub(crate) fn server_config(&self) -> Result<Arc<ServerConfig>> {
+    /// The rustls configuration of a server connection (`simulated` as
+    /// for [`client_config`](Self::client_config)).
+    pub(crate) fn server_config(&self, simulated: bool) -> Result<Arc<ServerConfig>> {
         let versions = self.protocol_versions()?;
         let s = self.0.borrow();
-        let provider = provider();
-        let builder = ServerConfig::builder_with_provider(provider.clone())
+        let (provider, time) = provider_and_time(simulated);
+        let builder = ServerConfig::builder_with_details(provider.clone(), time)
             .with_protocol_versions(&versions)
             .map_err(|e| from_rustls(&e))?;
         let builder = if s.verify_mode == VerifyMode::None {
@@ -338,6 +351,18 @@ impl std::fmt::Debug for SslContext {
 #[allow(deprecated)]
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The provider and clock of a connection: the system's, or the
+/// simulation's (seeded randomness, virtual wall time).
+fn provider_and_time(simulated: bool) -> (Arc<CryptoProvider>, Arc<dyn TimeProvider>) {
+    if simulated {
+        #[allow(deprecated)]
+        let ring = rustls::crypto::ring::default_provider();
+        (Arc::new(super::sim_crypto::sim_provider(ring)), super::sim_crypto::virtual_time())
+    } else {
+        (provider(), Arc::new(rustls::time_provider::DefaultTimeProvider))
+    }
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {

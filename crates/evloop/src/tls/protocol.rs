@@ -23,6 +23,7 @@ use rustls::{ClientConnection, Connection, ServerConnection};
 use super::app::{TlsIo, TlsSocket};
 use super::context::SslContext;
 use super::error::from_rustls_for;
+use super::sim_crypto::SimSource;
 use crate::errno::{ECONNABORTED, ETIMEDOUT};
 use crate::error::{Error, Result};
 use crate::future::Future;
@@ -60,6 +61,8 @@ pub(crate) struct TlsLayer {
     pub(super) this: Weak<TlsLayer>,
     pub(super) lp: EventLoop,
     pub(super) conn: RefCell<Connection>,
+    /// A simulated connection's randomness and clock (`None`: the system's).
+    pub(super) sim: Option<SimSource>,
     pub(super) context: SslContext,
     pub(super) opts: LayerOptions,
     pub(super) state: Cell<State>,
@@ -106,17 +109,27 @@ impl TlsLayer {
         app_protocol: Rc<dyn Protocol>,
         waiter: Option<Future<()>>,
     ) -> Result<Rc<TlsLayer>> {
-        let conn: Connection = if opts.server_side {
-            ServerConnection::new(context.server_config()?).map_err(|e| from_rustls_for(&e, ""))?.into()
-        } else {
-            ClientConnection::new(context.client_config()?, server_name(&opts.server_hostname)?)
-                .map_err(|e| from_rustls_for(&e, &opts.server_hostname))?
-                .into()
+        // In a simulation: the host's seeded randomness and virtual clock.
+        let sim = lp.network().tls_source();
+        let simulated = sim.is_some();
+        let make = || -> Result<Connection> {
+            Ok(if opts.server_side {
+                ServerConnection::new(context.server_config(simulated)?).map_err(|e| from_rustls_for(&e, ""))?.into()
+            } else {
+                ClientConnection::new(context.client_config(simulated)?, server_name(&opts.server_hostname)?)
+                    .map_err(|e| from_rustls_for(&e, &opts.server_hostname))?
+                    .into()
+            })
+        };
+        let conn = match &sim {
+            Some(source) => source.enter(make)?,
+            None => make()?,
         };
         Ok(Rc::new_cyclic(|this| TlsLayer {
             this: this.clone(),
             lp: lp.clone(),
             conn: RefCell::new(conn),
+            sim,
             context: context.clone(),
             opts,
             state: Cell::new(State::Handshake),
@@ -226,7 +239,10 @@ impl TlsLayer {
             if let Err(e) = read {
                 return Err(rustls::Error::General(e.to_string()));
             }
-            let state = self.conn.borrow_mut().process_new_packets()?;
+            let state = match &self.sim {
+                Some(source) => source.enter(|| self.conn.borrow_mut().process_new_packets())?,
+                None => self.conn.borrow_mut().process_new_packets()?,
+            };
             if state.peer_has_closed() {
                 self.peer_closed.set(true);
             }
