@@ -75,6 +75,38 @@ function segments(trace: string): [string, number][] {
     .map((r) => [r.host, r['bytes'] as number]);
 }
 
+/** The length of the first TLS record in `data`, header included (0 while incomplete). */
+function firstRecord(data: Uint8Array): number {
+  if (data.length < 5) return 0;
+  const n = 5 + ((data[3]! << 8) | data[4]!);
+  return data.length >= n ? n : 0;
+}
+
+/**
+ * The bytes on the wire: what a TLS client sends a plain server that records it (its
+ * ClientHello), and what a TLS server answers when a plain client sends it that ClientHello.
+ */
+async function helloBytes(sim: SimModule, certs: SimTlsCerts, seed: number): Promise<{ clientHello: Uint8Array; serverHello: Uint8Array }> {
+  const s = new sim.Simulation({ seed });
+  const sink = new Recorder();
+  s.host('sink', async (loop) => {
+    await loop.createServer(() => sink, null, 443);
+  });
+  echoServer(sim, s, serverContext(sim, certs));
+  const client = s.host('client');
+  client.createConnection(() => new Recorder(), 'sink', 443, { ssl: clientContext(sim, certs.ca), serverHostname: 'server' }).catch(() => {});
+  await runUntil(s, 1, () => firstRecord(sink.data) > 0);
+  const clientHello = sink.data.slice(0, firstRecord(sink.data));
+  const plain = new Recorder();
+  const [t] = await s.runUntilComplete(client.createConnection(() => plain, 'server', 443));
+  t.write(clientHello);
+  await runUntil(s, 1, () => plain.data.length > 0);
+  await s.runFor(0.5);
+  const serverHello = plain.data;
+  s.close();
+  return { clientHello, serverHello };
+}
+
 /** Connects with `tls` and returns the error the connection failed with. */
 async function failure(sim: SimModule, s: Sim.Simulation, tls: Sim.ConnectionOptions): Promise<unknown> {
   const client = s.host('client');
@@ -108,6 +140,20 @@ export function simTlsCases(sim: SimModule, certs: SimTlsCerts): void {
     expect(b.readyAt).toBe(a.readyAt);
     const c = await echoRun(sim, certs, 8);
     expect(c.trace).not.toBe(a.trace);
+  });
+
+  it("draws the handshake's randomness from the seed: the same hello bytes for a seed, others for another", async () => {
+    const a = await helloBytes(sim, certs, 11);
+    const b = await helloBytes(sim, certs, 11);
+    const c = await helloBytes(sim, certs, 12);
+    // A ClientHello holds the client's random, session id and X25519 key share (32 bytes each).
+    expect(a.clientHello.length).toBeGreaterThan(100);
+    expect(b.clientHello).toEqual(a.clientHello);
+    expect(c.clientHello).not.toEqual(a.clientHello);
+    // The server's answer to the same ClientHello: its random and key share, then its encrypted flight.
+    expect(a.serverHello.length).toBeGreaterThan(100);
+    expect(b.serverHello).toEqual(a.serverHello);
+    expect(c.serverHello).not.toEqual(a.serverHello);
   });
 
   it('speaks TLS 1.2 when the client caps it, one more round trip than 1.3', async () => {
@@ -165,6 +211,39 @@ export function simTlsCases(sim: SimModule, certs: SimTlsCerts): void {
     expect((e as Error).message).toBe('SSL handshake is taking longer than 2.0 seconds: aborting the connection');
     expect(s.now()).toBeGreaterThanOrEqual(2);
     expect(s.now()).toBeLessThan(2.1);
+    s.close();
+  });
+
+  it('times a handshake out when a partition cuts the server off after the ClientHello', async () => {
+    const s = new sim.Simulation({ seed: 6 });
+    echoServer(sim, s, serverContext(sim, certs));
+    const client = s.host('client');
+    let outcome: unknown = 'pending';
+    client.createConnection(() => new Recorder(), 'server', 443, { ssl: clientContext(sim, certs.ca), sslHandshakeTimeout: 1 }).then(
+      () => { outcome = 'connected'; },
+      (e: unknown) => { outcome = e; },
+    );
+    await runUntil(s, 1, () => segments(JSON.stringify(s.trace())).some(([h]) => h === 'client'));
+    s.partition('client', 'server');
+    await runUntil(s, 5, () => outcome !== 'pending');
+    expect(outcome).toBeInstanceOf(sim.ConnectionAbortedError);
+    expect((outcome as Error).message).toBe('SSL handshake is taking longer than 1.0 seconds: aborting the connection');
+    s.close();
+  });
+
+  it('ends a connection whose peer closes without close_notify with connectionLost(null) and no eofReceived', async () => {
+    const s = new sim.Simulation({ seed: 10 });
+    const sctx = serverContext(sim, certs);
+    s.host('server', async (loop) => {
+      // Aborting a TLS transport closes the socket without close_notify.
+      await loop.createServer(() => ({ connectionMade: (t: Sim.Transport) => t.abort() }), null, 443, { ssl: sctx });
+    });
+    const client = s.host('client');
+    const rec = new Recorder();
+    await s.runUntilComplete(client.createConnection(() => rec, 'server', 443, { ssl: clientContext(sim, certs.ca) }));
+    await runUntil(s, 5, () => rec.lost !== undefined);
+    expect(rec.lost).toBeNull();
+    expect(rec.eof).toBe(false);
     s.close();
   });
 

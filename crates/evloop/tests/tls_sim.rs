@@ -170,3 +170,33 @@ fn a_server_that_never_answers_times_the_handshake_out_in_virtual_time() {
     assert_eq!(e.message(), "SSL handshake is taking longer than 5.0 seconds: aborting the connection");
     assert!(sim.now() >= 5.0 && sim.now() < 5.1, "{}", sim.now());
 }
+
+/// The ClientHello a TLS client of a fresh simulation sends (to a plain
+/// server that records it): the client's random, session id and X25519
+/// key share are drawn from the seed.
+fn client_hello(certs: &SimCerts, seed: u64) -> Vec<u8> {
+    let sim = Simulation::new(SimOptions { seed, ..Default::default() }).unwrap();
+    let sink_host = sim.host("server").unwrap();
+    let client = sim.host("client").unwrap();
+    let sink = Client::new();
+    let s = sink.clone();
+    let create = sink_host.create_server(move || s.clone() as Rc<dyn Protocol>, None, Some(443), ServerOptions::default());
+    sink_host.create_task(async move { std::mem::forget(create.await.unwrap()) }).unwrap();
+    let _pending = tls_connect(&client, &Client::new(), TlsOptions { ssl: Some(certs.client()), ..Default::default() });
+    let record_len = |d: &[u8]| if d.len() >= 5 { 5 + ((d[3] as usize) << 8 | d[4] as usize) } else { usize::MAX };
+    run_until(&sim, 1.0, || {
+        let d = sink.data.borrow();
+        d.len() >= record_len(&d)
+    });
+    let d = sink.data.borrow();
+    d[..record_len(&d)].to_vec()
+}
+
+#[test]
+fn the_client_hello_is_drawn_from_the_seed() {
+    let certs = SimCerts::new("hello");
+    let a = client_hello(&certs, 11);
+    assert!(a.len() > 100 && a[0] == 22, "a handshake record: {a:?}");
+    assert_eq!(client_hello(&certs, 11), a);
+    assert_ne!(client_hello(&certs, 12), a);
+}
