@@ -247,6 +247,26 @@ export function simTlsCases(sim: SimModule, certs: SimTlsCerts): void {
     s.close();
   });
 
+  it('ends a close whose close_notify is never answered after sslShutdownTimeout, in virtual time', async () => {
+    const s = new sim.Simulation({ seed: 12 });
+    echoServer(sim, s, serverContext(sim, certs));
+    const client = s.host('client');
+    const rec = new Recorder(client);
+    const [t] = await s.runUntilComplete(
+      client.createConnection(() => rec, 'server', 443, { ssl: clientContext(sim, certs.ca), sslShutdownTimeout: 1 }),
+    );
+    await s.runFor(0.1);
+    s.partition('client', 'server');
+    const closedAt = s.now();
+    t.close();
+    await runUntil(s, 5, () => rec.isLost);
+    expect(rec.lost).toBeInstanceOf(sim.TimeoutError);
+    expect((rec.lost as Error).message).toBe('SSL shutdown timed out');
+    // The timer starts when close() sends close_notify.
+    expect(rec.lostAt - closedAt).toBeCloseTo(1, 6);
+    s.close();
+  });
+
   it('fails the handshake with ConnectionResetError when the server crashes in the middle of it', async () => {
     const s = new sim.Simulation({ seed: 7 });
     echoServer(sim, s, serverContext(sim, certs));
