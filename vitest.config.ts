@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/node/**/*.test.ts'],
+          // The simulation's TLS certificates, made at test time (tests/shared/tls/).
+          globalSetup: ['tests/shared/tls/sim-certs.setup.ts'],
           environment: 'node',
           pool: 'forks',
         },
@@ -28,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
+          globalSetup: ['tests/shared/tls/sim-certs.setup.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -24,6 +24,8 @@ step "system packages"
 need=()
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 command -v cc >/dev/null || need+=(gcc libc6-dev)
+# ring (TLS) compiles its C for wasm32 with clang; gcc cannot target wasm32.
+command -v clang >/dev/null || need+=(clang)
 # The TLS tests make certificates and talk to openssl s_server/s_client and curl.
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl ca-certificates)

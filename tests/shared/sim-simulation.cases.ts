@@ -324,8 +324,8 @@ export function simulationCases(sim: SimModule): void {
     await rejects(loose.createServer(f, [1], 7)).toThrow(/^createServer\(\): host must be a string or an array of strings, got an element of type number$/);
     await rejects(loose.createServer(f, null, 7, { nope: 1 })).toThrow(/^createServer\(\): unknown option 'nope'$/);
     await rejects(loose.createConnection(f, 'server', 7, { ssl: {} })).toThrow(TypeError);
-    // `ssl: true` is well-formed, but a simulation has no TLS yet.
-    await rejects(loose.createConnection(f, 'server', 7, { ssl: true })).toThrow(/^ssl is not supported in a simulation yet$/);
+    // `ssl: true` is a default client context: a server needs a context (asyncio's TypeError).
+    await rejects(loose.createServer(f, null, 7, { ssl: true })).toThrow(/^ssl argument must be an SSLContext or None$/);
     await rejects(loose.openConnection('server', 7, { limit: 0 })).toThrow(sim.ValueError);
     await rejects(loose.openConnection('server', 7, { limit: NaN })).toThrow(/^openConnection\(\): limit must not be NaN$/);
     await rejects(loose.startServer(f, null, 7, { limit: Infinity })).toThrow(/^startServer\(\): limit must be finite, got Infinity$/);

@@ -61,6 +61,8 @@ fn code_of(err: &Error) -> String {
             let errno = if os.errno == 0 { String::new() } else { os.errno.to_string() };
             format!("{}|{}|{}|{}", err.name(), err.code().unwrap_or(""), errno, os.syscall)
         }
+        // `<Class>|<reason>|1|`, as the addon's.
+        Error::Ssl(ssl) => format!("{}|{}|1|", err.name(), ssl.reason),
         _ => err.name().to_string(),
     }
 }
@@ -91,6 +93,7 @@ pub(crate) fn error_value(err: &Error) -> JsValue {
             set(&o, "errors", &array(&items));
             o.into()
         }
+        Error::Ssl(ssl) => crate::tls_info::ssl_error_extra(ssl),
         _ => JsValue::UNDEFINED,
     };
     if let Some(f) = hook(|h| h.make_error.clone()) {

@@ -279,6 +279,12 @@ impl HostLoop {
         self.net_open_connection(host, port, &opts, done)
     }
 
+    /// `loop.startTls`: `done(ok, transport)`.
+    #[wasm_bindgen(js_name = startTls)]
+    pub fn start_tls(&self, transport: &crate::transport::JsTransport, protocol: JsValue, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
+        self.net_start_tls(transport, protocol, &opts, done)
+    }
+
     #[wasm_bindgen(js_name = startServer)]
     pub fn start_server(&self, cb: Function, host: JsValue, port: Option<u16>, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
         self.net_start_server(cb, &host, port, &opts, done)

@@ -25,8 +25,11 @@ mod sim_loop;
 mod sim_power;
 mod simulation;
 mod socket;
+mod start_tls;
 mod streams;
 mod thrown;
+mod tls;
+mod tls_info;
 mod transport;
 
 pub use handle::{SimHandle, SimTimerHandle};

@@ -74,25 +74,19 @@ pub(crate) fn server_options(opts: &JsValue, call: &str) -> Result<ServerOptions
         reuse_port: opt_bool(opts, "reusePort"),
         keep_alive: opt_bool(opts, "keepAlive"),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
-        // TLS is native-only for now: on the host (cargo test) the core has
-        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
-        #[cfg(not(target_arch = "wasm32"))]
-        tls: Default::default(),
+        tls: crate::tls::tls_options(opts, call)?,
     })
 }
 
-pub(crate) fn unix_server_options(opts: &JsValue) -> UnixServerOptions {
+pub(crate) fn unix_server_options(opts: &JsValue) -> Result<UnixServerOptions, JsValue> {
     let d = UnixServerOptions::default();
-    UnixServerOptions {
+    Ok(UnixServerOptions {
         sock: opt_i32(opts, "sock"),
         backlog: opt_i32(opts, "backlog").unwrap_or(d.backlog),
         start_serving: opt_bool(opts, "startServing").unwrap_or(d.start_serving),
         cleanup_socket: opt_bool(opts, "cleanupSocket").unwrap_or(d.cleanup_socket),
-        // TLS is native-only for now: on the host (cargo test) the core has
-        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
-        #[cfg(not(target_arch = "wasm32"))]
-        tls: Default::default(),
-    }
+        tls: crate::tls::tls_options(opts, "createUnixServer")?,
+    })
 }
 
 pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<ConnectionOptions, JsValue> {
@@ -107,10 +101,7 @@ pub(crate) fn connection_options(opts: &JsValue, call: &str) -> Result<Connectio
         happy_eyeballs_delay: crate::convert::opt_f64(opts, "happyEyeballsDelay"),
         interleave: opt_i32(opts, "interleave").map(|n| n.max(0) as usize),
         all_errors: opt_bool(opts, "allErrors").unwrap_or(false),
-        // TLS is native-only for now: on the host (cargo test) the core has
-        // the field; a simulation refuses `ssl` in the package (net-backend.ts).
-        #[cfg(not(target_arch = "wasm32"))]
-        tls: Default::default(),
+        tls: crate::tls::tls_options(opts, call)?,
     })
 }
 
@@ -134,7 +125,7 @@ impl crate::host_loop::HostLoop {
 
     pub(crate) fn net_create_unix_server(&self, factory: Function, path: Option<String>, opts: &JsValue, done: Function) -> Result<NativeCall, JsValue> {
         let ctx = self.ctx();
-        let fut = ctx.lp().create_unix_server_with(server_factory(ctx, factory), path, unix_server_options(opts));
+        let fut = ctx.lp().create_unix_server_with(server_factory(ctx, factory), path, unix_server_options(opts)?);
         ctx.spawn(fut, done, server_value).map_err(throw)
     }
 

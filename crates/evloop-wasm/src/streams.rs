@@ -138,6 +138,16 @@ impl JsStreamWriter {
         self.ctx.spawn(self.w.wait_closed(), done, undefined_value).map_err(throw)
     }
 
+    /// `writer.startTls(sslcontext, opts)`: `done(ok)` once the stream
+    /// reads and writes through TLS.
+    #[wasm_bindgen(js_name = startTls)]
+    pub fn start_tls(&self, opts: JsValue, done: Function) -> Result<NativeCall, JsValue> {
+        let id = convert::opt_i32(&opts, "sslContext").ok_or_else(|| convert::type_error("startTls(): ssl must be an SSLContext"))?;
+        let ssl = crate::tls::context(id, "startTls")?;
+        let fut = self.w.start_tls(&ssl, crate::tls::start_tls_options(&opts));
+        self.ctx.spawn(fut, done, undefined_value).map_err(throw)
+    }
+
     /// A new native object for the transport (the package keeps one wrapper).
     pub fn transport(&self) -> JsTransport {
         JsTransport::new(self.w.transport(), self.ctx.clone(), std::rc::Weak::new())

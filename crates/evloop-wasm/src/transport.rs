@@ -26,6 +26,11 @@ impl JsTransport {
     pub(crate) fn new(t: Transport, ctx: Ctx, protocol: Weak<JsProtocol>) -> JsTransport {
         JsTransport { t, ctx, protocol: RefCell::new(protocol) }
     }
+
+    /// The core's transport (`startTls`).
+    pub(crate) fn core(&self) -> &Transport {
+        &self.t
+    }
 }
 
 #[wasm_bindgen(js_class = NativeTransport)]
@@ -136,6 +141,10 @@ pub(crate) fn extra_info_value(name: &str, info: Option<ExtraInfo>) -> JsValue {
     match (name, info) {
         (_, Some(ExtraInfo::Address(a))) => convert::address_value(&a),
         (_, Some(ExtraInfo::Socket(s))) => JsTransportSocket::new(s).into(),
+        (_, Some(ExtraInfo::Cipher(c))) => crate::tls_info::cipher_value(c.as_ref()),
+        (_, Some(ExtraInfo::PeerCert(c))) => crate::tls_info::peercert_value(c.as_ref()),
+        (_, Some(ExtraInfo::SslContext(c))) => crate::tls_info::context_marker(&c),
+        (_, Some(ExtraInfo::SslObject(o))) => crate::tls_info::ssl_object_value(&o),
         ("peername" | "sockname", None) => JsValue::NULL,
         _ => JsValue::UNDEFINED,
     }

@@ -51,7 +51,6 @@ pub(crate) const ENFILE: i32 = 23;
 pub(crate) const ENOBUFS: i32 = 105;
 pub(crate) const ENOMEM: i32 = 12;
 pub(crate) const ECONNRESET: i32 = 104;
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
 pub(crate) const ECONNABORTED: i32 = 103;
 // Used by the simulated network (`crate::sim`), which reports Linux numbers
 // on every target.

@@ -62,7 +62,6 @@ mod streams;
 pub mod subprocess;
 mod task;
 mod timer_heap;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod tls;
 mod transport;
 

@@ -62,6 +62,12 @@ pub(crate) trait Network {
         -> LocalFuture<Result<(String, String)>> {
         Box::pin(async { none() })
     }
+    /// Where a new TLS connection draws randomness and reads the time:
+    /// `None` for the system's; a simulated host's seeded stream and
+    /// virtual wall clock, so that runs repeat (`tls/sim_crypto.rs`).
+    fn tls_source(&self) -> Option<crate::tls::SimSource> {
+        None
+    }
 }
 
 /// The network of a loop that has none (virtual time without a simulation).

@@ -50,7 +50,6 @@ pub struct ServerOptions {
     /// `start_serving()` or `serve_forever()`.
     pub start_serving: bool,
     /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 
@@ -65,7 +64,6 @@ impl Default for ServerOptions {
             reuse_port: None,
             keep_alive: None,
             start_serving: true,
-            #[cfg(not(target_arch = "wasm32"))]
             tls: Default::default(),
         }
     }
@@ -83,7 +81,6 @@ pub struct UnixServerOptions {
     /// Remove the socket file on `close()` if it is still ours (default true).
     pub cleanup_socket: bool,
     /// `ssl`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 
@@ -94,7 +91,6 @@ impl Default for UnixServerOptions {
             backlog: 100,
             start_serving: true,
             cleanup_socket: true,
-            #[cfg(not(target_arch = "wasm32"))]
             tls: Default::default(),
         }
     }
@@ -128,7 +124,6 @@ pub struct ConnectionOptions {
     /// single-error rules.
     pub all_errors: bool,
     /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 

@@ -40,7 +40,6 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
-            #[cfg(not(target_arch = "wasm32"))]
             opts.tls.check_server()?;
             let network = lp.network();
             let listeners = if host.is_some() || port.is_some() {
@@ -55,7 +54,6 @@ impl EventLoop {
                 vec![network.adopt_listener(fd, false, false)?]
             };
             let server = Server::new(&lp, listeners, factory, opts.backlog);
-            #[cfg(not(target_arch = "wasm32"))]
             set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
@@ -91,7 +89,6 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
-            #[cfg(not(target_arch = "wasm32"))]
             opts.tls.check_server()?;
             let network = lp.network();
             let listener = match (path, opts.sock) {
@@ -103,7 +100,6 @@ impl EventLoop {
                 (Some(path), None) => network.bind_unix(&path, opts.cleanup_socket)?,
             };
             let server = Server::new(&lp, vec![listener], factory, opts.backlog);
-            #[cfg(not(target_arch = "wasm32"))]
             set_tls(&server, &opts.tls);
             if opts.start_serving {
                 server.start_serving_now()?;
@@ -123,7 +119,6 @@ impl EventLoop {
 }
 
 /// Every accepted connection of a TLS server gets its layer.
-#[cfg(not(target_arch = "wasm32"))]
 fn set_tls(server: &Server, tls: &crate::tls::TlsOptions) {
     if tls.ssl.is_none() {
         return;

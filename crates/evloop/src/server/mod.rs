@@ -107,7 +107,6 @@ impl Server {
         }
     }
 
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn set_layer(&self, layer: ConnectionLayer) {
         *self.0.layer.borrow_mut() = Some(layer);
     }

@@ -35,6 +35,7 @@ pub mod rng;
 mod schedule;
 mod selector;
 mod socket;
+mod tls_source;
 mod trace;
 
 use std::borrow::Cow;
@@ -197,6 +198,8 @@ pub(crate) struct Core {
     buggify: RefCell<HashMap<Rc<str>, Stream>>,
     /// Each host's executor stream (`executor.rs`), made on first use.
     executors: RefCell<HashMap<HostId, Stream>>,
+    /// Each host's TLS stream (`tls_source.rs`), made on first use.
+    tls: RefCell<HashMap<HostId, Stream>>,
     /// Hosts restarted by scheduled faults (`take_restarted`).
     restarted: RefCell<Vec<HostId>>,
     /// `close()` was called: nothing runs any more.
@@ -242,6 +245,7 @@ impl Simulation {
             faults: RefCell::new(FaultQueue::default()),
             buggify: RefCell::new(HashMap::new()),
             executors: RefCell::new(HashMap::new()),
+            tls: RefCell::new(HashMap::new()),
             restarted: RefCell::new(Vec::new()),
             closed: Cell::new(false),
         });

@@ -10,6 +10,7 @@
 //! | link `src -> dst` | `seed ^ fnv1a64(src ++ [0xff] ++ dst) ^ LINK_SALT` |
 //! | buggify point `p` | `seed ^ fnv1a64(p) ^ BUGGIFY_SALT` |
 //! | executor of host `name` | `seed ^ fnv1a64(name) ^ EXECUTOR_SALT` |
+//! | TLS of host `name` | `seed ^ fnv1a64(name) ^ TLS_SALT` |
 //!
 //! The stream seed is expanded into xoshiro's 256-bit state with four
 //! splitmix64 outputs. `0xff` never occurs in UTF-8, so `("a", "bc")` and
@@ -46,6 +47,9 @@ const BUGGIFY_SALT: u64 = 0x6275_6767_6966_7921; // "buggify!"
 /// Distinguishes a host's executor stream from its own stream.
 const EXECUTOR_SALT: u64 = 0x6578_6563_7574_6f72; // "executor"
 
+/// Distinguishes a host's TLS stream from its own stream.
+const TLS_SALT: u64 = 0x746c_735f_7365_6564; // "tls_seed"
+
 /// A xoshiro256** generator.
 #[derive(Clone, Debug)]
 pub struct Rng {
@@ -79,6 +83,11 @@ impl Rng {
     /// The stream of host `name`'s executor (how long its work takes).
     pub fn for_executor(seed: u64, name: &str) -> Rng {
         Rng::from_seed(seed ^ fnv1a64(name.as_bytes()) ^ EXECUTOR_SALT)
+    }
+
+    /// The stream of host `name`'s TLS connections (each draws its seed here).
+    pub fn for_tls(seed: u64, name: &str) -> Rng {
+        Rng::from_seed(seed ^ fnv1a64(name.as_bytes()) ^ TLS_SALT)
     }
 
     /// The next 64 random bits.

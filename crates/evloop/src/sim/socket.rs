@@ -331,4 +331,8 @@ impl Network for SimNetwork {
         let result = super::datagram_socket::open(&self.core, self.host, self.life, opts);
         Box::pin(async move { result })
     }
+
+    fn tls_source(&self) -> Option<crate::tls::SimSource> {
+        super::tls_source::for_host(&self.core, self.host)
+    }
 }

@@ -69,7 +69,6 @@ pub struct UnixConnectionOptions {
     /// A connected Unix stream socket to use instead of a path (owned).
     pub sock: Option<Fd>,
     /// `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
-    #[cfg(not(target_arch = "wasm32"))]
     pub tls: crate::tls::TlsOptions,
 }
 

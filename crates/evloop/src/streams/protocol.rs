@@ -83,13 +83,11 @@ impl StreamReaderProtocol {
 
     /// Whether this is a server's protocol (it has a client-connected
     /// callback): `StreamWriter.start_tls()` is the server side then.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn is_server_side(&self) -> bool {
         self.client_connected.is_some()
     }
 
     /// `_replace_transport`: `start_tls()` made a new transport.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn replace_transport(&self, transport: &Transport) {
         self.over_ssl.set(transport.is_layered());
         if let Some(r) = self.stream_reader() {

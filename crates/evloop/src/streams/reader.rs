@@ -195,7 +195,6 @@ impl StreamReader {
     }
 
     /// `start_tls()` put a TLS transport over the one set.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn replace_transport(&self, transport: &Transport) {
         *self.0.transport.borrow_mut() = Some(transport.clone());
     }

@@ -45,7 +45,6 @@ impl StreamWriter {
 
     /// `start_tls()` swapped the transport (the protocol and the reader
     /// follow).
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn replace_transport(&self, transport: Transport) {
         self.0.protocol.replace_transport(&transport);
         *self.0.transport.borrow_mut() = transport;

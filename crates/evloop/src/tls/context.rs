@@ -16,6 +16,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
 use super::error::{from_rustls, ssl_error};
@@ -75,7 +76,7 @@ struct Settings {
     /// The server configuration built from the settings above, shared by
     /// the connections started until a setting changes: building it parses
     /// the key, and its session cache is what lets clients resume.
-    server_config: Option<Arc<ServerConfig>>,
+    server_config: Option<(bool, Arc<ServerConfig>)>,
 }
 
 /// An `SSLContext`. Clones are the same context: a change applies to the
@@ -202,17 +203,27 @@ impl SslContext {
     /// read; `SSLError` when it holds no certificate or no private key.
     pub fn load_cert_chain(&self, certfile: &str, keyfile: Option<&str>) -> Result<()> {
         let cert_pem = read_file(certfile)?;
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        let key_pem = match keyfile {
+            Some(path) => Some(read_file(path)?),
+            None => None,
+        };
+        self.load_cert_chain_pem(&cert_pem, key_pem.as_deref())
+    }
+
+    /// `load_cert_chain` from PEM text rather than files (a simulation has
+    /// no files): the chain, and the key (by default in `cert_pem`).
+    ///
+    /// # Errors
+    /// `SSLError` when it holds no certificate or no private key, or the key
+    /// does not match the certificate.
+    pub fn load_cert_chain_pem(&self, cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<()> {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<std::result::Result<_, _>>()
             .map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
         if chain.is_empty() {
             return Err(ssl_error("NO_CERTIFICATE_OR_CRL_FOUND", "[SSL: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"));
         }
-        let key_pem = match keyfile {
-            Some(path) => read_file(path)?,
-            None => cert_pem,
-        };
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.unwrap_or(cert_pem)).map_err(|_| ssl_error("PEM_LIB", "[SSL] PEM lib"))?;
         // The key must suit the certificate: checked now, as OpenSSL does.
         let provider = provider();
         let signing = provider.key_provider.load_private_key(key.clone_key()).map_err(|e| from_rustls(&e))?;
@@ -287,18 +298,19 @@ impl SslContext {
         Ok(v)
     }
 
-    /// The rustls configuration of a client connection.
-    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>> {
+    /// The rustls configuration of a client connection; `simulated`: with
+    /// the simulation's randomness and virtual time (`sim_crypto.rs`).
+    pub(crate) fn client_config(&self, simulated: bool) -> Result<Arc<ClientConfig>> {
         let versions = self.protocol_versions()?;
         let s = self.0.borrow();
-        let provider = provider();
+        let (provider, time) = provider_and_time(simulated);
         let verifier = ServerVerifier::new(
             &s.roots,
             provider.clone(),
             s.verify_mode != VerifyMode::None,
             s.check_hostname,
         )?;
-        let builder = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_details(provider, time)
             .with_protocol_versions(&versions)
             .map_err(|e| from_rustls(&e))?
             .dangerous()
@@ -311,22 +323,25 @@ impl SslContext {
         Ok(Arc::new(config))
     }
 
-    /// The rustls configuration of a server connection: built once, then
-    /// shared until a setting changes.
-    pub(crate) fn server_config(&self) -> Result<Arc<ServerConfig>> {
-        if let Some(config) = &self.0.borrow().server_config {
-            return Ok(config.clone());
+    /// The rustls configuration of a server connection (`simulated` as
+    /// for [`client_config`](Self::client_config)): built once, then shared
+    /// (with its session cache) until a setting changes.
+    pub(crate) fn server_config(&self, simulated: bool) -> Result<Arc<ServerConfig>> {
+        if let Some((sim, config)) = &self.0.borrow().server_config {
+            if *sim == simulated {
+                return Ok(config.clone());
+            }
         }
-        let config = self.build_server_config()?;
-        self.0.borrow_mut().server_config = Some(config.clone());
+        let config = self.build_server_config(simulated)?;
+        self.0.borrow_mut().server_config = Some((simulated, config.clone()));
         Ok(config)
     }
 
-    fn build_server_config(&self) -> Result<Arc<ServerConfig>> {
+    fn build_server_config(&self, simulated: bool) -> Result<Arc<ServerConfig>> {
         let versions = self.protocol_versions()?;
         let s = self.0.borrow();
-        let provider = provider();
-        let builder = ServerConfig::builder_with_provider(provider.clone())
+        let (provider, time) = provider_and_time(simulated);
+        let builder = ServerConfig::builder_with_details(provider.clone(), time)
             .with_protocol_versions(&versions)
             .map_err(|e| from_rustls(&e))?;
         let builder = if s.verify_mode == VerifyMode::None {
@@ -370,6 +385,18 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     let rank = |g: NamedGroup| [NamedGroup::X25519, NamedGroup::secp256r1, NamedGroup::secp384r1].iter().position(|x| *x == g);
     p.kx_groups.sort_by_key(|g| rank(g.name()).unwrap_or(usize::MAX));
     Arc::new(p)
+}
+
+/// The provider and clock of a connection: the system's, or the
+/// simulation's (seeded randomness, virtual wall time).
+fn provider_and_time(simulated: bool) -> (Arc<CryptoProvider>, Arc<dyn TimeProvider>) {
+    if simulated {
+        #[allow(deprecated)]
+        let ring = rustls::crypto::ring::default_provider();
+        (Arc::new(super::sim_crypto::sim_provider(ring)), super::sim_crypto::virtual_time())
+    } else {
+        (provider(), Arc::new(rustls::time_provider::DefaultTimeProvider))
+    }
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {

@@ -8,7 +8,8 @@
 //! - [`app`]: the transport the application sees (an ordinary
 //!   [`Transport`] over the layer);
 //! - [`extra_info`]: `peercert`, `cipher`, `sslcontext`, `ssl_object`;
-//! - [`error`]: rustls's errors as `SSLError`/`SSLCertVerificationError`.
+//! - [`error`]: rustls's errors as `SSLError`/`SSLCertVerificationError`;
+//! - `sim_crypto`: a simulated host's seeded randomness and virtual clock.
 //!
 //! See `docs/tls.md` for what maps to Python's `ssl` and what does not.
 
@@ -17,6 +18,7 @@ mod context;
 mod error;
 mod extra_info;
 mod protocol;
+mod sim_crypto;
 mod socket_events;
 mod verify;
 pub mod x509;
@@ -26,6 +28,7 @@ use std::rc::Rc;
 pub use context::{Purpose, SslContext, TlsVersion, VerifyMode};
 pub use extra_info::{Cipher, PeerCert, SslObject};
 pub(crate) use protocol::{LayerOptions, TlsLayer};
+pub(crate) use sim_crypto::SimSource;
 
 use crate::error::{Error, Result};
 use crate::transport::{Protocol, Transport};
@@ -82,7 +85,7 @@ impl TlsOptions {
             return Err(Error::Value("server_hostname is only meaningful with ssl on a client".into()));
         }
         layer_options(ctx, true, None, self.ssl_handshake_timeout, self.ssl_shutdown_timeout, true)?;
-        ctx.server_config()?;
+        ctx.server_config(false)?;
         Ok(())
     }
 

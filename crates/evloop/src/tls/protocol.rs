@@ -23,6 +23,7 @@ use rustls::{ClientConnection, Connection, ServerConnection};
 use super::app::{TlsIo, TlsSocket};
 use super::context::SslContext;
 use super::error::from_rustls_for;
+use super::sim_crypto::SimSource;
 use crate::errno::{ECONNABORTED, ETIMEDOUT};
 use crate::error::{Error, Result};
 use crate::future::Future;
@@ -65,6 +66,8 @@ pub(crate) struct TlsLayer {
     pub(super) this: Weak<TlsLayer>,
     pub(super) lp: EventLoop,
     pub(super) conn: RefCell<Connection>,
+    /// A simulated connection's randomness and clock (`None`: the system's).
+    pub(super) sim: Option<SimSource>,
     pub(super) context: SslContext,
     pub(super) opts: LayerOptions,
     pub(super) state: Cell<State>,
@@ -116,12 +119,21 @@ impl TlsLayer {
         app_protocol: Rc<dyn Protocol>,
         waiter: Option<Future<()>>,
     ) -> Result<Rc<TlsLayer>> {
-        let mut conn: Connection = if opts.server_side {
-            ServerConnection::new(context.server_config()?).map_err(|e| from_rustls_for(&e, ""))?.into()
-        } else {
-            ClientConnection::new(context.client_config()?, server_name(&opts.server_hostname)?)
-                .map_err(|e| from_rustls_for(&e, &opts.server_hostname))?
-                .into()
+        // In a simulation: the host's seeded randomness and virtual clock.
+        let sim = lp.network().tls_source();
+        let simulated = sim.is_some();
+        let make = || -> Result<Connection> {
+            Ok(if opts.server_side {
+                ServerConnection::new(context.server_config(simulated)?).map_err(|e| from_rustls_for(&e, ""))?.into()
+            } else {
+                ClientConnection::new(context.client_config(simulated)?, server_name(&opts.server_hostname)?)
+                    .map_err(|e| from_rustls_for(&e, &opts.server_hostname))?
+                    .into()
+            })
+        };
+        let mut conn = match &sim {
+            Some(source) => source.enter(make)?,
+            None => make()?,
         };
         // No limit on rustls's outgoing records: flush_outgoing hands them all
         // to the socket transport at once, whose buffer and the application
@@ -133,6 +145,7 @@ impl TlsLayer {
             this: this.clone(),
             lp: lp.clone(),
             conn: RefCell::new(conn),
+            sim,
             context: context.clone(),
             opts,
             state: Cell::new(State::Handshake),
@@ -261,7 +274,12 @@ impl TlsLayer {
                 result = Err(rustls::Error::General(e.to_string()));
                 break;
             }
-            match conn.process_new_packets() {
+            // In a simulation, with the host's seeded randomness and clock.
+            let processed = match &self.sim {
+                Some(source) => source.enter(|| conn.process_new_packets()),
+                None => conn.process_new_packets(),
+            };
+            match processed {
                 Ok(state) if state.peer_has_closed() => self.peer_closed.set(true),
                 Ok(_) => {}
                 Err(e) => {

@@ -11,12 +11,8 @@ use crate::selector::Fd;
 use crate::EventLoop;
 
 /// A client connection's TLS: the options and the name to check.
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) type ClientTls = Option<(crate::tls::TlsOptions, Option<String>)>;
-#[cfg(target_arch = "wasm32")]
-pub(crate) type ClientTls = Option<std::convert::Infallible>;
 
-#[cfg(not(target_arch = "wasm32"))]
 fn client_tls(tls: &crate::tls::TlsOptions, host: Option<&str>) -> Result<ClientTls> {
     let name = tls.check_client(host)?;
     Ok(tls.ssl.is_some().then(|| (tls.clone(), name)))
@@ -79,10 +75,7 @@ impl EventLoop {
         let lp = self.clone();
         async move {
             lp.check_open()?;
-            #[cfg(not(target_arch = "wasm32"))]
             let tls = client_tls(&opts.tls, host.as_deref())?;
-            #[cfg(target_arch = "wasm32")]
-            let tls: ClientTls = None;
             let network = lp.network();
             let sock = if host.is_some() || port.is_some() {
                 if opts.sock.is_some() {
@@ -143,10 +136,7 @@ impl EventLoop {
         async move {
             lp.check_open()?;
             // A Unix path is no host name: TLS needs server_hostname.
-            #[cfg(not(target_arch = "wasm32"))]
             let tls = client_tls(&opts.tls, None)?;
-            #[cfg(target_arch = "wasm32")]
-            let tls: ClientTls = None;
             let network = lp.network();
             let sock = match (path, opts.sock) {
                 (Some(_), Some(_)) => {
@@ -172,7 +162,6 @@ impl EventLoop {
         // A failing factory drops `sock`, which closes it.
         let protocol = call_protocol(factory)?;
         let waiter = self.create_future::<()>();
-        #[cfg(not(target_arch = "wasm32"))]
         if let Some((tls, hostname)) = tls {
             // The layer is the socket transport's protocol; the waiter
             // resolves once the handshake made the application's transport.
@@ -185,8 +174,6 @@ impl EventLoop {
             let app = layer.app_transport().ok_or_else(|| Error::Runtime("the connection was lost".into()))?;
             return Ok((app, protocol));
         }
-        #[cfg(target_arch = "wasm32")]
-        let _ = (tls, server_side);
         let transport = Transport::new(self, sock, protocol.clone().into_protocol(), None, None, Some(waiter.clone()))?;
         // Closes the half-made connection if this wait fails or is dropped (a cancelled task:
         // asyncio's `except: transport.close(); raise` around the same wait).

@@ -92,17 +92,13 @@ pub enum ExtraInfo {
     /// `"pipe"` (pipe transports): the pipe's fd, -1 once closed.
     Pipe(Fd),
     /// `"sslcontext"`.
-    #[cfg(not(target_arch = "wasm32"))]
     SslContext(crate::tls::SslContext),
     /// `"ssl_object"`.
-    #[cfg(not(target_arch = "wasm32"))]
     SslObject(crate::tls::SslObject),
     /// `"peercert"`: Python's `getpeercert()` (`None` when the peer sent
     /// no certificate; an empty one when it was not verified).
-    #[cfg(not(target_arch = "wasm32"))]
     PeerCert(Option<crate::tls::PeerCert>),
     /// `"cipher"`: `(name, protocol version, secret bits)`.
-    #[cfg(not(target_arch = "wasm32"))]
     Cipher(Option<crate::tls::Cipher>),
 }
 
@@ -138,7 +134,6 @@ impl Transport {
     /// A transport layered over another one's socket (TLS): its own I/O,
     /// no claim on the fd; `connection_made` only if `connection_made`
     /// (`start_tls` keeps the protocol's connection as it was).
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn layered(
         lp: &EventLoop,
         sock: Box<dyn StreamSocket>,
@@ -578,7 +573,6 @@ impl Transport {
 
     /// `_force_close(exc)`: as `abort()`, and `connection_lost(exc)`;
     /// nothing is reported (the TLS layer's errors are `OSError`s).
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn force_close_with(&self, exc: Option<Error>) {
         self.force_close(exc);
     }
@@ -602,7 +596,6 @@ impl Transport {
     /// gone, or finished the close this transport's I/O took over
     /// ([`StreamIo::take_loss`]): `connection_lost(exc)` follows in the
     /// next iteration. A no-op once the socket is released.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // TLS is native-only for now
     pub(crate) fn lower_layer_lost(&self, exc: Option<Error>) {
         if self.0.sock.borrow().is_none() {
             return;

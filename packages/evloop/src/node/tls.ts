@@ -1,153 +1,25 @@
-// Python's `ssl.SSLContext` subset over rustls (docs/tls.md): the package's
-// class over the addon's NativeSslContext. The networking calls take it as
-// `ssl` and name it to the addon by id.
+// Node's `SSLContext`: the one class (core/net/ssl-context.ts) over the
+// addon's NativeSslContext, whose `loadCertChain`/`loadVerifyLocations`
+// read PEM files.
 
 import { NativeSslContext } from '../../native/index.js';
-import { fromNative } from '../core/errors.js';
-import { registerSslContext, type SSLContextLike } from '../core/net/tls.js';
-import { typeName } from '../core/values.js';
+import { SSLContext as CoreSSLContext, type SslRuntime } from '../core/net/ssl-context.js';
 
-/** `PROTOCOL_TLS_SERVER` or `PROTOCOL_TLS_CLIENT`. */
-export type SSLPurpose = 'server' | 'client';
-/** `CERT_NONE`, `CERT_OPTIONAL`, `CERT_REQUIRED`. */
-export type VerifyMode = 'none' | 'optional' | 'required';
-/** The TLS versions rustls speaks. */
-export type TLSVersion = 'TLSv1.2' | 'TLSv1.3';
+export type { SSLPurpose, TLSVersion, VerifyLocations, VerifyMode } from '../core/net/ssl-context.js';
 
-/** `loadVerifyLocations()`'s sources: PEM file, directory of PEM files, PEM text. */
-export interface VerifyLocations {
-  cafile?: string | null;
-  capath?: string | null;
-  cadata?: string | null;
-}
-
-function call<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
-
-function stringArg(method: string, name: string, v: unknown): string {
-  if (typeof v !== 'string') throw new TypeError(`SSLContext.${method}(): ${name} must be a string, got ${typeName(v)}`);
-  return v;
-}
-
-function optionalString(method: string, name: string, v: unknown): string | undefined {
-  return v === undefined || v === null ? undefined : stringArg(method, name, v);
-}
-
-const makingDefault = Symbol('createDefaultContext');
+const nodeRuntime: SslRuntime = { newContext: (purpose) => new NativeSslContext(purpose) };
 
 /**
  * A TLS configuration (Python's `ssl.SSLContext`). A client context verifies the peer and its
  * host name and trusts nothing until `loadVerifyLocations()` (or use `createDefaultContext()`);
- * a server context needs `loadCertChain()`. Changes apply to connections started afterwards.
+ * a server context needs `loadCertChain()` (PEM files). Changes apply to connections started
+ * afterwards.
  */
-export class SSLContext implements SSLContextLike {
-  readonly #n: NativeSslContext;
-  readonly #purpose: SSLPurpose;
-
-  constructor(purpose: SSLPurpose);
-  /** @internal */
-  constructor(purpose: SSLPurpose, token: typeof makingDefault);
-  constructor(purpose: SSLPurpose, token?: typeof makingDefault) {
-    if (purpose !== 'server' && purpose !== 'client') {
-      throw new TypeError(`SSLContext(): purpose must be "server" or "client", got ${typeof purpose === 'string' ? `"${purpose}"` : typeName(purpose)}`);
-    }
-    this.#purpose = purpose;
-    this.#n = call(() => new NativeSslContext(token === makingDefault ? 'default' : purpose));
-    registerSslContext(this);
-  }
-
-  /** @internal The addon's id of the context (what the networking calls pass on). */
-  get sslContextId(): number {
-    return this.#n.id;
-  }
-
-  /** `"server"` or `"client"`. */
-  get purpose(): SSLPurpose {
-    return this.#purpose;
-  }
-
-  /** The certificate chain (PEM file) and its private key (PEM file; default: in `certfile`). */
-  loadCertChain(certfile: string, keyfile?: string | null): void {
-    const cert = stringArg('loadCertChain', 'certfile', certfile);
-    const key = optionalString('loadCertChain', 'keyfile', keyfile);
-    call(() => this.#n.loadCertChain(cert, key));
-  }
-
-  /** Trusts the PEM certificates of a file, of every file in a directory, and of a string. */
-  loadVerifyLocations(locations: VerifyLocations = {}): void {
-    if (typeof locations !== 'object' || locations === null) {
-      throw new TypeError(`SSLContext.loadVerifyLocations(): the argument must be { cafile?, capath?, cadata? }, got ${typeName(locations)}`);
-    }
-    const cafile = optionalString('loadVerifyLocations', 'cafile', locations.cafile);
-    const capath = optionalString('loadVerifyLocations', 'capath', locations.capath);
-    const cadata = optionalString('loadVerifyLocations', 'cadata', locations.cadata);
-    call(() => this.#n.loadVerifyLocations(cafile, capath, cadata));
-  }
-
-  get checkHostname(): boolean {
-    return this.#n.checkHostname;
-  }
-
-  /** Turning it on with `verifyMode` "none" makes the mode "required", as Python does. */
-  set checkHostname(on: boolean) {
-    if (typeof on !== 'boolean') throw new TypeError(`SSLContext.checkHostname must be a boolean, got ${typeName(on)}`);
-    this.#n.checkHostname = on;
-  }
-
-  get verifyMode(): VerifyMode {
-    return this.#n.verifyMode as VerifyMode;
-  }
-
-  /** ValueError for "none" while `checkHostname` is on, as Python. */
-  set verifyMode(mode: VerifyMode) {
-    const m = stringArg('verifyMode', 'mode', mode);
-    call(() => {
-      this.#n.verifyMode = m;
-    });
-  }
-
-  /** The ALPN protocols to offer or accept, in preference order. */
-  setAlpnProtocols(protocols: readonly string[]): void {
-    if (!Array.isArray(protocols) || !protocols.every((p) => typeof p === 'string')) {
-      throw new TypeError(`SSLContext.setAlpnProtocols(): protocols must be an array of strings, got ${typeName(protocols)}`);
-    }
-    call(() => this.#n.setAlpnProtocols([...protocols]));
-  }
-
-  get minimumVersion(): TLSVersion {
-    return this.#n.minimumVersion as TLSVersion;
-  }
-
-  set minimumVersion(v: TLSVersion) {
-    const s = stringArg('minimumVersion', 'version', v);
-    call(() => {
-      this.#n.minimumVersion = s;
-    });
-  }
-
-  get maximumVersion(): TLSVersion {
-    return this.#n.maximumVersion as TLSVersion;
-  }
-
-  set maximumVersion(v: TLSVersion) {
-    const s = stringArg('maximumVersion', 'version', v);
-    call(() => {
-      this.#n.maximumVersion = s;
-    });
-  }
-
-  /** Python's `cert_store_stats()`: `{ x509_ca }`, the trusted certificates. */
-  certStoreStats(): { x509_ca: number } {
-    return { x509_ca: this.#n.caCount() };
-  }
+export class SSLContext extends CoreSSLContext {
+  protected static override readonly runtime: SslRuntime = nodeRuntime;
 }
 
 /** Python's `ssl.create_default_context()`: a client context trusting the bundled web PKI roots. */
 export function createDefaultContext(): SSLContext {
-  return new SSLContext('client', makingDefault);
+  return SSLContext.makeDefault();
 }

@@ -43,7 +43,15 @@ export {
   type SocketAddress,
   type StreamLimit,
   type StreamReaderOptions,
+  SSLObject,
+  type Cipher,
+  type PeerCert,
+  type SslOptions,
+  type StartTlsOptions,
+  type WriterStartTlsOptions,
 } from '../core/net/index.js';
+// TLS: the same SSLContext class as Node's, over the simulation's TLS (docs/tls.md).
+export { SSLContext, createDefaultContext, type SSLPurpose, type TLSVersion, type VerifyLocations, type VerifyMode } from './tls.js';
 // Subprocesses and pipes: a simulated host has none, so these reject with
 // NotImplementedError naming the call (they are here so code written for
 // both entries type-checks against either).

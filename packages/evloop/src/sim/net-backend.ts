@@ -4,7 +4,6 @@
 import { NativeStreamReader, NativeTransportSocket, setHooks } from '../../wasm/evloop_wasm.js';
 import type { NativeHostLoop, NativeTransport } from '../../wasm/evloop_wasm.js';
 import type { NetBackend, NetBinding } from '../core/net/backend.js';
-import { ValueError } from '../core/errors.js';
 import { bytesView } from '../core/net/bytes.js';
 import { netHooks } from '../core/net/transport.js';
 import { touch } from './activity.js';
@@ -35,32 +34,22 @@ export function installNetHooks(): void {
 /** The stand-in protocol factory of the Unix stream forms, which the binding refuses before using it. */
 const noProtocol = (): object => ({});
 
-/** A simulation has no TLS yet (docs/tls.md): `ssl` is refused rather than ignored. */
-function noTls<T extends { sslContext?: number | undefined; sslDefault?: boolean | undefined }>(opts: T): T {
-  if (opts.sslContext !== undefined || opts.sslDefault === true) {
-    throw new ValueError('ssl is not supported in a simulation yet');
-  }
-  return opts;
-}
-
 /** The networking of one life of a simulated host. */
 export function simNetBackend(life: NativeHostLoop): NetBackend {
   return {
     binding: simBinding,
-    createServer: (factory, host, port, opts, done) => life.createServer(factory, host, port, noTls(opts), done),
-    createUnixServer: (factory, path, opts, done) => life.createUnixServer(factory, path, noTls(opts), done),
-    createConnection: (factory, host, port, opts, done) => life.createConnection(factory, host, port, noTls(opts), done),
-    createUnixConnection: (factory, path, opts, done) => life.createUnixConnection(factory, path, noTls(opts), done),
-    startServer: (cb, host, port, opts, done) => life.startServer(cb, host, port, noTls(opts), done),
+    createServer: (factory, host, port, opts, done) => life.createServer(factory, host, port, opts, done),
+    createUnixServer: (factory, path, opts, done) => life.createUnixServer(factory, path, opts, done),
+    createConnection: (factory, host, port, opts, done) => life.createConnection(factory, host, port, opts, done),
+    createUnixConnection: (factory, path, opts, done) => life.createUnixConnection(factory, path, opts, done),
+    startServer: (cb, host, port, opts, done) => life.startServer(cb, host, port, opts, done),
     // A simulation has no Unix sockets: the stream forms get the same refusal
     // (OSError EAFNOSUPPORT) as the protocol forms, from the same calls.
     startUnixServer: (_cb, path, opts, done) => life.createUnixServer(noProtocol, path, opts, done),
-    openConnection: (host, port, opts, done) => life.openConnection(host, port, noTls(opts), done),
+    openConnection: (host, port, opts, done) => life.openConnection(host, port, opts, done),
     openUnixConnection: (path, opts, done) => life.createUnixConnection(noProtocol, path, opts, done),
     createDatagramEndpoint: (factory, opts, done) => life.createDatagramEndpoint(factory, opts, done),
-    startTls: () => {
-      throw new ValueError('ssl is not supported in a simulation yet');
-    },
+    startTls: (transport, protocol, opts, done) => life.startTls(transport as NativeTransport, protocol, opts, done),
     getaddrinfo: (host, port, opts, done) => life.getaddrinfo(host, port, opts, done),
     getnameinfo: (host, port, flags, done) => life.getnameinfo(host, port, flags, done),
     newStreamReader: (limit) => new NativeStreamReader(life, limit),

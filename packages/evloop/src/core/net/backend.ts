@@ -167,8 +167,8 @@ export interface NetStartTlsOptions {
 
 export interface NativeStreamWriterLike {
   drain(done: Done): NativeCallLike;
-  /** `done(ok)` once the stream reads and writes through TLS (a binding without TLS has none). */
-  startTls?(opts: NetStartTlsOptions, done: Done): NativeCallLike;
+  /** `done(ok)` once the stream reads and writes through TLS. */
+  startTls(opts: NetStartTlsOptions, done: Done): NativeCallLike;
   waitClosed(done: Done): NativeCallLike;
   transport(): NativeTransportLike;
   describe(): string;

@@ -4,8 +4,8 @@
 import type { SSLContextLike } from './tls.js';
 
 /**
- * TLS (docs/tls.md): `ssl` is an `SSLContext` (Node; a simulation has no
- * TLS yet); on connections `true` means `createDefaultContext()`. The
+ * TLS (docs/tls.md): `ssl` is an `SSLContext` of the same entry (`evloop`
+ * or `evloop/sim`); on connections `true` means `createDefaultContext()`. The
  * timeouts are seconds (defaults 60 and 30) and need `ssl`.
  */
 export interface SslOptions {

@@ -1,8 +1,8 @@
 // What the layer knows of TLS: what `ssl` must be (a context a runtime made,
 // found by its id), Python's `SSLObject` over a binding's snapshot, and the
 // map from a context's id back to the context (getExtraInfo('sslcontext')).
-// Browser-safe: the contexts themselves come from a runtime (Node's
-// `SSLContext`, src/node/tls.ts).
+// Browser-safe: the class is core/net/ssl-context.ts; each entry's subclass
+// names the binding its native contexts come from (node/tls.ts, sim/tls.ts).
 
 /** The package's `SSLContext` as the networking calls see it. */
 export interface SSLContextLike {
