@@ -612,7 +612,9 @@ mod tests {
             assert_eq!(drained.len(), m.inside.len());
             assert_eq!((h.len(), h.cancelled_count(), h.next_when()), (0, 0, None));
         }
-        assert!(most_runs >= 2 && heap_and_runs, "the model test must exercise merging runs");
+        // Under Miri the shorter rounds compare every pop with the model but
+        // need not reach two runs at once; the normal suites check that they do.
+        assert!(cfg!(miri) || (most_runs >= 2 && heap_and_runs), "the model test must exercise merging runs");
     }
 
     #[test]
