@@ -7,7 +7,7 @@
 // AddressSanitizer on nightly (stress/sanitizers.mjs).
 //
 //   node stress/run.mjs --soak 30m [--record]   (stress/soak.mjs; nothing else runs)
-//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks]
+//   node stress/run.mjs [--quick] [--only load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan]
 //                       [--servers rust,node] [--fuzz-seconds N] [--record]
 //
 // Each run is bounded in time; on 2 CPUs the whole takes about 15 minutes, plus
@@ -35,7 +35,7 @@ const value = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const quick = flag('quick');
-const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan,asan-leaks').split(',');
+const only = value('only', 'load,churn,backpressure,slowloris,fuzz,ffi,loops,peers,miri,asan').split(',');
 const servers = value('servers', 'rust,node').split(',');
 const fuzzSeconds = Number(value('fuzz-seconds', quick ? '15' : '90'));
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -305,7 +305,6 @@ function summary(r) {
       return suiteSummary(r);
     case 'miri':
     case 'asan':
-    case 'asan-leaks':
       return `${r.what}: ${r.tests} in ${Math.round(r.seconds)} s`;
     case 'fuzz':
       return r.targets.map((t) => `${t.target} ${t.runs} runs in ${t.seconds} s${t.failed ? ' FAILED' : ''}`).join('; ');

@@ -14,6 +14,8 @@ const opt = (name, dflt) => {
 };
 const mode = opt('mode', 'echo');
 const maxSeconds = Number(opt('max-seconds', '900'));
+// --detail: V8's heap and external memory in every STATS line (stress/rss-probe.mjs).
+const detail = args.includes('--detail');
 const limits = fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)\s+(\d+)/);
 console.log(`NOFILE ${limits[1]} ${limits[2]}`);
 
@@ -76,6 +78,12 @@ function firehose() {
   };
 }
 
+function heapDetail() {
+  const m = process.memoryUsage();
+  const kb = (n) => Math.round(n / 1024);
+  return { heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external), arrayBuffersKb: kb(m.arrayBuffers) };
+}
+
 let stopping = false;
 process.stdin.on('data', () => {});
 process.stdin.on('end', () => {
@@ -113,9 +121,10 @@ await loop.runUntilComplete(
       if (t >= next) {
         next += 1;
         const rssKb = Math.round(process.memoryUsage.rss() / 1024);
+        const more = detail ? heapDetail() : {};
         const fds = fs.readdirSync('/proc/self/fd').length;
         const clients = c.made - c.lost;
-        console.log(`STATS ${JSON.stringify({ t, clients, ...c, rssKb, fds })}`);
+        console.log(`STATS ${JSON.stringify({ t, clients, ...c, rssKb, fds, ...more })}`);
       }
       if (stopping || t > maxSeconds) break;
       await sleep(0.05);

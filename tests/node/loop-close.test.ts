@@ -4,10 +4,16 @@
 // connection) and closed in a child process leave its open fds where they were
 // and its RSS flat. And a loop that is never closed releases what it holds
 // when it is garbage collected, warning "unclosed event loop" in debug mode as
-// asyncio's ResourceWarning does (a child `node --expose-gc`).
+// asyncio's ResourceWarning does (a child `node --expose-gc`). TLS connections
+// and a running child process at close() are released too: the child killed
+// and reaped, their protocols collectable.
 //
 // EVLOOP_LOOPS_PER_KIND sets the count (default 60; `pnpm stress` runs 1,000,
 // where RSS must also stay flat).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNode } from './loop-helpers.js';
 
@@ -87,6 +93,81 @@ describe('loops close clean', () => {
       console.info(`STRESS ${JSON.stringify({ kind, loops: PER_KIND, ...f })}`);
     }
   }, 600_000);
+
+  it('a TLS connection and a running child at close(): fds back at once, the child killed and reaped, their protocols collectable', async () => {
+    // Certificates made with openssl, as the TLS suites do.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evloop-close-tls-'));
+    const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=evloop test CA');
+    ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+    fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext');
+    const source = `${KINDS}
+      import { SSLContext } from 'evloop';
+      const dir = ${JSON.stringify(dir)};
+      const server = new SSLContext('server');
+      server.loadCertChain(dir + '/server.pem', dir + '/server.key');
+      const client = new SSLContext('client');
+      client.loadVerifyLocations({ cafile: dir + '/ca.pem' });
+      // The protocols hold their transports, as programs' protocols do.
+      class Keep {
+        connectionMade(t) { this.t = t; }
+      }
+      const collected = new Set();
+      const registry = new FinalizationRegistry((what) => collected.add(what));
+      const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      // Everything made here is unreachable from JavaScript once it returns.
+      async function closeWithOpenConnections(make, name) {
+        const loop = make();
+        let pid = 0;
+        await loop.runUntilComplete(loop.createTask(async () => {
+          const made = loop.createFuture();
+          const srv = await loop.createServer(() => {
+            const p = new Keep();
+            registry.register(p, name + ' server protocol');
+            p.connectionMade = (t) => { p.t = t; made.setResult(1); };
+            return p;
+          }, '127.0.0.1', 0, { ssl: server });
+          const [t, p] = await loop.createConnection(() => new Keep(), '127.0.0.1', srv.sockets[0].getsockname().port, { ssl: client, serverHostname: 'localhost' });
+          registry.register(p, name + ' client protocol');
+          await made;
+          t.write(new Uint8Array(10));
+          const [, child] = await loop.subprocessExec(() => new Keep(), 'sleep', ['30']);
+          registry.register(child, name + ' child protocol');
+          pid = child.t.getPid();
+        }));
+        loop.close();
+        return pid;
+      }
+      const out = {};
+      for (const [name, make] of Object.entries(kinds)) {
+        const before = fds();
+        const pid = await closeWithOpenConnections(make, name);
+        const fdDelta = fds() - before;
+        const childAlive = alive(pid);
+        for (let tries = 0; tries < 50 && collected.size < 3 * (Object.keys(out).length + 1); tries++) {
+          gc();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        out[name] = { fdDelta, childAlive, collected: [...collected].filter((w) => w.startsWith(name + ' ')).sort() };
+      }
+      console.log(JSON.stringify(out));
+    `;
+    try {
+      const r = await runNode(source, 120_000, ['--expose-gc']);
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout.trim()) as Record<string, { fdDelta: number; childAlive: boolean; collected: string[] }>;
+      expect(Object.keys(out)).toEqual(['epoll', 'poll', 'select', 'proactor']);
+      for (const [kind, f] of Object.entries(out)) {
+        expect(f.fdDelta, `${kind}: sockets, pipes, the pidfd and the loop's fds closed by close()`).toBe(0);
+        expect(f.childAlive, `${kind}: the child was killed and reaped (no zombie)`).toBe(false);
+        expect(f.collected, kind).toEqual([`${kind} child protocol`, `${kind} client protocol`, `${kind} server protocol`]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('an unclosed loop that is garbage collected releases its fds, and warns in debug mode', async () => {
     const source = `${KINDS}

@@ -25,7 +25,7 @@ fn accepted(lp: &EventLoop) -> (Made, evloop::Server, std::net::TcpStream) {
 
 #[test]
 fn close_waits_for_the_send_in_flight_and_every_byte_arrives_in_order() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, mut c) = accepted(&lp);
     let t = made.get(0).transport();
     // Many small pieces (vectored sends of up to 64 chunks) and big ones
@@ -58,7 +58,7 @@ fn close_waits_for_the_send_in_flight_and_every_byte_arrives_in_order() {
 
 #[test]
 fn the_send_in_flight_counts_in_the_buffer_size() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, _c) = accepted(&lp);
     let t = made.get(0).transport();
     let chunk = vec![1u8; 1 << 20];
@@ -76,7 +76,7 @@ fn the_send_in_flight_counts_in_the_buffer_size() {
 
 #[test]
 fn repr_names_the_proactor_transport() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, _c) = accepted(&lp);
     let t = made.get(0).transport();
     run_until(&lp, "reading", || format!("{t:?}").contains("read=pending"));
@@ -90,7 +90,7 @@ fn repr_names_the_proactor_transport() {
 
 #[test]
 fn paused_reading_keeps_what_the_read_in_flight_brought() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, mut c) = accepted(&lp);
     let p = made.get(0);
     let t = p.transport();
@@ -109,7 +109,7 @@ fn paused_reading_keeps_what_the_read_in_flight_brought() {
 
 #[test]
 fn closing_the_loop_cancels_what_is_in_flight() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, server, _c) = accepted(&lp);
     let t = made.get(0).transport();
     t.write(&vec![0u8; 4 << 20]).unwrap();
@@ -158,7 +158,7 @@ fn buffered(len: usize) -> std::rc::Rc<Buffered> {
 #[test]
 fn buffered_protocol_gets_a_buffer_before_every_receive() {
     // M3: a 4-byte buffer, 10 bytes then EOF.
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let proto = buffered(4);
     let p2 = proto.clone();
     let server = block_on(&lp, lp.create_server(move || p2.clone() as std::rc::Rc<dyn evloop::Protocol>, Some("127.0.0.1".into()), Some(0), Default::default())).unwrap();
@@ -174,7 +174,7 @@ fn buffered_protocol_gets_a_buffer_before_every_receive() {
 
 #[test]
 fn switching_to_a_buffered_protocol_with_a_read_in_flight_keeps_the_data() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, mut c) = accepted(&lp);
     let t = made.get(0).transport();
     run_until(&lp, "read in flight", || format!("{t:?}").contains("read=pending"));

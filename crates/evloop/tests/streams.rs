@@ -56,7 +56,7 @@ fn every_read_kind_under_every_chunking() {
         b"".to_vec(),
         b"".to_vec(),
     ];
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     for size in 1..=data.len() {
         let r = reader(&lp, 16);
         let rr = r.clone();
@@ -92,7 +92,7 @@ fn every_read_kind_under_every_chunking() {
 
 #[test]
 fn read_returns_what_is_buffered_and_read_all_collects_past_the_limit() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let r = reader(&lp, 4);
     r.feed_data(b"abc");
     let rr = r.clone();
@@ -109,7 +109,7 @@ fn read_returns_what_is_buffered_and_read_all_collects_past_the_limit() {
 
 #[test]
 fn readline_returns_the_partial_line_at_eof() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let r = reader(&lp, 16);
     let rr = r.clone();
     let got = fed_in_chunks(&lp, &r, b"one\ntwo", 2, async move {
@@ -120,7 +120,7 @@ fn readline_returns_the_partial_line_at_eof() {
 
 #[test]
 fn incomplete_read_error_text_and_fields() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let r = reader(&lp, 16);
     let rr = r.clone();
     let e = fed_in_chunks(&lp, &r, b"abc", 1, async move { rr.readexactly(5).await }).unwrap_err();
@@ -153,7 +153,7 @@ fn incomplete_read_error_text_and_fields() {
 
 #[test]
 fn limit_overrun_error_text_and_fields() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     // Not found: consumed is what can be skipped (all but max_seplen - 1 bytes).
     for (sep, consumed) in [(&b"\n"[..], 8), (&b"XYZ"[..], 6)] {
         let r = reader(&lp, 4);
@@ -181,7 +181,7 @@ fn limit_overrun_error_text_and_fields() {
 
 #[test]
 fn readline_maps_limit_overrun_to_value_error_and_discards() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     // Found: the long line, separator included, is dropped.
     let r = reader(&lp, 4);
     r.feed_data(b"abcdefg\nnext\n");
@@ -204,7 +204,7 @@ fn readline_maps_limit_overrun_to_value_error_and_discards() {
 
 #[test]
 fn argument_errors() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let e = StreamReader::with_limit(&lp, 0).err().unwrap();
     assert_eq!(e.to_string(), "ValueError: Limit cannot be <= 0");
     assert_eq!(StreamReader::new(&lp).limit(), evloop::DEFAULT_LIMIT);
@@ -237,7 +237,7 @@ fn argument_errors() {
 
 #[test]
 fn one_waiting_read_at_a_time() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let r = reader(&lp, 16);
     let first = lp.create_task(r.read(5)).unwrap();
     run_once(&lp);
@@ -269,7 +269,7 @@ fn one_waiting_read_at_a_time() {
 
 #[test]
 fn set_exception_fails_the_waiting_and_later_reads() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let r = reader(&lp, 16);
     assert!(r.exception().is_none());
     let waiting = lp.create_task(r.readline()).unwrap();
@@ -288,7 +288,7 @@ fn set_exception_fails_the_waiting_and_later_reads() {
 
 #[test]
 fn reader_repr() {
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     assert_eq!(format!("{:?}", StreamReader::new(&lp)), "<StreamReader>");
     let r = reader(&lp, 4);
     r.feed_data(b"abc");

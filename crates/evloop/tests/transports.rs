@@ -354,7 +354,7 @@ fn buffered_protocol_reads_into_its_buffer() {
         fn get_buffer(&self, hint: isize) -> evloop::Result<evloop::ReadBuffer> { self.log.borrow_mut().push(format!("get({hint})")); Ok(self.buf.clone()) }
         fn buffer_updated(&self, n: usize) -> evloop::Result<()> { self.log.borrow_mut().push(format!("updated({n})")); Ok(()) }
     }
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     let proto = Rc::new(Buffered { buf: Rc::new(RefCell::new(vec![0; 4])), log: RefCell::new(vec![]) });
     let p2 = proto.clone();
     let server = block_on(&lp, lp.create_server(move || p2.clone() as Rc<dyn evloop::Protocol>, Some("127.0.0.1".into()), Some(0), Default::default())).unwrap();
@@ -378,7 +378,7 @@ fn buffered_protocol_empty_buffer_is_fatal() {
         fn get_buffer(&self, _: isize) -> evloop::Result<evloop::ReadBuffer> { Ok(Rc::new(RefCell::new(vec![]))) }
         fn buffer_updated(&self, _: usize) -> evloop::Result<()> { Ok(()) }
     }
-    let lp = EventLoop::new().unwrap();
+    let lp = util::closing(EventLoop::new().unwrap());
     lp.set_exception_handler(Some(Rc::new(|_: &EventLoop, _: &evloop::ExceptionContext| ())));
     let proto = Rc::new(Empty { lost: RefCell::new(None) });
     let p2 = proto.clone();

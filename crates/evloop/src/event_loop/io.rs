@@ -108,18 +108,36 @@ impl EventLoop {
         servers.push(server);
     }
 
+    /// Records a child process started on this loop (forgetting those gone).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn claim_child(&self, child: Weak<crate::subprocess::TransportInner>) {
+        let mut children = self.inner.children.borrow_mut();
+        children.retain(|c| c.strong_count() > 0);
+        children.push(child);
+    }
+
     /// At `close()`: releases the sockets of the servers and transports
     /// still open. asyncio leaves them to the garbage collector, which
     /// closes them with a `ResourceWarning`; here a binding's protocol and
     /// transport hold each other through native code, where its collector
     /// cannot see the cycle, so they would stay open for good. Their
     /// protocols get no `connection_lost`: the loop can run nothing more.
+    /// Children still running are killed and reaped, as asyncio's
+    /// subprocess transport does when it is closed or collected
+    /// (`SubprocessTransport::release_at_loop_close`).
     pub(crate) fn release_sockets_at_close(&self) {
         let servers = std::mem::take(&mut *self.inner.servers.borrow_mut());
         for s in servers.iter().filter_map(Weak::upgrade) {
             crate::server::Server(s).release_at_loop_close();
         }
         self.abandon_transports();
+        #[cfg(target_os = "linux")]
+        {
+            let children = std::mem::take(&mut *self.inner.children.borrow_mut());
+            for c in children.iter().filter_map(Weak::upgrade) {
+                crate::subprocess::SubprocessTransport(c).release_at_loop_close();
+            }
+        }
     }
 
     /// Abandons every transport of this loop: socket closed, protocol

@@ -116,6 +116,10 @@ pub(crate) struct Inner {
     /// The servers made on this loop (weakly): `close()` releases the
     /// listening sockets of those still open.
     servers: RefCell<Vec<Weak<crate::server::ServerInner>>>,
+    /// The child processes started on this loop (weakly): `close()` kills
+    /// and reaps those still running, and releases their pidfds.
+    #[cfg(target_os = "linux")]
+    children: RefCell<Vec<Weak<crate::subprocess::TransportInner>>>,
     /// Reused between iterations to avoid an allocation per `select`.
     events: RefCell<Vec<Event>>,
     stopping: Cell<bool>,
@@ -212,6 +216,8 @@ impl EventLoop {
             backend,
             transports: RefCell::new(HashMap::new()),
             servers: RefCell::new(Vec::new()),
+            #[cfg(target_os = "linux")]
+            children: RefCell::new(Vec::new()),
             events: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
             running: Cell::new(false),

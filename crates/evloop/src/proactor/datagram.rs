@@ -77,8 +77,11 @@ impl DatagramIo for ProactorDatagramIo {
     fn abort(&self, _t: &DatagramTransport) {
         self.0.cancel_all();
     }
+    /// The socket closes: also frees the spare receive buffer (256 KiB),
+    /// as the stream transport's does.
     fn release(&self) {
         self.0.cancel_all();
+        self.0.spare.take();
     }
     fn in_flight(&self) -> usize {
         self.0.write_op.get().map_or(0, |(_, n)| n)

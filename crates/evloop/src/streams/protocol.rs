@@ -30,7 +30,12 @@ pub struct StreamReaderProtocol {
     /// Dropped at `connection_lost`.
     reader: RefCell<Option<WeakReader>>,
     strong_reader: RefCell<Option<StreamReader>>,
-    client_connected: Option<ClientConnected>,
+    /// Taken by `connection_made`, which starts it: the callback may hold
+    /// what holds this protocol (a binding's closure, a test's list of
+    /// writers), a cycle nothing else would break.
+    client_connected: RefCell<Option<ClientConnected>>,
+    /// A server's protocol (it had a client-connected callback).
+    server_side: bool,
     /// `pause_writing()` was called and `resume_writing()` not yet.
     paused: Cell<bool>,
     drain_waiters: RefCell<Vec<(u64, Future<()>)>>,
@@ -72,7 +77,8 @@ impl StreamReaderProtocol {
             this: this.clone(),
             reader: RefCell::new(Some(reader.downgrade())),
             strong_reader: RefCell::new(client_connected.is_some().then(|| reader.clone())),
-            client_connected,
+            server_side: client_connected.is_some(),
+            client_connected: RefCell::new(client_connected),
             paused: Cell::new(false),
             drain_waiters: RefCell::new(Vec::new()),
             next_waiter: Cell::new(0),
@@ -84,7 +90,7 @@ impl StreamReaderProtocol {
     /// Whether this is a server's protocol (it has a client-connected
     /// callback): `StreamWriter.start_tls()` is the server side then.
     pub(crate) fn is_server_side(&self) -> bool {
-        self.client_connected.is_some()
+        self.server_side
     }
 
     /// `_replace_transport`: `start_tls()` made a new transport.
@@ -174,7 +180,8 @@ impl Protocol for StreamReaderProtocol {
         if let Some(r) = &reader {
             r.set_transport(transport);
         }
-        let result = match &self.client_connected {
+        let client_connected = self.client_connected.borrow_mut().take();
+        let result = match &client_connected {
             Some(cb) => self.start_client_connected(cb, transport, reader),
             None => Ok(()),
         };

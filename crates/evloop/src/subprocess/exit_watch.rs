@@ -30,6 +30,8 @@ use crate::EventLoop;
 /// First and longest interval of the polling fallback, in seconds.
 const POLL_FIRST: f64 = 0.001;
 const POLL_MAX: f64 = 0.1;
+/// How long `loop.close()` waits for a child it killed to exit.
+const REAP_AT_CLOSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Tests set this to exercise the fallback on a kernel that has pidfds.
 static FORCE_POLLING: AtomicBool = AtomicBool::new(false);
@@ -182,6 +184,63 @@ impl ExitWatch {
         if let Some(on_exit) = on_exit {
             on_exit(code);
         }
+    }
+
+    /// Reaps the child if it exited, without waiting and without running
+    /// `on_exit` (asyncio's `Popen.poll()`); its return code.
+    pub(crate) fn reap_now(&self) -> Option<i32> {
+        if self.reaped.get() {
+            return None;
+        }
+        let code = match self.pidfd.borrow().as_ref() {
+            Some(fd) => self.wait_pidfd(fd.as_raw_fd()),
+            None => self.wait_pid(),
+        };
+        if code.is_some() {
+            self.reaped.set(true);
+        }
+        code
+    }
+
+    /// The loop is closing with the child still running: kills it and
+    /// reaps it, waiting at most `REAP_AT_CLOSE` (a child stuck in the
+    /// kernel may outlive SIGKILL for a while: it is left then, with a
+    /// warning). Returns the return code if it was reaped.
+    pub(crate) fn kill_and_reap_at_loop_close(&self) -> Option<i32> {
+        if self.reaped.get() {
+            return None;
+        }
+        let _ = self.send_signal(libc::SIGKILL);
+        let deadline = std::time::Instant::now() + REAP_AT_CLOSE;
+        loop {
+            if let Some(code) = self.reap_now() {
+                return Some(code);
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                log::warn!(target: "evloop", "child process pid {} did not exit after SIGKILL at loop close; not reaped", self.pid);
+                return None;
+            }
+            let wait_ms = (deadline - now).as_millis().min(10) as i32;
+            match self.pidfd.borrow().as_ref() {
+                Some(fd) => {
+                    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                    // SAFETY: one valid pollfd, for at most `wait_ms`.
+                    unsafe { libc::poll(&mut pfd, 1, wait_ms) };
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+    }
+
+    /// Lets go of everything at loop close: the pidfd (closed now), the
+    /// polling timer and `on_exit` (which holds the transport).
+    pub(crate) fn release(&self) {
+        self.pidfd.borrow_mut().take();
+        if let Some(timer) = self.timer.borrow_mut().take() {
+            timer.cancel();
+        }
+        self.on_exit.borrow_mut().take();
     }
 
     /// Sends `sig` to the child; a no-op once it was reaped (its pid may

@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 pub use exit_watch::force_exit_polling;
 pub use transport::SubprocessTransport;
+pub(crate) use transport::Inner as TransportInner;
 
 use crate::error::{Error, Result};
 use crate::pipe::PipeDirection;
@@ -195,6 +196,7 @@ impl EventLoop {
         let t = transport.clone();
         let watch = exit_watch::ExitWatch::start(self, spawned.pid, Box::new(move |code| t.process_exited(code)))?;
         transport.set_watch(watch);
+        self.claim_child(std::rc::Rc::downgrade(&transport.0));
         let [stdin, stdout, stderr] = spawned.pipes;
         for (fd, end) in [(0, stdin), (1, stdout), (2, stderr)] {
             let Some(end) = end else { continue };

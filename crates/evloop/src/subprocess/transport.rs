@@ -257,6 +257,44 @@ impl SubprocessTransport {
         }
     }
 
+    /// Its loop closed while the child may still run: as `close()` (the
+    /// pipes closed, a running child killed; asyncio's transport does this
+    /// when it is closed or collected, warning in debug mode), and then,
+    /// since nothing runs on a closed loop any more, the child is reaped
+    /// here (a bounded wait: SIGKILL ends it promptly), its pidfd closed and
+    /// the protocol forgotten without `connection_lost`. The transport, its
+    /// watch and its protocol hold each other: this breaks the cycle.
+    pub(crate) fn release_at_loop_close(&self) {
+        let watch = self.0.watch.borrow_mut().take();
+        // A child that exited already is reaped, not killed (asyncio's
+        // `self._proc.poll() is None` check).
+        if self.0.returncode.get().is_none() {
+            if let Some(code) = watch.as_ref().and_then(|w| w.reap_now()) {
+                self.0.returncode.set(Some(code));
+            }
+        }
+        let running = self.0.returncode.get().is_none() && watch.is_some();
+        if running && self.0.lp.get_debug() {
+            log::warn!(target: "evloop", "Close running child process: kill {self:?}");
+        }
+        self.0.closed.set(true);
+        let pipes: Vec<Transport> = self.0.pipes.borrow_mut().iter_mut().filter_map(|s| s.transport.take()).collect();
+        for t in pipes {
+            t.release_at_loop_close();
+        }
+        if let Some(watch) = watch {
+            if running {
+                if let Some(code) = watch.kill_and_reap_at_loop_close() {
+                    self.0.returncode.set(Some(code));
+                }
+            }
+            watch.release();
+        }
+        self.0.protocol.borrow_mut().take();
+        self.0.pending.borrow_mut().take();
+        self.0.exit_waiters.borrow_mut().clear();
+    }
+
     /// Resolves to the return code once `connection_lost` ran (asyncio's
     /// `_wait()`).
     pub fn wait(&self) -> Future<i32> {

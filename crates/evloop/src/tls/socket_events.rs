@@ -122,4 +122,24 @@ impl Protocol for TlsLayer {
     fn describe(&self) -> String {
         "<asyncio.sslproto.SSLProtocol>".to_string()
     }
+
+    /// The loop closed under the connection: as `connection_lost`, but
+    /// nothing is told (nothing runs on a closed loop). The application's
+    /// transport is released too: it and the layer hold each other (its
+    /// socket and I/O are the layer), and its protocol may hold it.
+    fn release_at_loop_close(&self) {
+        self.cancel_timer();
+        self.state.set(State::Unwrapped);
+        self.raw.borrow_mut().take();
+        self.app_protocol.take();
+        // A handshake's waiter stays pending: nothing settles on a closed loop.
+        self.waiter.take();
+        self.pending_loss.take();
+        self.incoming.borrow_mut().clear();
+        self.incoming_len.set(0);
+        let app = self.app.borrow_mut().take();
+        if let Some(app) = app {
+            app.release_at_loop_close();
+        }
+    }
 }

@@ -66,6 +66,12 @@ pub trait Protocol {
     fn report_payload(&self, _exc: &Error) -> Option<Rc<dyn std::any::Any>> {
         None
     }
+    /// Its transport's loop closed with the connection open: the transport
+    /// is about to forget this protocol, without `connection_lost` (nothing
+    /// runs on a closed loop). A protocol that is itself a layer (TLS) lets
+    /// go of what it holds above it here. Nothing by default.
+    #[doc(hidden)]
+    fn release_at_loop_close(&self) {}
 }
 
 /// The buffer a [`BufferedProtocol`] lends for one read.

@@ -670,6 +670,9 @@ impl Transport {
         }
         self.0.closing.set(true);
         self.0.buffer.borrow_mut().clear();
+        // A layer above (TLS) releases its own transport and breaks its cycle.
+        let protocol = self.0.protocol.borrow().clone();
+        protocol.release_at_loop_close();
         self.release();
     }
 

@@ -1,0 +1,76 @@
+//! A loop closed while TLS connections are open releases their TLS layers
+//! too. The layer and the transport the application sees hold each other
+//! (that transport's socket and I/O are the layer), and the application's
+//! protocol holds its transport: once the socket transport forgets the
+//! layer at `close()`, the layer must let go of the application's side, or
+//! the whole connection (and its loop) stays alive for good. Counted with
+//! `evloop::live_objects()` and fds: one test in its own binary, because
+//! fds are counted per process. One connection is past its handshake on
+//! both ends, with data unsent; one is still in its handshake (a TCP
+//! client that never speaks).
+
+mod util;
+
+use std::rc::Rc;
+
+use evloop::tls::TlsOptions;
+use evloop::{live_objects, ConnectionOptions, EventLoop, Protocol, SelectorKind, ServerOptions};
+use util::net::*;
+use util::tls::Certs;
+
+fn kinds() -> Vec<fn() -> EventLoop> {
+    vec![
+        || EventLoop::with_selector(SelectorKind::Epoll).unwrap(),
+        || EventLoop::with_selector(SelectorKind::Poll).unwrap(),
+        || EventLoop::with_selector(SelectorKind::Select).unwrap(),
+        #[cfg(target_os = "linux")]
+        || EventLoop::proactor().unwrap(),
+    ]
+}
+
+#[test]
+fn close_releases_the_tls_layers_of_open_connections() {
+    let certs = Certs::new();
+    // Once unmeasured first: what a process opens on its first use stays
+    // open (under AddressSanitizer, one fd more after the first TLS
+    // connections).
+    close_with_tls_connections(&certs, kinds()[0], false);
+    for make in kinds() {
+        close_with_tls_connections(&certs, make, true);
+    }
+}
+
+fn close_with_tls_connections(certs: &Certs, make: fn() -> EventLoop, check: bool) {
+    let before_fds = open_fds();
+    let before = live_objects();
+    let lp = make();
+    let name = format!("{lp:?}");
+    let silent = {
+        let made = Made::default();
+        let opts = ServerOptions { tls: TlsOptions { ssl: Some(certs.server()), ..Default::default() }, ..Default::default() };
+        let (server, addr) = serve_with(&lp, &made, Recorder::default, opts);
+        let client = Rc::new(Recorder::default());
+        let c2 = client.clone();
+        let conn = ConnectionOptions { tls: TlsOptions { ssl: Some(certs.client()), ..Default::default() }, ..Default::default() };
+        let fut = lp.create_connection(move || c2 as Rc<dyn Protocol>, Some("localhost".into()), Some(addr.port()), conn);
+        let (transport, _) = block_on(&lp, fut).unwrap();
+        run_until(&lp, "the server's TLS connection", || made.len() == 1 && made.get(0).transport.borrow().is_some());
+        transport.write(b"unsent at close").unwrap();
+        // A third connection stays in its handshake: a TCP client that never speaks.
+        let silent = std::net::TcpStream::connect(addr).unwrap();
+        // Both ends' socket and TLS transports, and the silent one's socket transport.
+        run_until(&lp, "the silent connection accepted", || live_objects().transports >= before.transports + 5);
+
+        lp.close().unwrap();
+
+        assert!(transport.is_closing() && made.get(0).transport().is_closing(), "{name}");
+        assert!(!client.lost() && !made.get(0).lost(), "{name}: no connection_lost on a closed loop");
+        assert!(!check || open_fds() == before_fds + 1, "{name}: every socket of the loop closed (the silent client's is ours)");
+        drop((server, made, client, transport));
+        silent
+    };
+    drop(lp);
+    assert_eq!(live_objects(), before, "{name}: no transport, server, future or loop kept alive by a TLS layer");
+    drop(silent);
+    assert!(!check || open_fds() == before_fds, "{name}");
+}
