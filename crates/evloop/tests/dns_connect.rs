@@ -31,11 +31,20 @@ fn black_hole() -> (socket2::Socket, TcpStream, u16) {
     (l, filler, port)
 }
 
-/// How many sockets this process has open (other fds, such as the pipes
-/// a loop makes on first use, do not count).
-fn open_sockets() -> usize {
+/// The TCP sockets this process has open, by inode: a lookup of an earlier
+/// test still running on an executor thread may open and close other
+/// sockets (netlink, DNS) meanwhile, so those do not count.
+fn open_tcp_sockets() -> std::collections::HashSet<String> {
+    let mut tcp = std::collections::HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        tcp.extend(text.lines().skip(1).filter_map(|l| l.split_whitespace().nth(9).map(str::to_owned)));
+    }
     let fds = std::fs::read_dir("/proc/self/fd").unwrap();
-    fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok()).filter(|l| l.to_string_lossy().starts_with("socket:")).count()
+    fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| Some(l.to_string_lossy().strip_prefix("socket:[")?.trim_end_matches(']').to_owned()))
+        .filter(|inode| tcp.contains(inode))
+        .collect()
 }
 
 /// A port on which neither loopback address listens.
@@ -142,14 +151,14 @@ on_every_selector! {
         let made = Made::default();
         let server = lp.create_server(made.factory(Recorder::default), Some("127.0.0.1".into()), Some(port), Default::default());
         let _server = block_on(&lp, server).unwrap();
-        let before = open_sockets();
+        let before = open_tcp_sockets();
         let opts = ConnectionOptions { happy_eyeballs_delay: Some(0.05), ..Default::default() };
         let (t, _) = block_on(&lp, lp.create_connection(protocol(), None, Some(port), opts)).unwrap();
         let Some(ExtraInfo::Address(peer)) = t.get_extra_info("peername") else { panic!("no peername") };
         assert_eq!(peer, Address::Inet(SocketAddr::from(([127, 0, 0, 1], port))));
         run_until(&lp, "accepted", || made.len() == 1);
         // The winner and its accepted end are open; the attempt on ::1 is not.
-        assert_eq!(open_sockets(), before + 2);
+        assert_eq!(open_tcp_sockets().difference(&before).count(), 2);
         t.close();
         run_until(&lp, "closed", || made.get(0).lost());
     }

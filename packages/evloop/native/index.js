@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netGetaddrinfo, netGetnameinfo, netOpenConnection, netOpenUnixConnection, netRunningLoop, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSocket, JsSocket, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectAcceptedSocket, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netGetaddrinfo, netGetnameinfo, netOpenConnection, netOpenUnixConnection, netRunningLoop, netSendfile, netSockAccept, netSockConnect, netSockRecv, netSockRecvfrom, netSockSendall, netSockSendfile, netSockSendto, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, socketOpen, transportWriter } = nativeBinding
 export { NativeCall }
 export { JsCall }
 export { NativeDatagramTransport }
@@ -788,6 +788,8 @@ export { NativeServeForever }
 export { JsServeForever }
 export { NativeServer }
 export { JsServer }
+export { NativeSocket }
+export { JsSocket }
 export { NativeSslContext }
 export { JsSslContext }
 export { NativeStreamDone }
@@ -805,6 +807,7 @@ export { JsTransportSocket }
 export { ThreadsafeHandle }
 export { JsThreadsafeHandle }
 export { coreVersion }
+export { netConnectAcceptedSocket }
 export { netConnectPipe }
 export { netCreateConnection }
 export { netCreateDatagramEndpoint }
@@ -817,6 +820,14 @@ export { netGetnameinfo }
 export { netOpenConnection }
 export { netOpenUnixConnection }
 export { netRunningLoop }
+export { netSendfile }
+export { netSockAccept }
+export { netSockConnect }
+export { netSockRecv }
+export { netSockRecvfrom }
+export { netSockSendall }
+export { netSockSendfile }
+export { netSockSendto }
 export { netStartServer }
 export { netStartTls }
 export { netStartUnixServer }
@@ -824,5 +835,6 @@ export { netSubprocessExec }
 export { setLogHook }
 export { setNetHooks }
 export { socketConstants }
+export { socketOpen }
 export { transportWriter }
 export const __napiBindingTarget = __napiLoadedBindingTarget
