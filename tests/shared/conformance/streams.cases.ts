@@ -152,7 +152,10 @@ export const streamCases: Case[] = [
     timeoutMs: 30_000,
     run: (kind) =>
       kind.run(async (env) => {
-        const total = 8 * 1024 * 1024;
+        // More than the kernel's buffers and a reading side's read-ahead hold
+        // together (the proactor's multishot receive may bring up to its ring,
+        // 4 MiB, before a pause takes effect: docs/proactor.md).
+        const total = 32 * 1024 * 1024;
         let drained = false;
         let serverWriter: ConfWriter | null = null;
         const srv = await startServer(env, async (_reader, writer) => {
