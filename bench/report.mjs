@@ -273,7 +273,7 @@ export function writeReport(doc, docsDir, jsonRel) {
   and make connect() the bottleneck (\`loadgen churn --close fin\` closes normally).
 - TLS (bench/tls.mjs): one certificate (P-256, for localhost and 127.0.0.1, signed by a CA made alongside) is made
   with openssl at bench time in a temporary directory and loaded by every TLS server: evloop Rust
-  (crates/evloop/examples/tls_echo_server.rs), evloop Node (examples/echo-server.ts with \`--cert\`/\`--key\`),
+  (crates/evloop/examples/echo_server.rs with \`--cert\`/\`--key\`), evloop Node (examples/echo-server.ts with \`--cert\`/\`--key\`),
   node:tls (bench/servers/node-tls-echo.mjs), CPython asyncio and uvloop with the \`ssl\` module
   (bench/servers/asyncio_echo.py with \`--cert\`/\`--key\`). The load generator's TLS client is rustls (ring) with
   session resumption off, verifying the server against that CA; it offers rustls's default suites (TLS 1.3,

@@ -207,8 +207,8 @@ function setup() {
   let r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop-loadgen', '--bins']);
   if (!r.ok) { console.log(tail(r.err)); die('the load generator does not build'); }
 
-  log('  cargo build --release -p evloop --example echo_server --example udp_echo_server --example tls_echo_server --example bench_loop');
-  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'udp_echo_server', '--example', 'tls_echo_server', '--example', 'bench_loop']);
+  log('  cargo build --release -p evloop --example echo_server --example udp_echo_server --example bench_loop');
+  r = run('cargo', ['build', '--release', '--quiet', '-p', 'evloop', '--example', 'echo_server', '--example', 'udp_echo_server', '--example', 'bench_loop']);
   if (!r.ok) {
     console.log(tail(r.err));
     skipped['evloop-rust'] = 'cargo build of the evloop examples failed';

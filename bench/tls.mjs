@@ -49,8 +49,8 @@ export function tlsServers({ root, release, python, certs }) {
   for (const sel of ['epoll', 'proactor']) {
     list.push({
       id: `evloop-rust-tls-${sel}`, label: `evloop Rust TLS (${sel === 'proactor' ? 'proactor, io_uring' : sel})`, group: 'evloop', part: 'evloop-rust',
-      cmd: [release('examples', 'tls_echo_server'), addr, ...(sel === 'proactor' ? ['--proactor'] : ['--selector', sel]), ...pem],
-      needs: release('examples', 'tls_echo_server'),
+      cmd: [release('examples', 'echo_server'), addr, ...(sel === 'proactor' ? ['--proactor'] : ['--selector', sel]), ...pem],
+      needs: release('examples', 'echo_server'),
     });
   }
   for (const sel of ['default', 'proactor']) {

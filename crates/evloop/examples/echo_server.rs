@@ -1,14 +1,16 @@
-//! A TCP echo server on the evloop crate alone.
+//! A TCP echo server on the evloop crate alone; over TLS with `--cert`.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- 127.0.0.1:0 [--selector epoll|poll|select | --proactor]
+//! cargo run --release --example echo_server -- 127.0.0.1:0 [--selector epoll|poll|select | --proactor] [--cert CERT.pem [--key KEY.pem]]
 //! ```
 //! Prints the bound address (`127.0.0.1:PORT`) as its first line, echoes
-//! every byte back, and runs until killed. The benchmarks drive it.
+//! every byte (every decrypted byte, over TLS) back, and runs until killed.
+//! The benchmarks drive it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use evloop::tls::{Purpose, SslContext, TlsOptions};
 use evloop::{EventLoop, Protocol, SelectorKind, ServerOptions, Transport};
 
 #[derive(Default)]
@@ -41,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut addr = "127.0.0.1:0".to_string();
     let mut selector = SelectorKind::Default;
     let mut proactor = false;
+    let (mut cert, mut key) = (None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--proactor" => proactor = true,
@@ -48,6 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let name = args.next().ok_or("--selector needs a name")?;
                 selector = SelectorKind::from_name(&name).ok_or(format!("unknown selector {name:?}"))?;
             }
+            "--cert" => cert = Some(args.next().ok_or("--cert needs a file")?),
+            "--key" => key = Some(args.next().ok_or("--key needs a file")?),
             other => addr = other.to_string(),
         }
     }
@@ -55,8 +60,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let port: u16 = port.parse()?;
 
+    let mut opts = ServerOptions::default();
+    if let Some(cert) = cert {
+        let ctx = SslContext::new(Purpose::Server);
+        ctx.load_cert_chain(&cert, key.as_deref())?;
+        opts.tls = TlsOptions { ssl: Some(ctx), ..Default::default() };
+    }
+
     let lp = if proactor { EventLoop::proactor()? } else { EventLoop::with_selector(selector)? };
-    let create = lp.create_server(|| Rc::new(Echo::default()) as Rc<dyn Protocol>, Some(host.as_str().into()), Some(port), ServerOptions::default());
+    let create = lp.create_server(|| Rc::new(Echo::default()) as Rc<dyn Protocol>, Some(host.as_str().into()), Some(port), opts);
     let task = lp.create_task(create)?;
     let server = lp.run_until_complete(&task)??;
     match server.sockets()[0].getsockname()? {

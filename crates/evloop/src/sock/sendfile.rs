@@ -169,24 +169,8 @@ impl EventLoop {
             Native::NotAvailable(why) if !fallback => return Err(Error::Runtime(why.into())),
             Native::NotAvailable(_) => {}
         }
-        let block = count.map_or(SOCK_FALLBACK_BLOCK, |c| c.min(SOCK_FALLBACK_BLOCK));
-        let pos = FilePos::new(file, offset);
-        loop {
-            let len = match count {
-                Some(c) => block.min(c - pos.sent.get()),
-                None => block,
-            };
-            if len == 0 {
-                return Ok(pos.sent.get());
-            }
-            let at = pos.end.get();
-            let data = self.run_in_executor(move || read_at(file, at, len as usize))?.await??;
-            if data.is_empty() {
-                return Ok(pos.sent.get());
-            }
-            self.sock_sendall(sock, &data).await?;
-            pos.add(data.len() as u64);
-        }
+        fallback_blocks(self, file, offset, count, SOCK_FALLBACK_BLOCK, async |data: &[u8]| self.sock_sendall(sock, data).await)
+            .await
     }
 
     /// asyncio's `loop.sendfile(transport, file, offset, count, fallback)`:
@@ -236,28 +220,44 @@ impl EventLoop {
     /// asyncio's `_sendfile_fallback`.
     async fn transport_fallback(&self, t: &Transport, file: Fd, offset: u64, count: Option<u64>) -> Result<u64> {
         let _restore = Restore::new(t, false);
-        let block = count.map_or(TRANSPORT_FALLBACK_BLOCK, |c| c.min(TRANSPORT_FALLBACK_BLOCK));
-        let pos = FilePos::new(file, offset);
-        loop {
-            let len = match count {
-                Some(c) => block.min(c - pos.sent.get()),
-                None => block,
-            };
-            if len == 0 {
-                return Ok(pos.sent.get());
-            }
-            let at = pos.end.get();
-            let data = self.run_in_executor(move || read_at(file, at, len as usize))?.await??;
-            if data.is_empty() {
-                return Ok(pos.sent.get());
-            }
+        fallback_blocks(self, file, offset, count, TRANSPORT_FALLBACK_BLOCK, async |data: &[u8]| {
             t.wait_buffer_empty().await?;
             if t.is_closing() {
                 return Err(Error::os_with_message("sendfile", libc::ECONNRESET, "Connection closed by peer"));
             }
-            t.write(&data)?;
-            pos.add(data.len() as u64);
+            t.write(data)
+        })
+        .await
+    }
+}
+
+/// asyncio's fallbacks: the file read in blocks off the loop's thread (the
+/// default executor), each block handed to `send`; the count sent.
+async fn fallback_blocks(
+    lp: &EventLoop,
+    file: Fd,
+    offset: u64,
+    count: Option<u64>,
+    block: u64,
+    mut send: impl AsyncFnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
+    let block = count.map_or(block, |c| c.min(block));
+    let pos = FilePos::new(file, offset);
+    loop {
+        let len = match count {
+            Some(c) => block.min(c - pos.sent.get()),
+            None => block,
+        };
+        if len == 0 {
+            return Ok(pos.sent.get());
         }
+        let at = pos.end.get();
+        let data = lp.run_in_executor(move || read_at(file, at, len as usize))?.await??;
+        if data.is_empty() {
+            return Ok(pos.sent.get());
+        }
+        send(&data).await?;
+        pos.add(data.len() as u64);
     }
 }
 
