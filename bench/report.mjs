@@ -96,17 +96,27 @@ export function writeReport(doc, docsDir, jsonRel) {
   if (f?.kept != null) {
     L.push(`- Other processes kept a median of ${fmt(f.median_other_load)} cores busy during the measured windows; ${f.retries} measurements were retried for being busier than ${f.max_other_load} cores, and ${f.kept_busy} of the ${f.kept} kept still were${f.kept_busy ? ' (figures from a busy machine are noisy: the server is preempted and batches more per wake-up)' : ''}.`);
   }
+  if (f?.median_steal != null) {
+    L.push(`- Steal (CPU time the hypervisor gave other guests, on the server's and load generator's CPUs): median ${(100 * f.median_steal).toFixed(1)}%, worst ${(100 * f.worst_steal).toFixed(1)}% of a measurement; ${f.kept_stolen} measurements kept above ${(100 * f.max_steal).toFixed(0)}% after their retries.`);
+  }
   for (const n of doc.notes ?? []) L.push(`- Note: ${n}`);
   L.push('');
 
   // Targets
   L.push('## Targets');
   L.push('');
-  L.push('| target | goal | measured | met? |');
-  L.push('|---|---|---|---|');
+  L.push('An echo target\'s figure is the median of its paired ratios: the two servers\' CPU per request divided');
+  L.push('within each repetition, over the repetitions in which both ran; "spread" is the lowest and highest of those');
+  L.push('ratios, and "of medians" the ratio of the two servers\' medians in the table below (see "How the targets are measured").');
+  L.push('A goal met at one end of the spread and missed at the other is marked *unsettled*: this run cannot decide it.');
+  L.push('');
+  L.push('| target | goal | measured | spread (reps) | of medians | met? |');
+  L.push('|---|---|---|---|---:|---|');
   for (const t of doc.targets) {
     const v = t.value == null ? 'not measured' : `${t.value.toFixed(2)}${t.detail ? ` (${t.detail})` : ''}`;
-    L.push(`| ${t.name} | ${t.goal} | ${v} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} |`);
+    const spread = t.n ? `${t.min.toFixed(2)}–${t.max.toFixed(2)} (${t.n})` : '–';
+    const met = t.met == null ? '–' : `${t.met ? 'yes' : '**no**'}${t.settled === false ? ', *unsettled*' : ''}`;
+    L.push(`| ${t.name} | ${t.goal} | ${v} | ${spread} | ${fmt(t.of_medians)} | ${met} |`);
   }
   L.push('');
   // What bounds a missed target: hand-written from profiles (bench/bounds.md), shown while any is missed.
@@ -265,7 +275,7 @@ export function writeReport(doc, docsDir, jsonRel) {
   \`--duration S\`, \`--reps N\`, \`--warmup S\`, \`--prime S\`, \`--conns N\`, \`--churn-conns N\`, \`--udp-conns N\`, \`--handshake-conns N\`,
   \`--loop-n N\`, \`--only REGEX\` (server ids), \`--figures echo-1k,echo-10k,echo-100k,churn,udp-64,udp-1k,tls-1k,tls-100k,tls-handshake\`,
   \`--skip-setup\`, \`--no-loop\`, \`--no-pin\` (BENCH_PIN=0),
-  \`--max-other-load CORES\`, \`--out DIR\`. \`node bench/report.mjs RESULTS.json [DIR]\` rewrites this page from a results file.
+  \`--max-other-load CORES\`, \`--max-steal SHARE\`, \`--target-reps N\`, \`--out DIR\`. \`node bench/report.mjs RESULTS.json [DIR]\` rewrites this page from a results file.
 - The load generator (bench/loadgen, Rust on mio, one thread) keeps exactly one request outstanding per connection:
   write the message, read as many bytes back, repeat. It connects everyone first, warms up (checking the echoed bytes),
   then counts the requests completed in the measured window. Churn runs concurrent cycles of connect, write 1 byte,
@@ -290,6 +300,22 @@ export function writeReport(doc, docsDir, jsonRel) {
 - Each measurement also reads /proc/stat: the CPU time of everything but this server and this client over the window,
   in cores, is its \`other_load\`. One above ${doc.config.maxOtherLoad ?? 0.3} is retried (up to twice, within a budget of an eighth of the
   measurements) and the quietest attempt kept.
+- Steal: each measurement also reads the per-CPU counters of /proc/stat before and after, and one during which the
+  hypervisor gave more than ${(100 * (doc.config.maxSteal ?? 0.05)).toFixed(0)}% of the server's or the load generator's CPU to other guests is retried
+  like a busy one (\`--max-steal SHARE\`). Its share is in the results file as \`steal\`.
+
+### How the targets are measured
+
+On a small virtual machine one server's CPU per request moves by a quarter to a half between repetitions of
+the same run: steal by other guests, the load generator's speed (CPU per request falls as throughput rises,
+since each wake-up then finds more requests waiting), and other processes. Two servers measured close in time
+move together. So a target does not divide two medians taken at different moments; it divides the two servers'
+figures within each repetition (a *paired ratio*) and reports the median of those ratios, with their lowest
+and highest. Every figure runs ${doc.config.reps} repetitions against every server; the servers of the target
+pairs then run ${Math.max(0, (doc.config.targetReps ?? doc.config.reps) - doc.config.reps)} more repetitions of their target figures, each pair's two servers
+back to back and in alternating order (\`--target-reps N\`, ${doc.config.targetReps ?? doc.config.reps} in all), which adds a few minutes to the run
+instead of repeating every server. The per-server tables take the ordinary repetitions only; every run, with
+its repetition, pair, throughput, \`other_load\` and \`steal\`, is in the results file.
 - Every server sets TCP_NODELAY (asyncio's default; \`noDelay: true\` for node:net), listens on 127.0.0.1 and runs until stopped.
 - Two cores are shared by the server and the client, so a server's requests per second is bounded by what the
   client leaves it; CPU per request is the figure to compare.

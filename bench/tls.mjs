@@ -72,10 +72,12 @@ export function tlsServers({ root, release, python, certs }) {
 export const tlsLoadgenArgs = (certs) => ['--ca', certs.ca, '--server-name', 'localhost'];
 
 /** Adds the TLS target through run.mjs's computeTargets helpers. */
-export function addTlsTargets({ cpu, ratio, add, figures }) {
-  const r = ratio(cpu('tls-1k', 'node-tls'), cpu('tls-1k', 'evloop-node-tls-default'));
-  add(`evloop Node vs node:tls, CPU/request, ${figures['tls-1k'].label}`, r, '>= 1.3x cheaper', (v) => v >= 1.3,
-    'node:tls µs / evloop Node TLS (default) µs');
+/** The TLS figures' target pairs: [figure, numerator, denominator] server ids (run.mjs, TARGET_PAIRS). */
+export const TLS_TARGET_PAIRS = [['tls-1k', 'node-tls', 'evloop-node-tls-default']];
+
+export function addTlsTargets({ pair, add, figures }) {
+  add(`evloop Node vs node:tls, CPU/request, ${figures['tls-1k'].label}`, pair('tls-1k', 'node-tls', 'evloop-node-tls-default'),
+    '>= 1.3x cheaper', (v) => v >= 1.3, 'node:tls µs / evloop Node TLS (default) µs');
 }
 
 /** The report's ratio rows for the TLS figures: [numerator, denominator] server ids. */
