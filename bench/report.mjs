@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { computeTargets } from './targets.mjs';
 import { TLS_RATIO_PAIRS } from './tls.mjs';
 
 // The issue author's reference figures (server CPU µs per echo, 100 connections, native client).
@@ -325,6 +326,19 @@ its repetition, pair, throughput, \`other_load\` and \`steal\`, is in the result
   return mdPath;
 }
 
+/**
+ * A results file from before the targets were paired ratios: its runs are in repetition order
+ * (failed runs left out, so a repetition with a failure pairs off by one), so recompute them.
+ */
+function repairTargets(doc) {
+  for (const byServer of Object.values(doc.echo)) {
+    for (const c of Object.values(byServer)) c.runs = (c.runs ?? []).map((r, i) => ({ rep: i + 1, ...r }));
+  }
+  const labels = new Proxy(Object.fromEntries(doc.config.figures.map((x) => [x.id, x.label])), { get: (o, k) => o[k] ?? k });
+  doc.targets = computeTargets(doc.echo, doc.loop, { labels, loopN: doc.config.loopN });
+  (doc.notes ??= []).push('the targets were recomputed as paired ratios from the runs of this results file by bench/report.mjs after the run (the file predates them; its repetitions ran every server in turn, without the back-to-back target repetitions)');
+}
+
 // Standalone: node bench/report.mjs RESULTS.json [OUT_DIR]
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [file, out] = process.argv.slice(2);
@@ -335,5 +349,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const docsDir = path.resolve(out ?? path.join(root, 'docs'));
   const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (doc.echo && !doc.targets?.some((t) => t.n != null)) repairTargets(doc);
   console.log(writeReport(doc, docsDir, path.relative(docsDir, path.resolve(file))));
 }
