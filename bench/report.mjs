@@ -87,7 +87,7 @@ export function writeReport(doc, docsDir, jsonRel) {
   L.push(`- Machine: ${m.nproc} cores, ${m.cpu}, ${m.mem_gib} GiB, ${m.kernel}.`);
   L.push(`- Versions: node ${m.node}, ${m.python}, ${m.rustc}, uvloop ${m.uvloop ?? 'not installed'}, pnpm ${m.pnpm}.`);
   L.push(`- Commit: \`${m.git_commit}\`${m.git_dirty_files ? `, with ${m.git_dirty_files} uncommitted changes in the working tree` : ''}.`);
-  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent${doc.config.udpConns ? `, UDP with ${doc.config.udpConns} datagrams outstanding` : ""}${doc.config.handshakeConns ? `, TLS handshakes with ${doc.config.handshakeConns} concurrent` : ''}; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
+  L.push(`- Settings: ${doc.config.duration} s per figure after ${doc.config.warmup} s of warm-up, median of ${doc.config.reps}${doc.config.targetReps > doc.config.reps ? ` (target pairs: ${doc.config.targetReps})` : ''}; echo over ${doc.config.conns} connections, churn with ${doc.config.churnConns} concurrent${doc.config.udpConns ? `, UDP with ${doc.config.udpConns} datagrams outstanding` : ""}${doc.config.handshakeConns ? `, TLS handshakes with ${doc.config.handshakeConns} concurrent` : ''}; loop microbenchmarks with n = ${doc.config.loopN.toLocaleString('en-US')}; ${doc.config.pinned ? `server pinned to CPU ${doc.config.pinned.server_cpu}, load generator to CPU ${doc.config.pinned.client_cpu}` : 'nothing pinned'}.`);
   const f = doc.concurrent_load;
   if (f?.with_foreign_builds) {
     L.push(`- **Concurrent load**: other builds (${f.seen.join(', ')}) were running during ${f.with_foreign_builds} of ${f.samples} measurements.`);
@@ -304,6 +304,9 @@ export function writeReport(doc, docsDir, jsonRel) {
 - Steal: each measurement also reads the per-CPU counters of /proc/stat before and after, and one during which the
   hypervisor gave more than ${(100 * (doc.config.maxSteal ?? 0.05)).toFixed(0)}% of the server's or the load generator's CPU to other guests is retried
   like a busy one (\`--max-steal SHARE\`). Its share is in the results file as \`steal\`.
+- Every server sets TCP_NODELAY (asyncio's default; \`noDelay: true\` for node:net), listens on 127.0.0.1 and runs until stopped.
+- Two cores are shared by the server and the client, so a server's requests per second is bounded by what the
+  client leaves it; CPU per request is the figure to compare.
 
 ### How the targets are measured
 
@@ -312,14 +315,11 @@ the same run: steal by other guests, the load generator's speed (CPU per request
 since each wake-up then finds more requests waiting), and other processes. Two servers measured close in time
 move together. So a target does not divide two medians taken at different moments; it divides the two servers'
 figures within each repetition (a *paired ratio*) and reports the median of those ratios, with their lowest
-and highest. Every figure runs ${doc.config.reps} repetitions against every server; the servers of the target
-pairs then run ${Math.max(0, (doc.config.targetReps ?? doc.config.reps) - doc.config.reps)} more repetitions of their target figures, each pair's two servers
-back to back and in alternating order (\`--target-reps N\`, ${doc.config.targetReps ?? doc.config.reps} in all), which adds a few minutes to the run
-instead of repeating every server. The per-server tables take the ordinary repetitions only; every run, with
+and highest. Every figure runs against every server in each repetition (${doc.config.reps} here); then the two servers of
+each target pair run more repetitions of its figure, back to back and in alternating order (\`--target-reps N\`:
+${doc.config.targetReps ?? doc.config.reps} in all here, by default two more than \`--reps\`), which adds a few minutes to the run instead of
+repeating every server. The per-server tables take the ordinary repetitions only; every run, with
 its repetition, pair, throughput, \`other_load\` and \`steal\`, is in the results file.
-- Every server sets TCP_NODELAY (asyncio's default; \`noDelay: true\` for node:net), listens on 127.0.0.1 and runs until stopped.
-- Two cores are shared by the server and the client, so a server's requests per second is bounded by what the
-  client leaves it; CPU per request is the figure to compare.
 `);
   const mdPath = path.join(docsDir, 'benchmarks.md');
   fs.writeFileSync(mdPath, L.join('\n'));
