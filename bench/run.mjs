@@ -17,7 +17,10 @@
 //    against every server in turn, so slow drifts of the machine hit all of them alike.
 //    The load generator (bench/loadgen) reads the server's CPU time from /proc itself.
 //    The TLS figures (bench/tls.mjs) use one certificate made with openssl at bench time.
-// 4. Medians, ratios and targets go to bench/results/<date>.json and docs/benchmarks.md
+//    Then the two servers of each target (bench/targets.mjs) run --target-reps minus --reps more
+//    repetitions of its figure, back to back; each measurement records the steal of its CPUs.
+// 4. Medians per server, ratios, and targets as medians of per-repetition paired ratios with
+//    their spread (bench/paired.mjs) go to bench/results/<date>.json and docs/benchmarks.md
 //    (with SVG charts in docs/benchmarks/). --quick writes to bench/results/tmp/ instead.
 //
 // A server whose program is missing (say examples/echo-server.ts before it exists) or does
