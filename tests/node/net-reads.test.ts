@@ -59,8 +59,11 @@ describe.each(LOOPS)('loop %s', (selector) => {
       await until('everything read', () => made.length === 1 && made[0].total === all.length, 10_000);
       const p = made[0];
       expect(Buffer.concat(p.kept).equals(all)).toBe(true);
-      // Views of shared slabs, in 8-byte aligned parts.
+      // Views of shared slabs, in 8-byte aligned parts, each a Node Buffer
+      // (as `subarray` of the slab would give).
       expect(p.kept.every((b) => b.byteOffset % 8 === 0)).toBe(true);
+      expect(p.kept.every((b) => Buffer.isBuffer(b) && typeof b.readUInt32LE === 'function')).toBe(true);
+      expect(p.kept.every((b) => b.subarray(0, 1) instanceof Buffer)).toBe(true);
       expect(new Set(p.kept.map((b) => b.buffer)).size).toBeLessThan(p.kept.length / 10);
       await until('lost', () => p.lost);
       await closed(c);
