@@ -5,8 +5,14 @@
 // run close in time. So a target compares its two servers within each repetition (a paired
 // ratio) and reports the median of those ratios with their spread, instead of dividing two
 // medians taken over different moments.
+//
+// Run as a script, it prints the paired ratios of any pairs from one results file:
+//   node bench/paired.mjs [RESULTS.json] [--pair A/B ...] [--figures echo-1k,echo-100k]
+// (without RESULTS, the newest file of bench/results/tmp/, where a --quick run writes).
 
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Per-CPU tick counters from /proc/stat: { all: {steal, total}, 0: {...}, 1: {...} }. */
 export function readCpuStat() {
@@ -86,3 +92,49 @@ export function pairedRatio(byServer, num, den) {
     rps_ratio: rpsRatios.length ? +median(rpsRatios).toFixed(3) : null,
   };
 }
+
+const DEFAULT_PAIRS = [
+  'node-net/evloop-node-default',
+  'evloop-node-default/evloop-node-select',
+  'evloop-node-default/evloop-node-poll',
+  'evloop-node-default/rawmio',
+  'node-net/rawmio',
+];
+
+function cli(argv) {
+  const die = (msg) => {
+    console.error(`paired: ${msg}`);
+    process.exit(2);
+  };
+  const pairs = [];
+  let figures = null;
+  let file = null;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--pair') pairs.push(argv[++i]);
+    else if (argv[i] === '--figures') figures = argv[++i].split(',');
+    else if (argv[i].startsWith('--')) die(`unknown option ${argv[i]}`);
+    else file = argv[i];
+  }
+  if (!file) {
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'tmp');
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+    if (!files.length) die(`no results in ${dir}; run bench/run.mjs --quick first, or name a file`);
+    file = path.join(dir, files.map((f) => [fs.statSync(path.join(dir, f)).mtimeMs, f]).sort((p, q) => q[0] - p[0])[0][1]);
+  }
+  const echo = JSON.parse(fs.readFileSync(file, 'utf8')).echo ?? die(`${file}: no echo figures`);
+  console.log(`${path.relative(process.cwd(), file)}: server CPU µs per request, ratio A / B within each repetition`);
+  for (const [fid, servers] of Object.entries(echo)) {
+    if (figures && !figures.includes(fid)) continue;
+    for (const pair of pairs.length ? pairs : DEFAULT_PAIRS) {
+      const [a, b] = pair.split('/');
+      const r = pairedRatio(servers, a, b);
+      if (!r) {
+        if (pairs.length) console.log(`${fid} ${pair}: not both in this run`);
+        continue;
+      }
+      console.log(`${fid.padEnd(10)} ${pair.padEnd(40)} ${r.ratios.map((x) => x.toFixed(2)).join(' ')}   median ${r.value.toFixed(2)}, ${r.min.toFixed(2)}-${r.max.toFixed(2)}`);
+    }
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) cli(process.argv.slice(2));
