@@ -127,7 +127,9 @@ function cli(argv) {
     if (figures && !figures.includes(fid)) continue;
     for (const pair of pairs.length ? pairs : DEFAULT_PAIRS) {
       const [a, b] = pair.split('/');
-      const r = pairedRatio(servers, a, b);
+      // A results file from before runs carried `rep` stores them in repetition order.
+      const withRep = (id) => (servers[id]?.runs ?? []).map((run, i) => ({ rep: i + 1, ...run }));
+      const r = pairedRatio({ [a]: withRep(a), [b]: withRep(b) }, a, b);
       if (!r) {
         if (pairs.length) console.log(`${fid} ${pair}: not both in this run`);
         continue;
