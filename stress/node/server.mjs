@@ -5,9 +5,9 @@
 // to the hard limit: Node cannot raise its own), `PORT <n>`, then a `STATS {...}`
 // line every second; exits when stdin closes or after --max-seconds.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { ProactorEventLoop, SelectorEventLoop, sleep, startServer } from 'evloop';
+import * as native from '../../packages/evloop/native/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -84,7 +84,6 @@ function firehose() {
 
 // The C allocator's figures (glibc's mallinfo2, through the addon; not part of
 // the package's API): bytes in use versus bytes it keeps after frees.
-const native = createRequire(import.meta.url)('../../packages/evloop/native/index.js');
 
 function heapDetail() {
   const m = process.memoryUsage();
