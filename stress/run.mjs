@@ -324,6 +324,8 @@ if (value('soak', null) !== null) {
   for (const r of records) {
     const c = r.counts;
     console.log(`  soak ${r.server.padEnd(8)} ${c.echoes} echoes (${c.echoFailures} failed), ${c.churned} churned, ${c.resets} resets; fds ${r.base?.fds} -> ${r.end?.fds}, RSS ${(r.warm?.rssKb / 1024).toFixed(1)} -> ${(r.end?.rssKb / 1024).toFixed(1)} MiB`);
+    const mib = (kb) => (kb == null ? '?' : (kb / 1024).toFixed(1));
+    console.log(`       after a collection: V8 heap ${mib(r.warm?.heapUsedKb)} -> ${mib(r.end?.heapUsedKb)} MiB, malloc in use ${mib(r.warm?.mallocInUseKb)} -> ${mib(r.end?.mallocInUseKb)} MiB`);
   }
   for (const f of failed) console.log(`  FAILED: ${f}`);
   const total = records.reduce((n, r) => n + r.checks.length, 0);

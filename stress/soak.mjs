@@ -7,17 +7,25 @@
 //   - misbehaving: every 2 s one client writes 256 KiB without reading and
 //     resets; one sends half a line and vanishes (destroy); 20 idle
 //     half-open connections held for the whole run.
-// Every 5 s the server's fds and RSS and the window's latency are sampled.
-// Checks: no echo lost or failed, no server exit or panic, fds at the end
-// back to where they were before the first client, RSS at the end within
-// max(16 MiB, 25%) of its level after warm-up (the first tenth). Writes stress/results/soak.json and, with --record,
-// docs/reliability/soak-<kind>.svg (fds and RSS) and soak-latency.svg.
+// Every 5 s the server's fds and RSS and the window's latency are sampled;
+// at warm-up (the first tenth) and at the end the server also does a full
+// collection and reports its V8 heap and malloc bytes in use (what it still
+// holds: a leak of ours grows them; RSS also counts the allocator's kept
+// pages and garbage not yet collected). Checks: no echo lost or failed, no
+// server exit or panic, fds at the end back to where they were before the
+// first client, after a collection at the end V8's heap and malloc's bytes in
+// use within max(4 MiB, 25%) of their levels after warm-up (the first tenth),
+// RSS at the end within max(16 MiB, 25%) of its level then. Writes
+// stress/results/soak.json and, with --record, docs/reliability/soak-<kind>.svg
+// (fds and RSS) and soak-latency.svg.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { plot } from './svg.mjs';
 
 const KINDS = ['epoll', 'poll', 'select', 'proactor'];
+/** The least growth a held-memory check allows: one 64 KiB read buffer per echo connection and then some. */
+const HELD_SLACK_KB = 4 * 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const span = (seconds) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
 
@@ -64,6 +72,23 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
+/**
+ * What the server itself holds, after a full collection: V8's heap in use and
+ * the C allocator's bytes in use (its STATS line after a `gc` command, see
+ * stress/node/server.mjs --detail); null if none came within 10 s.
+ */
+async function collected(server) {
+  const from = server.handle.lines.length;
+  server.child.stdin.write('gc\n');
+  try {
+    const { m } = await server.handle.waitFor(/^STATS (.*"gc":true.*)$/, 10_000, from);
+    const stats = JSON.parse(m[1]);
+    return { heapUsedKb: stats.heapUsedKb, mallocInUseKb: stats.mallocInUseKb ?? null };
+  } catch {
+    return null;
+  }
+}
+
 /** Drives one server for `seconds`; returns its record. */
 async function soakOne(kind, server, seconds, sample) {
   const { port, pid } = server;
@@ -78,11 +103,16 @@ async function soakOne(kind, server, seconds, sample) {
   let window = [];
   const series = [];
   const t0 = Date.now();
-  const sampler = setInterval(() => {
+  // The warm-up sample (the first tenth) and the end are read after a full
+  // collection; no other sample is, so RSS shows the server's own collector pace.
+  const warmAt = Math.floor(seconds / 5 / 10);
+  const sampler = setInterval(async () => {
     const s = sample(pid);
     if (s === null) return;
-    series.push({ t: (Date.now() - t0) / 1000, ...s, p50: quantile(window, 0.5), p99: quantile(window, 0.99), max: window.length ? Math.max(...window) : null });
+    const point = { t: (Date.now() - t0) / 1000, ...s, p50: quantile(window, 0.5), p99: quantile(window, 0.99), max: window.length ? Math.max(...window) : null };
     window = [];
+    series.push(point);
+    if (series.length - 1 === warmAt) Object.assign(point, await collected(server));
   }, 5000);
   const echo = (async () => {
     while (running()) {
@@ -138,13 +168,22 @@ async function soakOne(kind, server, seconds, sample) {
   for (const s of [...held, ...idle]) s.destroy();
   await sleep(1500); // the server sees the last closes
   const end = sample(pid);
-  const warm = series[Math.floor(series.length / 10)] ?? series[0];
+  if (end !== null) Object.assign(end, await collected(server));
+  const warm = series[warmAt] ?? series[0];
   const tolerance = warm ? Math.max(16 * 1024, warm.rssKb * 0.25) : 0;
+  // What the server holds after a collection: a leak of ours grows these with
+  // the connections served; the allocator's kept pages (RSS) do not count.
+  const heldCheck = (key, what) => {
+    const ok = end?.[key] != null && warm?.[key] != null && end[key] <= warm[key] + Math.max(HELD_SLACK_KB, warm[key] * 0.25);
+    return { what: `${what} after a collection at the end within max(${HELD_SLACK_KB / 1024} MiB, 25%) of its level after warm-up`, ok };
+  };
   const checks = [
     { what: 'no echo failed', ok: counts.echoFailures === 0 && counts.echoes > 0 },
     { what: 'no churned connection failed', ok: counts.churnFailures === 0 && counts.churned > 0 },
     { what: 'the server is still running', ok: server.child.exitCode === null },
     { what: 'fds at the end back to where they were before the first client', ok: end !== null && base !== null && end.fds === base.fds },
+    heldCheck('heapUsedKb', 'V8 heap in use'),
+    heldCheck('mallocInUseKb', 'the C allocator\'s bytes in use'),
     { what: `RSS at the end within ${Math.round(tolerance / 1024)} MiB of its level after warm-up`, ok: end !== null && warm !== undefined && end.rssKb <= warm.rssKb + tolerance },
   ];
   return { scenario: 'soak', server: kind, seconds, counts, base, warm, end, series, checks };
@@ -155,7 +194,7 @@ export async function soak({ root, seconds, start, sample, stopServer, info, rec
   log(`soak: ${seconds} s on ${KINDS.join(', ')} at once`);
   const servers = [];
   for (const kind of KINDS) {
-    const s = start(process.execPath, ['stress/node/server.mjs', '--mode', 'echo', '--selector', kind, '--max-seconds', String(seconds + 120)]);
+    const s = start(process.execPath, ['--expose-gc', 'stress/node/server.mjs', '--mode', 'echo', '--selector', kind, '--max-seconds', String(seconds + 120), '--detail']);
     const port = Number((await s.waitFor(/^PORT (\d+)/, 30_000)).m[1]);
     servers.push({ kind, port, pid: s.child.pid, child: s.child, handle: s });
   }

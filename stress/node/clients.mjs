@@ -12,6 +12,9 @@
 //             N connections opened, one line echoed, closed by the client;
 //             every K connections it waits until none is open and prints
 //             `CHECKPOINT <count>` (the runner samples the server then).
+//             --misbehave M (0: none): of every M connections one writes
+//             64 KiB without reading and resets, one sends half a line and
+//             vanishes (destroy), as the soak's misbehaving clients do.
 // backpressure --connections N --seconds S
 //             N connections that never read (the server writes to them).
 // slowloris   --loris N --connections M --rounds R --seconds S
@@ -154,10 +157,25 @@ async function load() {
   })}`);
 }
 
+/** A client that misbehaves: `reset` writes 64 KiB without reading, then resets; `vanish` sends half a line and destroys. */
+async function misbehaving(how) {
+  const s = await connect();
+  s.on('error', () => {});
+  if (how === 'reset') {
+    s.pause();
+    s.write(Buffer.alloc(64 * 1024, 0x72));
+  } else s.write('GET /half');
+  await sleep(20);
+  if (how === 'reset') s.resetAndDestroy();
+  else s.destroy();
+  await new Promise((resolve) => (s.closed ? resolve() : s.once('close', resolve)));
+}
+
 async function churn() {
   const total = opt('total', 100_000);
   const width = opt('concurrency', 200);
   const checkpoint = opt('checkpoint', 5000);
+  const misbehave = opt('misbehave', 0);
   const deadline = performance.now() + opt('seconds', 600) * 1000;
   let done = 0;
   let failures = 0;
@@ -166,8 +184,14 @@ async function churn() {
   await sleep(300);
   for (let base = 0; base < total && performance.now() < deadline; base += checkpoint) {
     const count = Math.min(checkpoint, total - base);
-    await pool(count, width, async () => {
+    await pool(count, width, async (i) => {
+      const slot = misbehave > 0 ? (base + i) % misbehave : -1;
       try {
+        if (slot === 0 || slot === 1) {
+          await misbehaving(slot === 0 ? 'reset' : 'vanish');
+          done++;
+          return;
+        }
         const s = await connect();
         s.on('error', () => {});
         const c = lineClient(s);

@@ -5,7 +5,9 @@
 // to the hard limit: Node cannot raise its own), `PORT <n>`, then a `STATS {...}`
 // line every second; exits when stdin closes or after --max-seconds.
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { ProactorEventLoop, SelectorEventLoop, sleep, startServer } from 'evloop';
+import * as native from '../../packages/evloop/native/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -14,7 +16,9 @@ const opt = (name, dflt) => {
 };
 const mode = opt('mode', 'echo');
 const maxSeconds = Number(opt('max-seconds', '900'));
-// --detail: V8's heap and external memory in every STATS line (stress/rss-probe.mjs).
+// --detail: V8's heap and external memory in every STATS line (stress/rss-probe.mjs),
+// and commands on stdin, one a line: `gc` (a full collection, when Node runs with
+// --expose-gc, then a STATS line at once) and `snapshot PATH` (v8.writeHeapSnapshot).
 const detail = args.includes('--detail');
 const limits = fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)\s+(\d+)/);
 console.log(`NOFILE ${limits[1]} ${limits[2]}`);
@@ -78,22 +82,50 @@ function firehose() {
   };
 }
 
+// The C allocator's figures (glibc's mallinfo2, through the addon; not part of
+// the package's API): bytes in use versus bytes it keeps after frees.
+
 function heapDetail() {
   const m = process.memoryUsage();
   const kb = (n) => Math.round(n / 1024);
-  return { heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external), arrayBuffersKb: kb(m.arrayBuffers) };
+  const malloc = typeof native.mallocStats === 'function' ? native.mallocStats() : null;
+  const mallocKb = malloc === null ? {} : { mallocInUseKb: kb(malloc.inUse), mallocFreeKb: kb(malloc.free) };
+  return { heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external), arrayBuffersKb: kb(m.arrayBuffers), ...mallocKb };
+}
+
+const start = performance.now();
+function printStats(extra) {
+  const t = (performance.now() - start) / 1000;
+  const rssKb = Math.round(process.memoryUsage.rss() / 1024);
+  const more = detail ? heapDetail() : {};
+  const fds = fs.readdirSync('/proc/self/fd').length;
+  const clients = c.made - c.lost;
+  console.log(`STATS ${JSON.stringify({ t, clients, ...c, rssKb, fds, ...more, ...extra })}`);
 }
 
 let stopping = false;
-process.stdin.on('data', () => {});
+let stdinText = '';
+process.stdin.on('data', (chunk) => {
+  if (!detail) return;
+  stdinText += chunk;
+  let i;
+  while ((i = stdinText.indexOf('\n')) >= 0) {
+    const [cmd, arg] = stdinText.slice(0, i).trim().split(' ');
+    stdinText = stdinText.slice(i + 1);
+    if (cmd === 'gc') {
+      globalThis.gc?.();
+      // Node runs native finalizers (the addon's frees) after the collection,
+      // from its own queue: report once they had their turn.
+      setTimeout(() => printStats({ gc: typeof globalThis.gc === 'function' }), 50);
+    } else if (cmd === 'snapshot') console.log(`SNAPSHOT ${v8.writeHeapSnapshot(arg)}`);
+  }
+});
 process.stdin.on('end', () => {
   stopping = true;
 });
 process.stdin.on('close', () => {
   stopping = true;
 });
-
-const start = performance.now();
 await loop.runUntilComplete(
   loop.createTask(async () => {
     let server;
@@ -120,11 +152,7 @@ await loop.runUntilComplete(
       const t = (performance.now() - start) / 1000;
       if (t >= next) {
         next += 1;
-        const rssKb = Math.round(process.memoryUsage.rss() / 1024);
-        const more = detail ? heapDetail() : {};
-        const fds = fs.readdirSync('/proc/self/fd').length;
-        const clients = c.made - c.lost;
-        console.log(`STATS ${JSON.stringify({ t, clients, ...c, rssKb, fds, ...more })}`);
+        printStats({});
       }
       if (stopping || t > maxSeconds) break;
       await sleep(0.05);

@@ -22,6 +22,7 @@ mod js_loop;
 mod js_ready;
 mod js_remote;
 mod js_write;
+mod malloc_stats;
 mod process;
 mod protocol;
 mod raw_call;

@@ -384,6 +384,22 @@ export type JsThreadsafeHandle = ThreadsafeHandle
 /** The version of the evloop core this addon was built from. */
 export declare function coreVersion(): string
 
+/** `null` where the C library is not glibc. */
+export declare function mallocStats(): MallocStats | null
+
+/** glibc's `mallinfo2()`, summed over its arenas, in bytes. */
+export interface MallocStats {
+  /**
+   * Bytes handed out and not yet freed (`uordblks` + `hblkhd`: small
+   * blocks and separately mapped large ones).
+   */
+  inUse: number
+  /** Bytes freed but kept by the allocator in its arenas (`fordblks`). */
+  free: number
+  /** Bytes the arenas hold from the system (`arena` + `hblkhd`). */
+  mapped: number
+}
+
 /**
  * The options of `subprocessExec`, normalized by the package: each stream
  * `-1` PIPE, `-2` STDOUT, `-3` DEVNULL, an fd, or null (inherit); `env`

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSocket, JsSocket, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, netConnectAcceptedSocket, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netGetaddrinfo, netGetnameinfo, netOpenConnection, netOpenUnixConnection, netRunningLoop, netSendfile, netSockAccept, netSockConnect, netSockRecv, netSockRecvfrom, netSockSendall, netSockSendfile, netSockSendto, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, socketOpen, transportWriter } = nativeBinding
+const { NativeCall, JsCall, NativeDatagramTransport, JsDatagramTransport, NativeEventLoop, JsEventLoop, NativeLoopRemote, JsLoopRemote, NativeProcess, JsProcess, NativeServeForever, JsServeForever, NativeServer, JsServer, NativeSocket, JsSocket, NativeSslContext, JsSslContext, NativeStreamDone, JsStreamDone, NativeStreamReader, JsStreamReader, NativeStreamWriter, JsStreamWriter, NativeSubprocessTransport, JsSubprocessTransport, NativeTransport, JsTransport, NativeTransportSocket, JsTransportSocket, ThreadsafeHandle, JsThreadsafeHandle, coreVersion, mallocStats, netConnectAcceptedSocket, netConnectPipe, netCreateConnection, netCreateDatagramEndpoint, netCreateServer, netCreateSubprocessExec, netCreateUnixConnection, netCreateUnixServer, netGetaddrinfo, netGetnameinfo, netOpenConnection, netOpenUnixConnection, netRunningLoop, netSendfile, netSockAccept, netSockConnect, netSockRecv, netSockRecvfrom, netSockSendall, netSockSendfile, netSockSendto, netStartServer, netStartTls, netStartUnixServer, netSubprocessExec, setLogHook, setNetHooks, socketConstants, socketOpen, transportWriter } = nativeBinding
 export { NativeCall }
 export { JsCall }
 export { NativeDatagramTransport }
@@ -807,6 +807,7 @@ export { JsTransportSocket }
 export { ThreadsafeHandle }
 export { JsThreadsafeHandle }
 export { coreVersion }
+export { mallocStats }
 export { netConnectAcceptedSocket }
 export { netConnectPipe }
 export { netCreateConnection }
