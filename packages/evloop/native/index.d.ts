@@ -138,10 +138,10 @@ export declare class NativeProcess {
   stderr(): NativeStreamReader | null
   /** `done(ok, returncode)`. */
   wait(done: (ok: boolean, value: any) => void): void
-  sendSignal(sig: number): void
-  terminate(): void
-  kill(): void
-  /** The native transport underneath. */
+  /**
+   * The native transport underneath (the package sends the process's
+   * signals through it, as the core's `Process` does).
+   */
   transport(): NativeSubprocessTransport
   describe(): string
 }
