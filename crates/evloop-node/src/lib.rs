@@ -36,6 +36,7 @@ mod thrown;
 mod tls;
 mod tls_info;
 mod transport;
+mod transport_methods;
 mod uv;
 mod watcher;
 
