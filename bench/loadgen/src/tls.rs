@@ -18,7 +18,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-use super::{reset_on_close, would_block, Args, Clock, Phase};
+use super::stats::{Clock, CycleTally, Phase};
+use super::{message, reset_on_close, take_echo, would_block, Args};
 
 /// The client configuration: the bench's CA as the only root, no resumption.
 fn client_config(args: &Args) -> Result<Arc<ClientConfig>, String> {
@@ -154,7 +155,7 @@ pub fn run_tls_echo(args: &Args) -> Result<String, String> {
     let name = server_name(args)?;
     let mut poll = Poll::new().map_err(|e| e.to_string())?;
     let mut events = Events::with_capacity(1024);
-    let msg: Vec<u8> = (0..args.size).map(|i| (i % 251) as u8).collect();
+    let msg = message(args.size);
     let mut buf = vec![0u8; 256 * 1024];
 
     let mut conns = Vec::with_capacity(args.conns);
@@ -219,18 +220,10 @@ pub fn run_tls_echo(args: &Args) -> Result<String, String> {
                 if n == 0 {
                     break;
                 }
-                if c.recvd + n > msg.len() {
-                    return Err("the server sent more than it was sent".into());
-                }
-                if verify && buf[..n] != msg[c.recvd..c.recvd + n] {
-                    return Err("echoed bytes differ from the bytes sent".into());
-                }
-                c.recvd += n;
-                if c.recvd == msg.len() {
+                if take_echo(&mut c.recvd, &buf[..n], &msg, verify)? {
                     if measuring {
                         requests += 1;
                     }
-                    c.recvd = 0;
                     c.conn.send(&msg)?;
                 }
             }
@@ -258,7 +251,7 @@ pub fn run_tls_handshake(args: &Args) -> Result<String, String> {
         slots.push(Some(open(&poll, i).map_err(|e| format!("connect: {e}"))?));
     }
     let mut clock = Clock::new(args);
-    let (mut requests, mut errors, mut completed) = (0u64, 0u64, 0u64);
+    let mut tally = CycleTally::default();
     let mut last_error = String::new();
     let mut ready: Vec<usize> = (0..args.conns).collect();
     loop {
@@ -299,17 +292,9 @@ pub fn run_tls_handshake(args: &Args) -> Result<String, String> {
                 }
             })();
             let Some(ok) = outcome else { continue };
-            if ok {
-                completed += 1;
-                if clock.phase == Phase::Measure {
-                    requests += 1;
-                }
-            } else {
-                errors += 1;
-                if errors > 1000 && errors > completed {
-                    return Err(format!("too many failed connections ({errors}; last: {last_error})"));
-                }
-            }
+            tally
+                .record(ok, &clock)
+                .map_err(|n| format!("too many failed connections ({n}; last: {last_error})"))?;
             if let Some(mut old) = slots[i].take() {
                 if ok {
                     // close_notify, as a well-behaved client does; then the socket goes.
@@ -332,7 +317,7 @@ pub fn run_tls_handshake(args: &Args) -> Result<String, String> {
                 if slot.is_some() {
                     ready.push(i);
                 } else {
-                    errors += 1;
+                    tally.errors += 1;
                 }
             }
         }
@@ -340,5 +325,5 @@ pub fn run_tls_handshake(args: &Args) -> Result<String, String> {
             return Err(format!("cannot connect to {}", args.addr));
         }
     }
-    Ok(clock.report(args, requests, errors))
+    Ok(clock.report(args, tally.requests, tally.errors))
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
 
-use super::{would_block, Args, Clock, Phase};
+use super::stats::{Clock, Phase};
+use super::{message, would_block, Args};
 
 const LOST_AFTER: Duration = Duration::from_millis(200);
 
@@ -41,7 +42,7 @@ fn send(c: &mut Client, msg: &[u8]) -> Result<(), String> {
 pub(super) fn run_udp(args: &Args) -> Result<String, String> {
     let mut poll = Poll::new().map_err(|e| e.to_string())?;
     let mut events = Events::with_capacity(1024);
-    let msg: Vec<u8> = (0..args.size).map(|i| (i % 251) as u8).collect();
+    let msg = message(args.size);
     let mut buf = vec![0u8; 64 * 1024];
     let mut clients = Vec::with_capacity(args.conns);
     for i in 0..args.conns {

@@ -7,7 +7,7 @@ use std::ptr::null_mut;
 use std::rc::Rc;
 
 use evloop::{Address, DatagramOptions, DatagramProtocol, DatagramTransport, EndpointAddr, Error, Result};
-use napi::bindgen_prelude::{Env, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
@@ -225,6 +225,8 @@ fn sendto_addr(env: sys::napi_env, addr: sys::napi_value) -> napi::Result<Option
     }
 }
 
+crate::transport_methods::shared_transport_methods!(JsDatagramTransport);
+
 #[napi]
 impl JsDatagramTransport {
     /// `sendto(data, addr?)`: `addr` null, a Unix path or `[host, port]`.
@@ -239,52 +241,6 @@ impl JsDatagramTransport {
         self.t.sendto(bytes, addr.as_ref()).map_err(convert::throw)?;
         self.ctx.wake();
         Ok(())
-    }
-
-    #[napi(catch_unwind)]
-    pub fn close(&self) {
-        self.t.close();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn abort(&self) {
-        self.t.abort();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn is_closing(&self) -> bool {
-        self.t.is_closing()
-    }
-
-    /// `"peername"`/`"sockname"` (an address, or null), `"socket"`;
-    /// `undefined` for other names.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        let raw = env.raw();
-        convert::unknown(raw, crate::transport::extra_info_value(raw, &name, self.t.get_extra_info(&name)))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> napi::Result<(), ErrCode> {
-        self.t
-            .set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64))
-            .map_err(convert::throw)?;
-        self.ctx.wake();
-        Ok(())
-    }
-
-    /// `[low, high]`.
-    #[napi(catch_unwind)]
-    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
-        let (low, high) = self.t.get_write_buffer_limits();
-        vec![low as f64, high as f64]
-    }
-
-    #[napi(catch_unwind)]
-    pub fn get_write_buffer_size(&self) -> f64 {
-        self.t.get_write_buffer_size() as f64
     }
 
     /// asyncio's repr.

@@ -37,6 +37,7 @@ mod thrown;
 mod tls;
 mod tls_info;
 mod transport;
+mod transport_methods;
 mod uv;
 mod watcher;
 

@@ -340,22 +340,8 @@ impl JsProcess {
         Ok(())
     }
 
-    #[napi(catch_unwind)]
-    pub fn send_signal(&self, sig: i32) -> napi::Result<(), ErrCode> {
-        signal_result(self.p.send_signal(sig), &self.ctx)
-    }
-
-    #[napi(catch_unwind)]
-    pub fn terminate(&self) -> napi::Result<(), ErrCode> {
-        signal_result(self.p.terminate(), &self.ctx)
-    }
-
-    #[napi(catch_unwind)]
-    pub fn kill(&self) -> napi::Result<(), ErrCode> {
-        signal_result(self.p.kill(), &self.ctx)
-    }
-
-    /// The native transport underneath.
+    /// The native transport underneath (the package sends the process's
+    /// signals through it, as the core's `Process` does).
     #[napi(catch_unwind)]
     pub fn transport(&self) -> JsSubprocessTransport {
         JsSubprocessTransport { t: self.p.transport(), ctx: self.ctx.clone() }

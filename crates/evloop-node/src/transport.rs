@@ -42,6 +42,8 @@ impl Drop for JsTransport {
     }
 }
 
+crate::transport_methods::shared_transport_methods!(JsTransport);
+
 #[napi]
 impl JsTransport {
     /// Its slot for `writeTransport(slot, data)` (`js_write.rs`), the
@@ -77,30 +79,6 @@ impl JsTransport {
     }
 
     #[napi(catch_unwind)]
-    pub fn close(&self) {
-        self.t.close();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn abort(&self) {
-        self.t.abort();
-        self.ctx.wake();
-    }
-
-    #[napi(catch_unwind)]
-    pub fn is_closing(&self) -> bool {
-        self.t.is_closing()
-    }
-
-    /// `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
-    /// NativeTransportSocket); `undefined` for other names.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_extra_info(&self, env: Env, name: String) -> Unknown<'static> {
-        convert::unknown(env.raw(), extra_info_value(env.raw(), &name, self.t.get_extra_info(&name)))
-    }
-
-    #[napi(catch_unwind)]
     pub fn pause_reading(&self) {
         self.t.pause_reading();
         self.ctx.wake();
@@ -115,28 +93,6 @@ impl JsTransport {
     #[napi(catch_unwind)]
     pub fn is_reading(&self) -> bool {
         self.t.is_reading()
-    }
-
-    /// `setWriteBufferLimits(high?, low?)` (integers, checked by the package).
-    #[napi(catch_unwind)]
-    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> napi::Result<(), ErrCode> {
-        self.t
-            .set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64))
-            .map_err(convert::throw)?;
-        self.ctx.wake();
-        Ok(())
-    }
-
-    /// `[low, high]`.
-    #[napi(catch_unwind)]
-    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
-        let (low, high) = self.t.get_write_buffer_limits();
-        vec![low as f64, high as f64]
-    }
-
-    #[napi(catch_unwind)]
-    pub fn get_write_buffer_size(&self) -> f64 {
-        self.t.get_write_buffer_size() as f64
     }
 
     /// Installs the JS protocol `protocol`; `wrapper` is the package's

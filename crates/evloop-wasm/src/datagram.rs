@@ -146,49 +146,14 @@ fn sendto_addr(addr: &JsValue) -> Result<Option<Address>, JsValue> {
     Ok(Some(Address::Sim { host, port: port.clamp(0.0, 65535.0) as u16 }))
 }
 
+crate::transport_methods::shared_transport_methods!(JsDatagramTransport, NativeDatagramTransport);
+
 #[wasm_bindgen(js_class = NativeDatagramTransport)]
 impl JsDatagramTransport {
     /// `sendto(data, addr)`: `addr` null, a path, or `[host, port]`.
     pub fn sendto(&self, data: &[u8], addr: JsValue) -> Result<(), JsValue> {
         let addr = sendto_addr(&addr)?;
         self.t.sendto(data, addr.as_ref()).map_err(throw)
-    }
-
-    pub fn close(&self) {
-        self.t.close();
-    }
-
-    pub fn abort(&self) {
-        self.t.abort();
-    }
-
-    #[wasm_bindgen(js_name = isClosing)]
-    pub fn is_closing(&self) -> bool {
-        self.t.is_closing()
-    }
-
-    /// `"peername"`/`"sockname"` (an address, or null), `"socket"`;
-    /// `undefined` for other names.
-    #[wasm_bindgen(js_name = getExtraInfo)]
-    pub fn get_extra_info(&self, name: &str) -> JsValue {
-        crate::transport::extra_info_value(name, self.t.get_extra_info(name))
-    }
-
-    #[wasm_bindgen(js_name = setWriteBufferLimits)]
-    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> Result<(), JsValue> {
-        self.t.set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64)).map_err(throw)
-    }
-
-    /// `[low, high]`.
-    #[wasm_bindgen(js_name = getWriteBufferLimits)]
-    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
-        let (low, high) = self.t.get_write_buffer_limits();
-        vec![low as f64, high as f64]
-    }
-
-    #[wasm_bindgen(js_name = getWriteBufferSize)]
-    pub fn get_write_buffer_size(&self) -> f64 {
-        self.t.get_write_buffer_size() as f64
     }
 
     pub fn describe(&self) -> String {

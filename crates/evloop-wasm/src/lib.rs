@@ -31,6 +31,7 @@ mod thrown;
 mod tls;
 mod tls_info;
 mod transport;
+mod transport_methods;
 
 pub use handle::{SimHandle, SimTimerHandle};
 pub use sim_loop::SimLoop;

@@ -33,6 +33,8 @@ impl JsTransport {
     }
 }
 
+crate::transport_methods::shared_transport_methods!(JsTransport, NativeTransport);
+
 #[wasm_bindgen(js_class = NativeTransport)]
 impl JsTransport {
     /// `write(data)`: bytes are copied.
@@ -56,26 +58,6 @@ impl JsTransport {
         self.t.can_write_eof()
     }
 
-    pub fn close(&self) {
-        self.t.close();
-    }
-
-    pub fn abort(&self) {
-        self.t.abort();
-    }
-
-    #[wasm_bindgen(js_name = isClosing)]
-    pub fn is_closing(&self) -> bool {
-        self.t.is_closing()
-    }
-
-    /// `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
-    /// NativeTransportSocket); `undefined` for other names.
-    #[wasm_bindgen(js_name = getExtraInfo)]
-    pub fn get_extra_info(&self, name: &str) -> JsValue {
-        extra_info_value(name, self.t.get_extra_info(name))
-    }
-
     #[wasm_bindgen(js_name = pauseReading)]
     pub fn pause_reading(&self) {
         self.t.pause_reading();
@@ -89,24 +71,6 @@ impl JsTransport {
     #[wasm_bindgen(js_name = isReading)]
     pub fn is_reading(&self) -> bool {
         self.t.is_reading()
-    }
-
-    /// `setWriteBufferLimits(high?, low?)` (integers, checked by the package).
-    #[wasm_bindgen(js_name = setWriteBufferLimits)]
-    pub fn set_write_buffer_limits(&self, high: Option<f64>, low: Option<f64>) -> Result<(), JsValue> {
-        self.t.set_write_buffer_limits(high.map(|h| h as i64), low.map(|l| l as i64)).map_err(throw)
-    }
-
-    /// `[low, high]`.
-    #[wasm_bindgen(js_name = getWriteBufferLimits)]
-    pub fn get_write_buffer_limits(&self) -> Vec<f64> {
-        let (low, high) = self.t.get_write_buffer_limits();
-        vec![low as f64, high as f64]
-    }
-
-    #[wasm_bindgen(js_name = getWriteBufferSize)]
-    pub fn get_write_buffer_size(&self) -> f64 {
-        self.t.get_write_buffer_size() as f64
     }
 
     /// Installs the JS protocol `protocol`; `wrapper` is the package's `Transport`.

@@ -29,20 +29,23 @@ export type JsCall = NativeCall
  * wraps it).
  */
 export declare class NativeDatagramTransport {
-  /** `sendto(data, addr?)`: `addr` null, a Unix path or `[host, port]`. */
-  sendto(data: Uint8Array, addr?: [string, number] | string | null): void
+  /** Flushes what is buffered, then closes. */
   close(): void
+  /** Closes now, dropping what is buffered. */
   abort(): void
   isClosing(): boolean
   /**
-   * `"peername"`/`"sockname"` (an address, or null), `"socket"`;
-   * `undefined` for other names.
+   * `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
+   * NativeTransportSocket); `undefined` for other names.
    */
   getExtraInfo(name: string): unknown
+  /** `setWriteBufferLimits(high?, low?)` (integers, checked by the package). */
   setWriteBufferLimits(high?: number | undefined | null, low?: number | undefined | null): void
   /** `[low, high]`. */
   getWriteBufferLimits(): Array<number>
   getWriteBufferSize(): number
+  /** `sendto(data, addr?)`: `addr` null, a Unix path or `[host, port]`. */
+  sendto(data: Uint8Array, addr?: [string, number] | string | null): void
   /** asyncio's repr. */
   describe(): string
 }
@@ -138,10 +141,10 @@ export declare class NativeProcess {
   stderr(): NativeStreamReader | null
   /** `done(ok, returncode)`. */
   wait(done: (ok: boolean, value: any) => void): void
-  sendSignal(sig: number): void
-  terminate(): void
-  kill(): void
-  /** The native transport underneath. */
+  /**
+   * The native transport underneath (the package sends the process's
+   * signals through it, as the core's `Process` does).
+   */
   transport(): NativeSubprocessTransport
   describe(): string
 }
@@ -306,6 +309,21 @@ export type JsSubprocessTransport = NativeSubprocessTransport
 
 /** A connection's transport (the package's `Transport` wraps it). */
 export declare class NativeTransport {
+  /** Flushes what is buffered, then closes. */
+  close(): void
+  /** Closes now, dropping what is buffered. */
+  abort(): void
+  isClosing(): boolean
+  /**
+   * `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
+   * NativeTransportSocket); `undefined` for other names.
+   */
+  getExtraInfo(name: string): unknown
+  /** `setWriteBufferLimits(high?, low?)` (integers, checked by the package). */
+  setWriteBufferLimits(high?: number | undefined | null, low?: number | undefined | null): void
+  /** `[low, high]`. */
+  getWriteBufferLimits(): Array<number>
+  getWriteBufferSize(): number
   /**
    * Its slot for `writeTransport(slot, data)` (`js_write.rs`), the
    * package's fast path for `write`.
@@ -315,22 +333,9 @@ export declare class NativeTransport {
   writelines(list: Uint8Array[]): void
   writeEof(): void
   canWriteEof(): boolean
-  close(): void
-  abort(): void
-  isClosing(): boolean
-  /**
-   * `"peername"`/`"sockname"` (an address, or null), `"socket"` (a
-   * NativeTransportSocket); `undefined` for other names.
-   */
-  getExtraInfo(name: string): unknown
   pauseReading(): void
   resumeReading(): void
   isReading(): boolean
-  /** `setWriteBufferLimits(high?, low?)` (integers, checked by the package). */
-  setWriteBufferLimits(high?: number | undefined | null, low?: number | undefined | null): void
-  /** `[low, high]`. */
-  getWriteBufferLimits(): Array<number>
-  getWriteBufferSize(): number
   /**
    * Installs the JS protocol `protocol`; `wrapper` is the package's
    * `Transport` (passed to nothing now, kept for reports).

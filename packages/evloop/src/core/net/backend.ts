@@ -44,36 +44,33 @@ export interface NativeTransportSocketLike {
   describe(): string;
 }
 
-export interface NativeTransportLike {
-  writelines(list: Uint8Array[]): void;
-  writeEof(): void;
-  canWriteEof(): boolean;
+/** What a connection's and a datagram endpoint's native transports both offer (TransportBase wraps it). */
+export interface NativeBaseTransportLike {
   close(): void;
   abort(): void;
   isClosing(): boolean;
   /** An address, null, a native socket (see `NetBinding.isSocket`), or undefined for unknown names. */
   getExtraInfo(name: string): unknown;
-  pauseReading(): void;
-  resumeReading(): void;
-  isReading(): boolean;
   setWriteBufferLimits(high?: number | null, low?: number | null): void;
   /** `[low, high]` (an Array or a Float64Array). */
   getWriteBufferLimits(): ArrayLike<number>;
   getWriteBufferSize(): number;
+}
+
+export interface NativeTransportLike extends NativeBaseTransportLike {
+  writelines(list: Uint8Array[]): void;
+  writeEof(): void;
+  canWriteEof(): boolean;
+  pauseReading(): void;
+  resumeReading(): void;
+  isReading(): boolean;
   setProtocol(protocol: object, wrapper: object): void;
   getProtocol(): unknown;
 }
 
-export interface NativeDatagramTransportLike {
+export interface NativeDatagramTransportLike extends NativeBaseTransportLike {
   /** `addr`: null, a Unix path, or `[host, port]` (normalized by the layer). */
   sendto(data: Uint8Array, addr: [string, number] | string | null): void;
-  close(): void;
-  abort(): void;
-  isClosing(): boolean;
-  getExtraInfo(name: string): unknown;
-  setWriteBufferLimits(high?: number | null, low?: number | null): void;
-  getWriteBufferLimits(): ArrayLike<number>;
-  getWriteBufferSize(): number;
   describe(): string;
 }
 

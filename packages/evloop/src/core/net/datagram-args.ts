@@ -4,6 +4,7 @@
 // Browser-safe.
 
 import { typeName } from '../values.js';
+import { addressArg } from './address-args.js';
 import { intArg, optionsArg } from './args.js';
 import type { NetDatagramOptions } from './backend.js';
 import type { InetAddress } from './protocol.js';
@@ -12,28 +13,6 @@ import type { InetAddress } from './protocol.js';
 export type DatagramAddress = [host: string, port: number] | Pick<InetAddress, 'address' | 'port'> | string;
 
 const KEYS = ['localAddr', 'remoteAddr', 'family', 'proto', 'flags', 'reusePort', 'allowBroadcast', 'sock'];
-
-/** `[host, port]` or a path; undefined for null/undefined. */
-export function addressArg(call: string, name: string, value: unknown): [string, number] | string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  let host: unknown;
-  let port: unknown;
-  if (Array.isArray(value)) {
-    if (value.length !== 2) throw new TypeError(`${call}(): ${name} must be [host, port], got an array of ${value.length}`);
-    [host, port] = value as unknown[];
-  } else if (typeof value === 'object') {
-    ({ address: host, port } = value as { address?: unknown; port?: unknown });
-  } else {
-    throw new TypeError(`${call}(): ${name} must be [host, port], { address, port } or a Unix path, got ${typeName(value)}`);
-  }
-  if (typeof host !== 'string') throw new TypeError(`${call}(): ${name}'s host must be a string, got ${typeName(host)}`);
-  if (typeof port !== 'number') throw new TypeError(`${call}(): ${name}'s port must be an integer, got ${typeName(port)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${call}(): ${name}'s port must be an integer in 0..65535, got ${port}`);
-  }
-  return [host, port];
-}
 
 function boolOption(call: string, name: string, value: unknown): boolean | undefined {
   if (value === undefined || value === null) return undefined;

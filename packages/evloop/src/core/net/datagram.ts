@@ -6,13 +6,13 @@
 
 import { fromNative } from '../errors.js';
 import { typeName } from '../values.js';
-import { intArg } from './args.js';
 import type { BytesLike, NativeDatagramTransportLike, NetBinding } from './backend.js';
 import { bytesView } from './bytes.js';
-import { addressArg, type DatagramAddress } from './datagram-args.js';
+import { addressArg } from './address-args.js';
+import type { DatagramAddress } from './datagram-args.js';
 import { call } from './pending.js';
 import type { SocketAddress } from './protocol.js';
-import { extraInfo, inspectCustom, type TransportSocket, type WriteBufferLimits } from './transport.js';
+import { TransportBase } from './transport.js';
 
 /**
  * What a datagram protocol factory returns: a plain object whose methods the
@@ -37,27 +37,22 @@ export interface DatagramProtocol {
   resumeWriting?(): void;
 }
 
-const LIMIT = { min: -(2 ** 52), max: 2 ** 52 };
-
 let makeDatagramTransport: (binding: NetBinding, n: NativeDatagramTransportLike) => DatagramTransport;
 
 /**
  * A datagram endpoint's transport (asyncio's DatagramTransport): `sendto`
  * sends at once when nothing is buffered, else buffers (each datagram
  * counts its length plus 8 bytes); errors go to the protocol's
- * `errorReceived`.
+ * `errorReceived`. Closing, extra info and the write buffer are
+ * TransportBase's, as for a connection's Transport.
  */
-export class DatagramTransport {
-  readonly #n: NativeDatagramTransportLike;
-  readonly #binding: NetBinding;
-
+export class DatagramTransport extends TransportBase<NativeDatagramTransportLike> {
   static {
     makeDatagramTransport = (binding, n) => new DatagramTransport(binding, n);
   }
 
   private constructor(binding: NetBinding, n: NativeDatagramTransportLike) {
-    this.#n = n;
-    this.#binding = binding;
+    super(binding, n);
   }
 
   /**
@@ -69,67 +64,13 @@ export class DatagramTransport {
   sendto(data: BytesLike, addr?: DatagramAddress | null): void {
     const bytes = bytesView(data);
     const a = addressArg('sendto', 'addr', addr) ?? null;
-    this.#binding.touch();
-    call(() => this.#n.sendto(bytes, a));
-  }
-
-  /** Sends what is buffered, then closes; `connectionLost(null)` follows. Idempotent. */
-  close(): void {
-    this.#binding.touch();
-    this.#n.close();
-  }
-
-  /** Closes now, dropping buffered datagrams; `connectionLost(null)` follows. */
-  abort(): void {
-    this.#binding.touch();
-    this.#n.abort();
-  }
-
-  isClosing(): boolean {
-    return this.#n.isClosing();
-  }
-
-  /** `"peername"` (a connected endpoint), `"sockname"`, `"socket"`; `dflt` for other names. */
-  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | null;
-  getExtraInfo(name: 'socket'): TransportSocket;
-  getExtraInfo<T = undefined>(name: string, dflt?: T): unknown;
-  getExtraInfo(name: string, dflt?: unknown): unknown {
-    return extraInfo(this.#binding, this.#n.getExtraInfo(String(name)), dflt);
-  }
-
-  /** Buffered bytes, plus 8 per buffered datagram (asyncio's accounting). */
-  getWriteBufferSize(): number {
-    return this.#n.getWriteBufferSize();
-  }
-
-  /** `[low, high]` (default `[16384, 65536]`). */
-  getWriteBufferLimits(): [low: number, high: number] {
-    const [low = 0, high = 0] = Array.from(this.#n.getWriteBufferLimits());
-    return [low, high];
-  }
-
-  /** As Transport's: may call `pauseWriting()` at once. */
-  setWriteBufferLimits(high?: number | null, low?: number | null): void;
-  setWriteBufferLimits(limits: WriteBufferLimits): void;
-  setWriteBufferLimits(high?: number | null | WriteBufferLimits, low?: number | null): void {
-    let hi: unknown = high;
-    let lo: unknown = low;
-    if (high !== null && typeof high === 'object' && !Array.isArray(high)) {
-      ({ high: hi, low: lo } = high);
-    }
-    const h = intArg('setWriteBufferLimits', 'high', hi, LIMIT);
-    const l = intArg('setWriteBufferLimits', 'low', lo, LIMIT);
-    this.#binding.touch();
-    call(() => this.#n.setWriteBufferLimits(h, l));
+    this.binding.touch();
+    call(() => this.native.sendto(bytes, a));
   }
 
   /** asyncio's repr (`<_SelectorDatagramTransport fd=7 read=polling write=<idle, bufsize=0>>`). */
   toString(): string {
-    return this.#n.describe();
-  }
-
-  [inspectCustom](): string {
-    return this.toString();
+    return this.native.describe();
   }
 }
 

@@ -4,29 +4,9 @@
 
 import { ValueError } from '../errors.js';
 import { typeName } from '../values.js';
+import { inetAddressArg } from './address-args.js';
 import { intArg, optionsArg } from './args.js';
 import type { NetAddrInfoOptions, NetConnectionOptions } from './backend.js';
-
-/** `[host, port]` or `{ address, port }` (Python's `(host, port)` tuple); undefined for null/undefined. */
-export function inetAddressArg(call: string, name: string, value: unknown): [string, number] | undefined {
-  if (value === undefined || value === null) return undefined;
-  let host: unknown;
-  let port: unknown;
-  if (Array.isArray(value)) {
-    if (value.length !== 2) throw new TypeError(`${call}(): ${name} must be [host, port], got an array of ${value.length}`);
-    [host, port] = value as unknown[];
-  } else if (typeof value === 'object') {
-    ({ address: host, port } = value as { address?: unknown; port?: unknown });
-  } else {
-    throw new TypeError(`${call}(): ${name} must be [host, port] or { address, port }, got ${typeName(value)}`);
-  }
-  if (typeof host !== 'string') throw new TypeError(`${call}(): ${name}'s host must be a string, got ${typeName(host)}`);
-  if (typeof port !== 'number') throw new TypeError(`${call}(): ${name}'s port must be an integer, got ${typeName(port)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${call}(): ${name}'s port must be an integer in 0..65535, got ${port}`);
-  }
-  return [host, port];
-}
 
 /** The options createConnection/openConnection add for picking and racing addresses. */
 export type RacingOptions = Pick<NetConnectionOptions, 'localHost' | 'localPort' | 'proto' | 'happyEyeballsDelay' | 'interleave' | 'allErrors'>;

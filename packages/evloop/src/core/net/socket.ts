@@ -8,7 +8,7 @@ import { NotImplementedError, OSError } from '../errors.js';
 import { typeName } from '../values.js';
 import { intArg } from './args.js';
 import type { NativeSocketLike } from './backend.js';
-import { addressArg } from './datagram-args.js';
+import { addressArg } from './address-args.js';
 import { call } from './pending.js';
 import type { SocketAddress } from './protocol.js';
 import { inspectCustom } from './transport.js';

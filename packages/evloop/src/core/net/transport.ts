@@ -1,19 +1,28 @@
 // Transport and TransportSocket (asyncio's socket transport and its socket
-// view), one class each for Node and the simulation, over a NetBinding; and
-// the hooks the bindings call to wrap transports, make errors and deliver data.
+// view), one class each for Node and the simulation, over a NetBinding;
+// TransportBase, what Transport and DatagramTransport share; and the hooks
+// the bindings call to wrap transports, make errors and deliver data.
 // Browser-safe.
 
 import { fromNative, makeError } from '../errors.js';
 import { tlsExtraInfo } from './tls.js';
 import { typeName } from '../values.js';
 import { intArg, requiredIntArg } from './args.js';
-import type { BytesLike, NativeTransportLike, NativeTransportSocketLike, NetBinding, NetHooks } from './backend.js';
+import { inspectCustom } from '../format.js';
+import type {
+  BytesLike,
+  NativeBaseTransportLike,
+  NativeTransportLike,
+  NativeTransportSocketLike,
+  NetBinding,
+  NetHooks,
+} from './backend.js';
 import { bytesList } from './bytes.js';
 import { call } from './pending.js';
 import type { Protocol, SocketAddress } from './protocol.js';
 
-/** Node's `util.inspect` hook, without importing Node. */
-export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+// The one `util.inspect` hook (core/format.ts), re-exported for the modules that import it from here.
+export { inspectCustom };
 
 const LIMIT = { min: -(2 ** 52), max: 2 ** 52 };
 
@@ -133,24 +142,108 @@ export interface WriteBufferLimits {
 }
 
 /**
+ * What a connection's Transport and a DatagramTransport share, as asyncio's
+ * _SelectorTransport is the base of both: closing, extra info and the write
+ * buffer, over a binding's native transport. Never made on its own.
+ */
+export abstract class TransportBase<N extends NativeBaseTransportLike = NativeBaseTransportLike> {
+  readonly #n: N;
+  readonly #binding: NetBinding;
+
+  protected constructor(binding: NetBinding, n: N) {
+    this.#n = n;
+    this.#binding = binding;
+  }
+
+  /** The binding's transport under this one. */
+  protected get native(): N {
+    return this.#n;
+  }
+
+  /** The binding this transport belongs to (`touch()` before every call that may run protocol code). */
+  protected get binding(): NetBinding {
+    return this.#binding;
+  }
+
+  /** Sends what is buffered, then closes; `connectionLost(null)` follows. Idempotent. */
+  close(): void {
+    this.#binding.touch();
+    this.#n.close();
+  }
+
+  /** Closes now, dropping what is buffered; `connectionLost(null)` follows. */
+  abort(): void {
+    this.#binding.touch();
+    this.#n.abort();
+  }
+
+  isClosing(): boolean {
+    return this.#n.isClosing();
+  }
+
+  /**
+   * `"peername"` (of a connected endpoint), `"sockname"` (addresses, or the
+   * path of a Unix socket), `"socket"` (a TransportSocket); `dflt` for other names.
+   */
+  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | null;
+  getExtraInfo(name: 'socket'): TransportSocket;
+  getExtraInfo<T = undefined>(name: string, dflt?: T): unknown;
+  getExtraInfo(name: string, dflt?: unknown): unknown {
+    return extraInfo(this.#binding, this.#n.getExtraInfo(String(name)), dflt);
+  }
+
+  /**
+   * `high` alone gives `low = high / 4`; `low` alone `high = 4 * low`; may
+   * call `pauseWriting()` at once.
+   */
+  setWriteBufferLimits(high?: number | null, low?: number | null): void;
+  setWriteBufferLimits(limits: WriteBufferLimits): void;
+  setWriteBufferLimits(high?: number | null | WriteBufferLimits, low?: number | null): void {
+    let hi: unknown = high;
+    let lo: unknown = low;
+    if (high !== null && typeof high === 'object' && !Array.isArray(high)) {
+      ({ high: hi, low: lo } = high);
+    }
+    const h = intArg('setWriteBufferLimits', 'high', hi, LIMIT);
+    const l = intArg('setWriteBufferLimits', 'low', lo, LIMIT);
+    this.#binding.touch();
+    call(() => this.#n.setWriteBufferLimits(h, l));
+  }
+
+  /** `[low, high]` (default `[16384, 65536]`). */
+  getWriteBufferLimits(): [low: number, high: number] {
+    const [low = 0, high = 0] = Array.from(this.#n.getWriteBufferLimits());
+    return [low, high];
+  }
+
+  /** Buffered bytes (a DatagramTransport adds 8 per buffered datagram, asyncio's accounting). */
+  getWriteBufferSize(): number {
+    return this.#n.getWriteBufferSize();
+  }
+
+  abstract toString(): string;
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+/**
  * A connection's transport (asyncio's socket transport): writes are copied
  * and flow-controlled, `close()` flushes first, `abort()` does not.
  */
-export class Transport {
-  readonly #n: NativeTransportLike;
-  readonly #binding: NetBinding;
+export class Transport extends TransportBase<NativeTransportLike> {
   /** The binding's write function and this transport's key for it: the hot path in one call. */
   readonly #write: (key: unknown, data: unknown) => void;
   readonly #key: unknown;
 
   static {
     makeTransport = (binding, n) => new Transport(binding, n);
-    nativeOf = (t) => t.#n;
+    nativeOf = (t) => t.native;
   }
 
   private constructor(binding: NetBinding, n: NativeTransportLike) {
-    this.#n = n;
-    this.#binding = binding;
+    super(binding, n);
     this.#write = binding.write;
     this.#key = binding.writeKey(n);
   }
@@ -172,84 +265,32 @@ export class Transport {
   /** Sends each piece, in order (an iterable of bytes-like values). */
   writelines(list: Iterable<BytesLike>): void {
     const pieces = bytesList('writelines', list);
-    this.#binding.touch();
-    call(() => this.#n.writelines(pieces));
+    this.binding.touch();
+    call(() => this.native.writelines(pieces));
   }
 
   /** Closes the write side once the buffer is flushed. */
   writeEof(): void {
-    this.#binding.touch();
-    this.#n.writeEof();
+    this.binding.touch();
+    this.native.writeEof();
   }
 
   canWriteEof(): boolean {
-    return this.#n.canWriteEof();
-  }
-
-  /** Flushes, then closes; `connectionLost(null)` follows. Idempotent. */
-  close(): void {
-    this.#binding.touch();
-    this.#n.close();
-  }
-
-  /** Closes now, dropping buffered data; `connectionLost(null)` follows. */
-  abort(): void {
-    this.#binding.touch();
-    this.#n.abort();
-  }
-
-  isClosing(): boolean {
-    return this.#n.isClosing();
-  }
-
-  /**
-   * `"peername"`, `"sockname"` (addresses, or the path of a Unix socket),
-   * `"socket"` (a TransportSocket); `dflt` for other names.
-   */
-  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | null;
-  getExtraInfo(name: 'socket'): TransportSocket;
-  getExtraInfo<T = undefined>(name: string, dflt?: T): unknown;
-  getExtraInfo(name: string, dflt?: unknown): unknown {
-    return extraInfo(this.#binding, this.#n.getExtraInfo(String(name)), dflt);
+    return this.native.canWriteEof();
   }
 
   pauseReading(): void {
-    this.#binding.touch();
-    this.#n.pauseReading();
+    this.binding.touch();
+    this.native.pauseReading();
   }
 
   resumeReading(): void {
-    this.#binding.touch();
-    this.#n.resumeReading();
+    this.binding.touch();
+    this.native.resumeReading();
   }
 
   isReading(): boolean {
-    return this.#n.isReading();
-  }
-
-  /** `high` alone gives `low = high / 4`; `low` alone `high = 4 * low`; may call `pauseWriting()` at once. */
-  setWriteBufferLimits(high?: number | null, low?: number | null): void;
-  setWriteBufferLimits(limits: WriteBufferLimits): void;
-  setWriteBufferLimits(high?: number | null | WriteBufferLimits, low?: number | null): void {
-    let hi: unknown = high;
-    let lo: unknown = low;
-    if (high !== null && typeof high === 'object' && !Array.isArray(high)) {
-      ({ high: hi, low: lo } = high);
-    }
-    const h = intArg('setWriteBufferLimits', 'high', hi, LIMIT);
-    const l = intArg('setWriteBufferLimits', 'low', lo, LIMIT);
-    this.#binding.touch();
-    call(() => this.#n.setWriteBufferLimits(h, l));
-  }
-
-  /** `[low, high]` (default `[16384, 65536]`). */
-  getWriteBufferLimits(): [low: number, high: number] {
-    const [low = 0, high = 0] = Array.from(this.#n.getWriteBufferLimits());
-    return [low, high];
-  }
-
-  getWriteBufferSize(): number {
-    return this.#n.getWriteBufferSize();
+    return this.native.isReading();
   }
 
   /** Makes `protocol` receive the connection's events from now on. */
@@ -257,21 +298,17 @@ export class Transport {
     if (protocol === null || typeof protocol !== 'object') {
       throw new TypeError(`setProtocol(): protocol must be an object, got ${typeName(protocol)}`);
     }
-    this.#binding.touch();
-    call(() => this.#n.setProtocol(protocol, this));
+    this.binding.touch();
+    call(() => this.native.setProtocol(protocol, this));
   }
 
   /** The protocol; null once the connection is lost. */
   getProtocol(): Protocol | null {
-    return (this.#n.getProtocol() ?? null) as Protocol | null;
+    return (this.native.getProtocol() ?? null) as Protocol | null;
   }
 
   toString(): string {
-    return `<Transport${this.#n.isClosing() ? ' closing' : ''}>`;
-  }
-
-  [inspectCustom](): string {
-    return this.toString();
+    return `<Transport${this.native.isClosing() ? ' closing' : ''}>`;
   }
 }
 

@@ -29,9 +29,7 @@ export interface NativeProcessLike {
   stdout(): NativeStreamReaderLike | null;
   stderr(): NativeStreamReaderLike | null;
   wait(done: Done): void;
-  sendSignal(sig: number): void;
-  terminate(): void;
-  kill(): void;
+  /** Its transport, which also sends its signals. */
   transport(): NativeSubprocessTransportLike;
   describe(): string;
 }

@@ -8,10 +8,10 @@ import { BrokenPipeError, ConnectionResetError, NotImplementedError } from '../e
 import type { BytesLike, NetBinding } from '../net/backend.js';
 import type { NetLoop } from '../net/net-loop.js';
 import { netOf } from '../net/net-loop.js';
-import { call, pending } from '../net/pending.js';
+import { pending } from '../net/pending.js';
 import { adoptStream, onRunningLoop, type StreamReader, type StreamWriter } from '../net/streams.js';
 import { inspectCustom } from '../net/transport.js';
-import { argsArg, cmdArg, programArg, signalArg, subprocessOptions, type ProcessOptions } from './args.js';
+import { argsArg, cmdArg, programArg, subprocessOptions, type ProcessOptions } from './args.js';
 import type { NativeProcessLike, ProcessBackend } from './backend.js';
 import { SubprocessTransport, waitFor } from './subprocess-transport.js';
 
@@ -90,23 +90,22 @@ export class Process {
     return [out, err];
   }
 
+  // The signals go through the transport, as asyncio's Process sends them
+  // (and as the core's Process does): one place checks and sends them.
+
   /** Sends `sig` (a number or a name such as 'SIGTERM'); a no-op once the child was reaped. */
   sendSignal(sig: number | string): void {
-    const n = signalArg('sendSignal', sig);
-    this.#binding.touch();
-    call(() => this.#n.sendSignal(n));
+    this.transport.sendSignal(sig);
   }
 
   /** SIGTERM. */
   terminate(): void {
-    this.#binding.touch();
-    call(() => this.#n.terminate());
+    this.transport.terminate();
   }
 
   /** SIGKILL. */
   kill(): void {
-    this.#binding.touch();
-    call(() => this.#n.kill());
+    this.transport.kill();
   }
 
   toString(): string {
