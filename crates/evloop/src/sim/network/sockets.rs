@@ -272,7 +272,11 @@ impl World {
     }
 
     /// The socket of side `side` was closed (dropped) by its program: a FIN
-    /// follows what was sent (a graceful close, also for `abort()`).
+    /// follows what was sent (a graceful close, also for `abort()`), unless
+    /// data it never read was waiting: then, as TCP does (RFC 2525 2.17,
+    /// Linux `tcp_close`), that data is dropped and the peer is reset. Else
+    /// a peer paused for writing would wait forever, as the unread bytes keep
+    /// its window shut and nothing more can arrive to draw a reset.
     pub(crate) fn close_side(&mut self, id: ConnId, side: usize, life: u32) {
         let Some(c) = self.conns.get_mut(&id) else { return };
         let s = &mut c.sides[side];
@@ -288,9 +292,16 @@ impl World {
             h.fds.release(fd);
             f.push(("fd", fd.into()));
         }
-        let fin = !c.aborted && !s.shut_wr && s.error.is_none() && (side == 1 || c.state == ConnState::Established);
+        let live = !c.aborted && s.error.is_none() && (side == 1 || c.state == ConnState::Established);
+        let fin = live && !s.shut_wr;
+        let unread = !c.pipes[1 - side].buffered.is_empty();
         self.record(host, "close", f);
-        if fin {
+        if live && unread {
+            let c = self.conns.get_mut(&id).expect("checked");
+            c.pipes[1 - side].buffered.clear();
+            c.aborted = true;
+            self.send_on(id, side, MsgKind::Rst { errno: ECONNRESET });
+        } else if fin {
             self.send_fin(id, side);
         }
         self.collect(id);
