@@ -17,7 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const MIRI_FILTER = ['timer_heap', 'write_buffer', 'handle', 'sim::rng'];
-const ASAN_TESTS = ['timers', 'transports', 'streams', 'server', 'proactor_io', 'loop_close_sockets', 'loop_close_tls', 'loop_close_children', 'loop_drop'];
+const ASAN_TESTS = ['timers', 'transports', 'streams', 'server', 'proactor_io', 'proactor_close_memory', 'loop_close_sockets', 'loop_close_tls', 'loop_close_children', 'loop_drop'];
 
 function nightlyWith(component) {
   const r = spawnSync('rustup', ['component', 'list', '--toolchain', 'nightly', '--installed'], { encoding: 'utf8' });

@@ -195,7 +195,7 @@ fn switching_to_a_buffered_protocol_with_a_read_in_flight_keeps_the_data() {
 // streams 1 MiB, no byte is lost, repeated or reordered.
 #[test]
 fn pausing_and_resuming_every_iteration_loses_nothing() {
-    let lp = EventLoop::proactor().unwrap();
+    let lp = util::closing(EventLoop::proactor().unwrap());
     let (made, _server, c) = accepted(&lp);
     let p = made.get(0);
     let t = p.transport();
