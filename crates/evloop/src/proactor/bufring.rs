@@ -21,16 +21,8 @@ use io_uring::IoUring;
 
 /// Buffer group id of the stream receives.
 pub(crate) const GROUP: u16 = 0;
-/// Buffers in the ring (a power of two, as the kernel requires). A buffer
-/// is lent from the reap of its completion until its `data_received`
-/// returns, and meanwhile the kernel keeps filling buffers for the other
-/// connections (task work runs at every system call the callbacks make),
-/// so the ring needs about one buffer per connection with data in flight:
-/// with 64, 100 connections echoing 1 KiB ended a fifth of the multishot
-/// receives with `ENOBUFS` (each then a single receive plus a new
-/// multishot, two submissions and a poll arm). 256 x 64 KiB is 16 MiB of
-/// address space, resident only where data was written.
-const ENTRIES: u16 = 256;
+/// Buffers in the ring (a power of two, as the kernel requires).
+const ENTRIES: u16 = 64;
 /// Bytes per buffer: asyncio's proactor `buffer_size`.
 pub(crate) const BUF_SIZE: usize = 64 * 1024;
 

@@ -544,11 +544,6 @@ impl Ring {
             let uring = st.uring.as_ref().expect("checked above");
             let timeout = if ready { Some(0.0) } else { timeout };
             let result = match timeout {
-                // Nothing to submit and no wait: the completions are in the
-                // shared queue already (task work runs on every return to
-                // user space), so skip the system call, unless completions
-                // overflowed the queue and only an enter flushes them.
-                Some(t) if t <= 0.0 && nothing_to_enter(uring) => Ok(0),
                 Some(t) if t <= 0.0 => uring.submit(),
                 Some(t) => {
                     // Rounded up to the millisecond, as epoll's timeout: the
@@ -811,15 +806,6 @@ fn push(st: &mut State, entry: &squeue::Entry) -> io::Result<()> {
         uring.submit()?;
     }
     Err(io::Error::new(io::ErrorKind::WouldBlock, "io_uring submission queue full"))
-}
-
-/// Whether an `io_uring_enter` without a wait would do nothing: no entry
-/// queued, no completion held back in the kernel's overflow list.
-fn nothing_to_enter(uring: &IoUring) -> bool {
-    // SAFETY: the submission queue is only touched from this thread, and
-    // the borrow ends before anything else uses it.
-    let sq = unsafe { uring.submission_shared() };
-    sq.is_empty() && !sq.cq_overflow()
 }
 
 fn flush(st: &State) -> io::Result<usize> {
