@@ -112,12 +112,17 @@ export const cancelCases: Case[] = [
         const { srv, writer, peer } = await streams(env);
         const chunk = new Uint8Array(1 << 20).fill(7);
         let sent = 0;
-        // Past the high-water mark (64 KiB) while the peer does not read: drain() must wait.
-        while (writer.transport.getWriteBufferSize() <= 65536) {
+        // Past the high-water mark (64 KiB) while the peer does not read, and still past it once
+        // the sends in flight had time to complete (a completion loop counts them in the buffer
+        // until the kernel takes them): the kernel's buffers are full, so drain() must wait.
+        for (;;) {
           if (sent >= 64 << 20) throw new Error('the peer took 64 MiB without reading');
           writer.write(chunk);
           sent += chunk.length;
           await ticks(env.loop, 1);
+          if (writer.transport.getWriteBufferSize() <= 65536) continue;
+          await ticks(env.loop, 5);
+          if (writer.transport.getWriteBufferSize() > 65536) break;
         }
         const task = env.loop.createTask(() => writer.drain());
         await ticks(env.loop, 2);
