@@ -47,8 +47,11 @@ impl Shared {
 
     /// Wakes the selector (a no-op once the loop is closed).
     pub(crate) fn wake(&self) -> Result<()> {
-        let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        match waker {
+        // The lock is held across the write, so `close()` waits for a wake
+        // in progress and the waker's fd is closed when `close()` returns,
+        // not when another thread lets go of a copy.
+        let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner());
+        match waker.as_ref() {
             Some(w) => w.wake().map_err(|e| Error::os("write", e)),
             None => Ok(()),
         }

@@ -8,43 +8,18 @@
 //! run of `pnpm stress` reported such a loop, never closed by the test that
 //! made it, as a leak (docs/reliability.md, "Bugs found and fixed").
 //!
-//! The heap is measured by a counting allocator around the system one: its
-//! own binary, one test, so no other test allocates meanwhile.
+//! The heap is measured by a counting allocator (`util/counting_alloc.rs`):
+//! its own binary, so no other test allocates meanwhile.
 
 #![cfg(target_os = "linux")]
 
 mod util;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use evloop::EventLoop;
+use util::counting_alloc::{live_bytes, Counting};
 use util::net::*;
-
-struct Counting;
-
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only
-// the sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -123,11 +98,11 @@ fn closing_the_loop_frees_every_connection_whatever_its_receive_is_doing() {
         for _ in 0..3 {
             round(at);
         }
-        let before = LIVE_BYTES.load(Ordering::Relaxed);
+        let before = live_bytes();
         for _ in 0..ROUNDS {
             round(at);
         }
-        let per_round = (LIVE_BYTES.load(Ordering::Relaxed) - before) / ROUNDS;
+        let per_round = (live_bytes() - before) / ROUNDS;
         eprintln!("{at:?}: heap kept per closed loop: {per_round} bytes");
         // A loop kept alive holds tens of KiB (its queues, ring tables,
         // transport, and the protocol's record of the bytes received).
@@ -165,11 +140,11 @@ fn transports_closed_while_paused_are_freed_on_an_open_loop() {
     for _ in 0..5 {
         connection();
     }
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     for _ in 0..CONNECTIONS {
         connection();
     }
-    let per_connection = (LIVE_BYTES.load(Ordering::Relaxed) - before) / CONNECTIONS;
+    let per_connection = (live_bytes() - before) / CONNECTIONS;
     eprintln!("transport closed while paused: heap kept per connection: {per_connection} bytes");
     assert!(per_connection < 256, "{per_connection} bytes of heap kept per closed transport");
 }

@@ -5,43 +5,18 @@
 //! receive buffer until then, and the server's RSS grew by tens of MiB
 //! (docs/reliability.md, "The io_uring server's RSS under churn").
 //!
-//! The heap is measured by a counting allocator around the system one: its
-//! own binary, one test, so no other test allocates meanwhile.
+//! The heap is measured by a counting allocator (`util/counting_alloc.rs`):
+//! its own binary, so no other test allocates meanwhile.
 
 #![cfg(target_os = "linux")]
 
 mod util;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use evloop::EventLoop;
+use util::counting_alloc::{live_bytes, Counting};
 use util::net::*;
-
-struct Counting;
-
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only
-// the sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -66,11 +41,11 @@ fn lost_transports_kept_alive_hold_no_receive_buffer() {
     for i in 0..10 {
         connection(i);
     }
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     for i in 10..10 + CONNECTIONS {
         connection(i);
     }
-    let grown = LIVE_BYTES.load(Ordering::Relaxed) - before;
+    let grown = live_bytes() - before;
     let per_connection = grown / CONNECTIONS as isize;
     // What a kept transport, its protocol's record and the server's
     // bookkeeping take is a few KiB; a receive buffer alone is 64 KiB.

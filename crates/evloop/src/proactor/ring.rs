@@ -22,7 +22,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
+use io_uring::{cqueue, opcode, squeue, types, EnterFlags, IoUring, Probe};
 
 use super::bufring::{BufRing, ProvidedBuf};
 use crate::error::{Error, Result};
@@ -258,6 +258,33 @@ fn lacking(what: String) -> Error {
     )
 }
 
+/// The io_uring instance, with cooperative task work where the kernel has
+/// it (`IORING_SETUP_COOP_TASKRUN`, Linux 5.19; falls back to the default).
+///
+/// By default the kernel interrupts the loop's thread (an inter-processor
+/// interrupt when it runs on another CPU) for every completion's task work
+/// as soon as data arrives: with 100 connections at 1 KiB that cost a third
+/// of the loop's CPU (bench/bounds.md, "The proactor's task work"). With
+/// `COOP_TASKRUN` the work waits for the thread's next entry into the
+/// kernel (its next `send` or `io_uring_enter`), batched, and a thread that
+/// sleeps (in `io_uring_enter`, or in libuv's `epoll_wait` under Node) is
+/// still woken. `TASKRUN_FLAG` tells us when such work is pending
+/// (`has_pending`). `DEFER_TASKRUN` measured the same in Rust but in Node
+/// lost a wake-up now and then (its eventfd fires only when the kernel's
+/// list of deferred work was empty, and the work is run in bounded
+/// batches), so it is not used.
+fn build_uring() -> Result<IoUring> {
+    let mut builder = IoUring::builder();
+    builder.setup_coop_taskrun().setup_taskrun_flag();
+    match builder.build(ENTRIES) {
+        Ok(u) => Ok(u),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            IoUring::builder().build(ENTRIES).map_err(|e| unavailable("io_uring_setup()", e))
+        }
+        Err(e) => Err(unavailable("io_uring_setup()", e)),
+    }
+}
+
 impl Ring {
     /// Sets up a ring and checks that it has everything the proactor uses.
     ///
@@ -265,7 +292,7 @@ impl Ring {
     /// Says why io_uring cannot be used (setup refused, an opcode or the
     /// timed wait missing); nothing falls back to a selector.
     pub(crate) fn new() -> Result<Ring> {
-        let uring = IoUring::builder().build(ENTRIES).map_err(|e| unavailable("io_uring_setup()", e))?;
+        let uring = build_uring()?;
         if !uring.params().is_feature_ext_arg() || !uring.params().is_feature_nodrop() {
             return Err(lacking("IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP".into()));
         }
@@ -316,7 +343,7 @@ impl Ring {
             .user_data(WAKE_TOKEN);
         push(&mut st, &e)?;
         st.wake_armed = true;
-        flush(&st)?;
+        flush(&mut st)?;
         Ok(())
     }
 
@@ -427,7 +454,7 @@ impl Ring {
             None => return,
         };
         let _ = push(&mut st, &opcode::AsyncCancel::new(token).build().user_data(CANCEL_TOKEN));
-        let _ = flush(&st);
+        let _ = flush(&mut st);
         drop(st);
         drop(callback);
     }
@@ -451,7 +478,7 @@ impl Ring {
                 let _ = push(&mut st, &opcode::AsyncCancel::new(t).build().user_data(CANCEL_TOKEN));
             }
         }
-        let _ = flush(&st);
+        let _ = flush(&mut st);
         drop(st);
         // Callbacks may hold transports whose drop calls back in.
         drop(callbacks);
@@ -523,8 +550,10 @@ impl Ring {
         if st.polls.values().any(|r| r.token.is_none()) {
             return true;
         }
+        // `IORING_SQ_TASKRUN`: task work is waiting for this thread to enter
+        // the kernel (`COOP_TASKRUN`), so another iteration must enter.
         match st.uring.as_mut() {
-            Some(u) => !u.submission().is_empty() || !u.completion().is_empty(),
+            Some(u) => !u.submission().is_empty() || !u.completion().is_empty() || u.submission().taskrun(),
             None => false,
         }
     }
@@ -540,11 +569,20 @@ impl Ring {
                 return Err(io::Error::from_raw_os_error(libc::EBADF));
             }
             arm_polls(st)?;
+            // Reset the libuv notification before entering: completions that
+            // come after this read signal it again; what came before is
+            // reaped below.
+            if self.notify_registered.get() {
+                if let Some(fd) = self.notify.borrow().as_ref() {
+                    drain_eventfd(fd.as_raw_fd());
+                }
+            }
             let ready = !st.done.is_empty() || !st.events.is_empty();
-            let uring = st.uring.as_ref().expect("checked above");
             let timeout = if ready { Some(0.0) } else { timeout };
+            let uring = st.uring.as_ref().expect("checked above");
             let result = match timeout {
-                Some(t) if t <= 0.0 => uring.submit(),
+                // With the task work of what this submits (`flush`).
+                Some(t) if t <= 0.0 => flush(st),
                 Some(t) => {
                     // Rounded up to the millisecond, as epoll's timeout: the
                     // loop never wakes before a deadline and spins.
@@ -558,13 +596,6 @@ impl Ring {
                 Ok(_) => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
                 Err(e) => return Err(e),
-            }
-        }
-        // Reset the libuv notification before reaping: a completion posted
-        // after this read signals it again.
-        if self.notify_registered.get() {
-            if let Some(fd) = self.notify.borrow().as_ref() {
-                drain_eventfd(fd.as_raw_fd());
             }
         }
         let freed = self.reap();
@@ -611,7 +642,7 @@ impl Ring {
                     // A provided buffer goes back to the kernel when dropped,
                     // whoever (if anyone) still wants the completion.
                     let buf = match (cqueue::buffer_select(flags), st.bufring.as_ref()) {
-                        (Some(bid), Some(ring)) => Some(ring.take(bid, res.max(0) as usize)),
+                        (Some(bid), Some(ring)) => Some(ring.take(bid, res, flags)),
                         _ => None,
                     };
                     let Some(mut op) = st.ops.remove(&token) else { continue };
@@ -808,11 +839,16 @@ fn push(st: &mut State, entry: &squeue::Entry) -> io::Result<()> {
     Err(io::Error::new(io::ErrorKind::WouldBlock, "io_uring submission queue full"))
 }
 
-fn flush(st: &State) -> io::Result<usize> {
-    match st.uring.as_ref() {
-        Some(u) => u.submit(),
-        None => Ok(0),
-    }
+/// Submits what is queued now and runs the task work that queued
+/// (`GETEVENTS`, waiting for no completion), so a cancel has taken effect
+/// when this returns: a cancelled operation lets go of its file (a closed
+/// server refuses the next connect).
+fn flush(st: &mut State) -> io::Result<usize> {
+    let Some(u) = st.uring.as_mut() else { return Ok(0) };
+    let queued = u.submission().len() as u32;
+    // SAFETY: no argument is passed; the queued entries' memory is owned by
+    // their operations (`push`).
+    unsafe { u.submitter().enter::<libc::sigset_t>(queued, 0, EnterFlags::GETEVENTS.bits(), None) }
 }
 
 // ----- entries for the operations the proactor submits -----

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use evloop::EventLoop;
 
+pub mod counting_alloc;
 pub mod net;
 pub mod proc;
 pub mod tls;
