@@ -23,8 +23,7 @@ fn write_after_a_flushed_close_does_not_touch_a_reused_fd() {
     let (_server, addr) = serve(&lp, &made, Recorder::default);
 
     let mut a = client(addr);
-    run_until(&lp, "accepted a", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-    let ta = made.get(0).transport();
+    let ta = made.wait_first(&lp, "accepted a").transport();
     let fd_a = ta.socket().fileno();
     ta.write(&vec![1u8; 16 << 20]).unwrap();
     assert!(ta.get_write_buffer_size() > 0, "buffered: the client has not read yet");

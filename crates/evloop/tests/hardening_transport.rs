@@ -25,8 +25,7 @@ fn reset_mid_write_is_connection_lost_with_the_error() {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let t = made.get(0).transport();
+        let t = made.wait_first(&lp, "accepted").transport();
         // Mid-write: more than the socket buffers take, the client reading none.
         for _ in 0..16 {
             t.write(&vec![0u8; 1 << 18]).unwrap();
@@ -87,8 +86,7 @@ fn extreme_limits_saturate() {
     let made = Made::default();
     let (_server, addr) = serve(&lp, &made, Recorder::default);
     let _c = client(addr);
-    run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-    let t = made.get(0).transport();
+    let t = made.wait_first(&lp, "accepted").transport();
     t.set_write_buffer_limits(None, Some(i64::MAX)).unwrap();
     assert_eq!(t.get_write_buffer_limits(), (i64::MAX as usize, i64::MAX as usize));
     assert!(t.set_write_buffer_limits(Some(i64::MIN), None).is_err());

@@ -48,8 +48,7 @@ fn round(at: At) {
     let made = Made::default();
     let (server, addr) = serve(&lp, &made, Recorder::default);
     let mut c = client(addr);
-    run_until(&lp, "connection_made", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-    let p = made.get(0);
+    let p = made.wait_first(&lp, "connection_made");
     let t = p.transport();
     // 32 KiB fit in the loopback socket's buffers: no write here blocks.
     let send = |c: &mut std::net::TcpStream| {
@@ -122,8 +121,7 @@ fn transports_closed_while_paused_are_freed_on_an_open_loop() {
     let (_server, addr) = serve(&lp, &made, Recorder::default);
     let connection = || {
         let mut c = client(addr);
-        run_until(&lp, "connection_made", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let p = made.get(0);
+        let p = made.wait_first(&lp, "connection_made");
         let t = p.transport();
         c.write_all(&CHUNK).unwrap();
         run_until(&lp, "the first bytes", || !p.data().is_empty());

@@ -44,8 +44,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let t = made.get(0).transport();
+        let t = made.wait_first(&lp, "accepted").transport();
         t.write(b"").unwrap();
         t.write(b"x").unwrap();
         t.writelines([&b"a"[..], b"b", b"c"]).unwrap();
@@ -59,8 +58,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let t = made.get(0).transport();
+        let t = made.wait_first(&lp, "accepted").transport();
         assert!(t.can_write_eof());
         t.write(b"data").unwrap();
         t.write_eof();
@@ -77,8 +75,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let p = made.get(0);
+        let p = made.wait_first(&lp, "accepted");
         let t = p.transport();
         let chunk = vec![7u8; 1 << 20];
         while t.get_write_buffer_size() == 0 {
@@ -110,8 +107,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let _c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let t = made.get(0).transport();
+        let t = made.wait_first(&lp, "accepted").transport();
         t.close();
         logs::start();
         for _ in 0..7 {
@@ -126,8 +122,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let p = made.get(0);
+        let p = made.wait_first(&lp, "accepted");
         let t = p.transport();
         assert_eq!(t.get_write_buffer_limits(), (16384, 65536));
         t.set_write_buffer_limits(Some(1000), None).unwrap();
@@ -168,8 +163,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
-        let p = made.get(0);
+        let p = made.wait_first(&lp, "accepted");
         let t = p.transport();
         run_until(&lp, "reading", || t.is_reading());
         t.pause_reading();
@@ -217,7 +211,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let c = client(addr);
-        run_until(&lp, "accepted", || made.len() == 1 && made.get(0).transport.borrow().is_some());
+        made.wait_first(&lp, "accepted");
         socket2::SockRef::from(&c).set_linger(Some(std::time::Duration::ZERO)).unwrap();
         drop(c);
         run_until(&lp, "lost", || made.get(0).lost());
