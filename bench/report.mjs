@@ -317,7 +317,7 @@ move together. So a target does not divide two medians taken at different moment
 figures within each repetition (a *paired ratio*) and reports the median of those ratios, with their lowest
 and highest. Every figure runs against every server in each repetition (${doc.config.reps} here); then the two servers of
 each target pair run more repetitions of its figure, back to back and in alternating order (\`--target-reps N\`:
-${doc.config.targetReps ?? doc.config.reps} in all here, by default two more than \`--reps\`, none more with \`--quick\`), which adds a few minutes to the run instead of
+${doc.config.targetReps ?? doc.config.reps} in all here, by default six more than \`--reps\`, none more with \`--quick\`), which adds a few minutes to the run instead of
 repeating every server. The per-server tables take the ordinary repetitions only; every run, with
 its repetition, pair, throughput, \`other_load\` and \`steal\`, is in the results file.
 `);

@@ -76,7 +76,10 @@ const cfg = {
 };
 // Repetitions of the target table's pairs: the extra ones (beyond --reps) run only the two
 // servers of each target, back to back (see "How the targets are measured" in the report).
-cfg.targetReps = Number(opt('--target-reps', 'BENCH_TARGET_REPS', quick ? cfg.reps : cfg.reps + 2));
+// Nine in all by default: on the 2-core machines a server's 1 KiB figure is bimodal (it moves
+// by up to 40% between runs, bench/bounds.md), and a median of five pairs was decided by which
+// mode three of them drew; the four extra pairs add about five minutes.
+cfg.targetReps = Number(opt('--target-reps', 'BENCH_TARGET_REPS', quick ? cfg.reps : cfg.reps + 6));
 const outDir = path.resolve(root, opt('--out', 'BENCH_OUT', quick ? 'bench/results/tmp' : '.'));
 for (const k of ['duration', 'warmup', 'prime', 'reps', 'conns', 'churnConns', 'udpConns', 'handshakeConns', 'loopN', 'maxOtherLoad', 'maxSteal', 'targetReps']) {
   if (!(cfg[k] >= 0) || (!['warmup', 'prime', 'maxOtherLoad', 'maxSteal'].includes(k) && cfg[k] === 0)) die(`bad setting ${k}=${cfg[k]}`);
