@@ -23,7 +23,7 @@ fn write_after_a_flushed_close_does_not_touch_a_reused_fd() {
     let (_server, addr) = serve(&lp, &made, Recorder::default);
 
     let mut a = client(addr);
-    let ta = made.wait_first(&lp, "accepted a").transport();
+    let ta = made.wait_connected(&lp, 1, "accepted a").transport();
     let fd_a = ta.socket().fileno();
     ta.write(&vec![1u8; 16 << 20]).unwrap();
     assert!(ta.get_write_buffer_size() > 0, "buffered: the client has not read yet");
@@ -48,8 +48,7 @@ fn write_after_a_flushed_close_does_not_touch_a_reused_fd() {
     // The next connection gets the lowest free fd: the one `a` had.
     b_sock.connect(&addr.into()).unwrap();
     let mut b: std::net::TcpStream = b_sock.into();
-    run_until(&lp, "accepted b", || made.len() == 2 && made.get(1).transport.borrow().is_some());
-    let tb = made.get(1).transport();
+    let tb = made.wait_connected(&lp, 2, "accepted b").transport();
     assert_eq!(tb.socket().fileno(), fd_a, "the fd number was reused");
     tb.write(&vec![2u8; 16 << 20]).unwrap();
     assert!(tb.get_write_buffer_size() > 0);

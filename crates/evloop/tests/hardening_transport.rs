@@ -25,7 +25,7 @@ fn reset_mid_write_is_connection_lost_with_the_error() {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let c = client(addr);
-        let t = made.wait_first(&lp, "accepted").transport();
+        let t = made.wait_connected(&lp, 1, "accepted").transport();
         // Mid-write: more than the socket buffers take, the client reading none.
         for _ in 0..16 {
             t.write(&vec![0u8; 1 << 18]).unwrap();
@@ -86,7 +86,7 @@ fn extreme_limits_saturate() {
     let made = Made::default();
     let (_server, addr) = serve(&lp, &made, Recorder::default);
     let _c = client(addr);
-    let t = made.wait_first(&lp, "accepted").transport();
+    let t = made.wait_connected(&lp, 1, "accepted").transport();
     t.set_write_buffer_limits(None, Some(i64::MAX)).unwrap();
     assert_eq!(t.get_write_buffer_limits(), (i64::MAX as usize, i64::MAX as usize));
     assert!(t.set_write_buffer_limits(Some(i64::MIN), None).is_err());

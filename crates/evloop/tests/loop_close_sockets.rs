@@ -43,7 +43,7 @@ fn close_releases_the_sockets_of_open_servers_and_connections() {
             Default::default(),
         );
         let (transport, _) = block_on(&lp, fut).unwrap();
-        made.wait_first(&lp, "the server side");
+        made.wait_connected(&lp, 1, "the server side");
         // Unsent data stays in the buffer: the peer's window is not the point here.
         transport.write(b"pending").unwrap();
         // A serve_forever() waits, as does a wait_closed().

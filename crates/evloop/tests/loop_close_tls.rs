@@ -78,7 +78,7 @@ fn close_with_tls_connections(certs: &Certs, make: fn() -> EventLoop, check: boo
         let conn = ConnectionOptions { tls: TlsOptions { ssl: Some(certs.client()), ..Default::default() }, ..Default::default() };
         let fut = lp.create_connection(move || c2 as Rc<dyn Protocol>, Some("localhost".into()), Some(addr.port()), conn);
         let (transport, _) = block_on(&lp, fut).unwrap();
-        made.wait_first(&lp, "the server's TLS connection");
+        made.wait_connected(&lp, 1, "the server's TLS connection");
         transport.write(b"unsent at close").unwrap();
         // A third connection stays in its handshake: a TCP client that never speaks.
         let silent = std::net::TcpStream::connect(addr).unwrap();

@@ -48,7 +48,7 @@ fn round(at: At) {
     let made = Made::default();
     let (server, addr) = serve(&lp, &made, Recorder::default);
     let mut c = client(addr);
-    let p = made.wait_first(&lp, "connection_made");
+    let p = made.wait_connected(&lp, 1, "connection_made");
     let t = p.transport();
     // 32 KiB fit in the loopback socket's buffers: no write here blocks.
     let send = |c: &mut std::net::TcpStream| {
@@ -121,7 +121,7 @@ fn transports_closed_while_paused_are_freed_on_an_open_loop() {
     let (_server, addr) = serve(&lp, &made, Recorder::default);
     let connection = || {
         let mut c = client(addr);
-        let p = made.wait_first(&lp, "connection_made");
+        let p = made.wait_connected(&lp, 1, "connection_made");
         let t = p.transport();
         c.write_all(&CHUNK).unwrap();
         run_until(&lp, "the first bytes", || !p.data().is_empty());

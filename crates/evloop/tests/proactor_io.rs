@@ -17,7 +17,7 @@ fn accepted(lp: &EventLoop) -> (Made, evloop::Server, std::net::TcpStream) {
     let made = Made::default();
     let (server, addr) = serve(lp, &made, Recorder::default);
     let c = client(addr);
-    made.wait_first(lp, "connection_made");
+    made.wait_connected(lp, 1, "connection_made");
     // A small send buffer, so writes do not all fit in the kernel at once.
     made.get(0).transport().socket().setsockopt(libc::SOL_SOCKET, libc::SO_SNDBUF, 4096).unwrap();
     (made, server, c)

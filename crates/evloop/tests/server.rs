@@ -100,7 +100,7 @@ on_every_selector! {
         let forever = server.serve_forever().unwrap();
         assert!(server.is_serving(), "serve_forever starts a server created with start_serving=false");
         let _c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         made.get(0).transport().close();
         run_until(&lp, "client gone", || made.get(0).lost());
         assert!(forever.cancel(None));
@@ -115,7 +115,7 @@ on_every_selector! {
         let (server, addr) = serve(&lp, &made, Recorder::default);
         let forever = server.serve_forever().unwrap();
         let c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         forever.cancel(None);
         iterate(&lp, 5);
         assert!(!forever.done(), "pending while the client is connected");
@@ -131,7 +131,7 @@ on_every_selector! {
         let (server, addr) = serve(&lp, &made, Recorder::default);
         let early_idle = server.wait_closed();
         let c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         let early_busy = server.wait_closed();
         let done = server.close_and_wait();
         iterate(&lp, 3);
@@ -150,7 +150,7 @@ on_every_selector! {
         let (server, addr) = serve(&lp, &made, Recorder::default);
         let early = server.wait_closed();
         let _c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         let s2 = server.clone();
         lp.call_soon(move || s2.close()).unwrap();
         let t = made.get(0).transport();
@@ -165,12 +165,12 @@ on_every_selector! {
         let made = Made::default();
         let (server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         server.close_clients();
         run_until(&lp, "lost", || made.get(0).lost());
         assert!(server.is_serving(), "close_clients on an open server keeps serving");
         let _c2 = client(addr);
-        run_until(&lp, "second", || made.len() == 2 && made.get(1).transport.borrow().is_some());
+        made.wait_connected(&lp, 2, "second");
         server.close();
         server.close_clients();
         let w = server.wait_closed();
@@ -185,7 +185,7 @@ on_every_selector! {
         let made = Made::default();
         let (server, addr) = serve(&lp, &made, Recorder::default);
         let _c = client(addr);
-        let t = made.wait_first(&lp, "accepted").transport();
+        let t = made.wait_connected(&lp, 1, "accepted").transport();
         let chunk = vec![0u8; 1 << 20];
         while t.get_write_buffer_size() == 0 {
             t.write(&chunk).unwrap();

@@ -44,7 +44,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        let t = made.wait_first(&lp, "accepted").transport();
+        let t = made.wait_connected(&lp, 1, "accepted").transport();
         t.write(b"").unwrap();
         t.write(b"x").unwrap();
         t.writelines([&b"a"[..], b"b", b"c"]).unwrap();
@@ -58,7 +58,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        let t = made.wait_first(&lp, "accepted").transport();
+        let t = made.wait_connected(&lp, 1, "accepted").transport();
         assert!(t.can_write_eof());
         t.write(b"data").unwrap();
         t.write_eof();
@@ -75,7 +75,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        let p = made.wait_first(&lp, "accepted");
+        let p = made.wait_connected(&lp, 1, "accepted");
         let t = p.transport();
         let chunk = vec![7u8; 1 << 20];
         while t.get_write_buffer_size() == 0 {
@@ -107,7 +107,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let _c = client(addr);
-        let t = made.wait_first(&lp, "accepted").transport();
+        let t = made.wait_connected(&lp, 1, "accepted").transport();
         t.close();
         logs::start();
         for _ in 0..7 {
@@ -122,7 +122,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        let p = made.wait_first(&lp, "accepted");
+        let p = made.wait_connected(&lp, 1, "accepted");
         let t = p.transport();
         assert_eq!(t.get_write_buffer_limits(), (16384, 65536));
         t.set_write_buffer_limits(Some(1000), None).unwrap();
@@ -163,7 +163,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let mut c = client(addr);
-        let p = made.wait_first(&lp, "accepted");
+        let p = made.wait_connected(&lp, 1, "accepted");
         let t = p.transport();
         run_until(&lp, "reading", || t.is_reading());
         t.pause_reading();
@@ -211,7 +211,7 @@ on_every_selector! {
         let made = Made::default();
         let (_server, addr) = serve(&lp, &made, Recorder::default);
         let c = client(addr);
-        made.wait_first(&lp, "accepted");
+        made.wait_connected(&lp, 1, "accepted");
         socket2::SockRef::from(&c).set_linger(Some(std::time::Duration::ZERO)).unwrap();
         drop(c);
         run_until(&lp, "lost", || made.get(0).lost());

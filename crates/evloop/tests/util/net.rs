@@ -118,12 +118,12 @@ impl Made {
     pub fn get(&self, i: usize) -> Rc<Recorder> {
         self.0.borrow()[i].clone()
     }
-    /// Runs `lp` until the factory's only protocol so far has its transport
-    /// (`connection_made` ran), and returns that protocol; `what` names the
-    /// wait in a timeout's panic.
-    pub fn wait_first(&self, lp: &EventLoop, what: &str) -> Rc<Recorder> {
-        run_until(lp, what, || self.len() == 1 && self.get(0).transport.borrow().is_some());
-        self.get(0)
+    /// Runs `lp` until the factory has made exactly `count` protocols and
+    /// the last has its transport (`connection_made` ran), and returns that
+    /// protocol; `what` names the wait in a timeout's panic.
+    pub fn wait_connected(&self, lp: &EventLoop, count: usize, what: &str) -> Rc<Recorder> {
+        run_until(lp, what, || self.len() == count && self.get(count - 1).transport.borrow().is_some());
+        self.get(count - 1)
     }
 }
 
