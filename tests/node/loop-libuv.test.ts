@@ -158,4 +158,62 @@ describe('driven from libuv', () => {
     expect(res.stdout.trim().split('\n')).toEqual(['worker ticking', 'worker ticking', 'worker ticking']);
     expect(res.stderr).toBe('');
   });
+
+  it('a worker whose proactor is receiving a stream can be terminated mid-stream', async () => {
+    // The proactor's kernel writes received bytes straight into V8's memory
+    // (its receive blocks are Buffers). The worker's teardown frees that
+    // memory with its isolate, so the kernel must be done with the blocks
+    // first: later workers allocate and check buffers while the peer keeps
+    // sending to the old connection, which the teardown closed.
+    const res = await runNode(`
+      import { Worker } from 'node:worker_threads';
+      import net from 'node:net';
+      const src = \`
+        import { parentPort } from 'node:worker_threads';
+        import { ProactorEventLoop } from 'evloop';
+        const loop = new ProactorEventLoop();
+        let got = 0, said = false;
+        loop.createServer(() => ({
+          connectionMade() {},
+          dataReceived(d) { got += d.length; if (got > 4e6 && !said) { said = true; parentPort.postMessage('received'); } },
+          eofReceived() {}, connectionLost() {},
+        }), '127.0.0.1', 0).then((srv) => parentPort.postMessage(srv.sockets[0].getsockname().port));
+        loop.runForever();
+      \`;
+      const holder = \`
+        import { parentPort } from 'node:worker_threads';
+        const bufs = [];
+        for (let i = 0; i < 400; i++) bufs.push(Buffer.alloc(65536, i & 0xff));
+        setTimeout(() => {
+          const bad = bufs.filter((b, i) => !b.every((x) => x === (i & 0xff))).length;
+          parentPort.postMessage(bad);
+        }, 200);
+      \`;
+      const w = new Worker(src, { eval: true });
+      const port = await new Promise((r) => w.once('message', r));
+      const c = net.connect(port, '127.0.0.1');
+      let closed = false;
+      c.on('error', () => {}); c.on('close', () => { closed = true; });
+      await new Promise((r) => c.once('connect', r));
+      const chunk = Buffer.alloc(1 << 20, 0x5a);
+      let writing = true;
+      const pump = () => { while (writing && !closed && c.write(chunk)) {} };
+      c.on('drain', pump); pump();
+      await new Promise((r) => w.once('message', r));
+      await w.terminate();
+      let bad = 0;
+      for (let k = 0; k < 3; k++) {
+        const h = new Worker(holder, { eval: true });
+        bad += await new Promise((r) => h.once('message', r));
+        await h.terminate();
+      }
+      writing = false;
+      console.log('closed after terminate:', closed, 'corrupted buffers:', bad);
+      c.destroy();
+    `);
+    expect(res.signal).toBeNull();
+    expect(res.code).toBe(0);
+    expect(res.stdout.trim()).toBe('closed after terminate: true corrupted buffers: 0');
+    expect(res.stderr).toBe('');
+  }, 30_000);
 });

@@ -390,6 +390,10 @@ impl DriverCore {
             // slot clean; the promise can no longer settle.
             let _ = catch_unwind(AssertUnwindSafe(|| self.lp.run_forever_cleanup()));
         }
+        // The loop never runs again: the kernel stops writing into the
+        // proactor's receive blocks, which are V8's memory (freed with the
+        // isolate, after the env cleanup hook that may have brought us here).
+        self.lp.release_recv_memory();
         let on_dispose = std::mem::take(&mut *self.on_dispose.borrow_mut());
         for f in on_dispose {
             f();

@@ -20,6 +20,7 @@ use crate::enter::{Hooks, ScheduledCall};
 use crate::errors::{self, ErrCode, JsResult};
 use crate::js_callback::{self, JsEnv, JsRef};
 use crate::js_ready::{Ready, JS_LABEL};
+use crate::read_pool::JsRecvMemory;
 
 /// The native event loop.
 #[napi(js_name = "NativeEventLoop")]
@@ -63,7 +64,8 @@ impl JsEventLoop {
         };
         let lp = match kind {
             Some(kind) => EventLoop::with_selector(kind),
-            None => EventLoop::proactor(),
+            // The kernel receives into JS memory (`read_pool.rs`).
+            None => EventLoop::proactor_with(Some(Rc::new(JsRecvMemory::new(&js_env)))),
         }
         .map_err(errors::from_core)?;
         let driver = Driver::new(&js_env, lp.clone(), owner, hooks)?;

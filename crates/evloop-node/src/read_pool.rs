@@ -12,6 +12,15 @@
 //! it was given; a kept view keeps its whole slab alive, as with Node's
 //! pooled reads, and the pool lets go of a replaced slab at once.
 //!
+//! On the proactor the kernel writes into JavaScript memory itself: the
+//! loop's receive blocks are `Buffer`s of the same kind ([`JsRecvMemory`],
+//! handed to `EventLoop::proactor_with`), the pool takes each piece where
+//! it lies (`adopt`) and `dataReceived` gets a view of it. The ring lets go
+//! of a block once the kernel has moved past it and never reuses it, so
+//! such a view is the protocol's to keep as well. (Blocks the ring holds
+//! are young when let go, about 4 MiB of traffic after they were made, so
+//! V8 frees them in scavenges as it does slabs.)
+//!
 //! Bytes that did not come through a lease (a TLS layer's plaintext, a
 //! read on a loop with another pool) are copied into the slab the same
 //! way (a fresh `Buffer` per read cost a `malloc` here and a `free` on
@@ -23,7 +32,7 @@ use std::cell::RefCell;
 use std::ptr::{null_mut, NonNull};
 use std::rc::Rc;
 
-use evloop::{HeapReads, ReadLease, ReadSupplier};
+use evloop::{HeapReads, ReadLease, ReadSupplier, RecvBlock, RecvMemory};
 use napi::sys;
 
 use crate::js_callback::{self, HandleScope, JsEnv, JsRef};
@@ -45,7 +54,8 @@ const MAX_POOLED: usize = SLAB_SIZE / 4;
 pub struct ReadPool {
     env: Rc<JsEnv>,
     current: RefCell<Option<Current>>,
-    /// The part the last read filled (`settle`), until `place` hands it on.
+    /// The part the last read filled (`settle`) or the kernel wrote into a
+    /// block (`adopt`), until `place` hands it on.
     settled: RefCell<Option<Settled>>,
 }
 
@@ -61,9 +71,24 @@ struct Current {
 }
 
 struct Settled {
-    slab: Rc<Slab>,
+    from: Part,
     offset: usize,
     len: usize,
+}
+
+/// Where a settled part lies.
+enum Part {
+    Slab(Rc<Slab>),
+    Block(Rc<RecvBlock>),
+}
+
+impl Part {
+    fn slab(&self) -> Option<&Slab> {
+        match self {
+            Part::Slab(slab) => Some(slab),
+            Part::Block(block) => block.keep().downcast_ref::<Slab>(),
+        }
+    }
 }
 
 impl ReadPool {
@@ -75,10 +100,11 @@ impl ReadPool {
     /// very bytes the last read wrote, or a copy), `(buffer, 0, -1)` for a
     /// `Buffer` of its own. Needs an open handle scope.
     pub fn place(&self, env: sys::napi_env, data: &[u8]) -> (sys::napi_value, f64, f64) {
-        if let Some(s) = self.settled.borrow_mut().take() {
-            // SAFETY: offset + len lies inside the slab (`settle`).
-            if std::ptr::eq(unsafe { s.slab.base.as_ptr().add(s.offset) }.cast_const(), data.as_ptr()) && s.len == data.len() {
-                return (s.slab.buffer.get(), s.offset as f64, s.len as f64);
+        let settled = self.settled.borrow_mut().take();
+        if let Some((s, slab)) = settled.as_ref().and_then(|s| Some((s, s.from.slab()?))) {
+            // SAFETY: offset + len lies inside the slab or block (`settle`, `adopt`).
+            if std::ptr::eq(unsafe { slab.base.as_ptr().add(s.offset) }.cast_const(), data.as_ptr()) && s.len == data.len() {
+                return (slab.buffer.get(), s.offset as f64, s.len as f64);
             }
         }
         let n = data.len();
@@ -115,21 +141,56 @@ impl ReadPool {
     }
 
     fn new_slab(&self, env: sys::napi_env) -> Option<Rc<Slab>> {
-        let (mut data, mut value) = (null_mut(), null_mut());
-        // A Buffer rather than an ArrayBuffer: Node allocates a Buffer's
-        // memory without zeroing it (an ArrayBuffer's zeroing showed in the
-        // profile). A protocol gets only parts a read or a copy wrote, but
-        // the rest is reachable through `data.buffer`, as with Node's own
-        // pooled reads and `Buffer.allocUnsafe`.
-        // SAFETY: env live inside the caller's scope; V8 owns the memory, which
-        // stays where it is while the Buffer (referenced below) lives.
-        let status = unsafe { sys::napi_create_buffer(env, SLAB_SIZE, &mut data, &mut value) };
-        if status != sys::Status::napi_ok {
+        new_buffer(&self.env, env, SLAB_SIZE).map(Rc::new)
+    }
+}
+
+/// A `Buffer` of `len` bytes for reads to land in. Needs an open handle
+/// scope.
+fn new_buffer(js_env: &Rc<JsEnv>, env: sys::napi_env, len: usize) -> Option<Slab> {
+    let (mut data, mut value) = (null_mut(), null_mut());
+    // A Buffer rather than an ArrayBuffer: Node allocates a Buffer's
+    // memory without zeroing it (an ArrayBuffer's zeroing showed in the
+    // profile). A protocol gets only parts a read or a copy wrote, but
+    // the rest is reachable through `data.buffer`, as with Node's own
+    // pooled reads and `Buffer.allocUnsafe`.
+    // SAFETY: env live inside the caller's scope; V8 owns the memory, which
+    // stays where it is while the Buffer (referenced below) lives.
+    let status = unsafe { sys::napi_create_buffer(env, len, &mut data, &mut value) };
+    if status != sys::Status::napi_ok {
+        return None;
+    }
+    let base = NonNull::new(data.cast::<u8>())?;
+    let buffer = JsRef::new(js_env, value)?;
+    Some(Slab { buffer, base })
+}
+
+/// The blocks a proactor loop receives into: `Buffer`s, as slabs are (see
+/// the module docs). Made with the loop's env, which its driver marks dead
+/// at teardown after the loop stopped using them (`release_recv_memory`).
+pub struct JsRecvMemory {
+    env: Rc<JsEnv>,
+}
+
+impl JsRecvMemory {
+    pub fn new(env: &Rc<JsEnv>) -> JsRecvMemory {
+        JsRecvMemory { env: env.clone() }
+    }
+}
+
+impl RecvMemory for JsRecvMemory {
+    fn block(&self, len: usize) -> Option<RecvBlock> {
+        if !self.env.is_alive() {
             return None;
         }
-        let base = NonNull::new(data.cast::<u8>())?;
-        let buffer = JsRef::new(&self.env, value)?;
-        Some(Rc::new(Slab { buffer, base }))
+        let env = self.env.raw;
+        let _scope = HandleScope::open(env);
+        let slab = new_buffer(&self.env, env, len)?;
+        let base = slab.base;
+        // SAFETY: `len` bytes at `base`, V8's memory held in place by the
+        // Buffer `slab` references; JS has no view of it until a piece is
+        // delivered (`adopt`, `place`).
+        Some(unsafe { RecvBlock::from_raw(base, len, Box::new(slab)) })
     }
 }
 
@@ -165,12 +226,23 @@ impl ReadSupplier for ReadPool {
         if !std::ptr::eq(unsafe { c.slab.base.as_ptr().add(c.used) }.cast_const(), lease.base()) {
             return; // the loop's own buffer (`lend` fell back)
         }
-        *self.settled.borrow_mut() = Some(Settled { slab: c.slab.clone(), offset: c.used, len });
+        *self.settled.borrow_mut() = Some(Settled { from: Part::Slab(c.slab.clone()), offset: c.used, len });
         drop(current);
         self.advance(len);
     }
 
     fn release(&self, lease: ReadLease) {
         HeapReads.release(lease);
+    }
+
+    /// Bytes the kernel wrote into one of a [`JsRecvMemory`]'s blocks: handed
+    /// on where they are (`place`).
+    fn adopt(&self, bytes: &[u8], block: &Rc<RecvBlock>) -> bool {
+        if !self.env.is_alive() || block.keep().downcast_ref::<Slab>().is_none() {
+            return false;
+        }
+        let Some(offset) = block.offset_of(bytes) else { return false };
+        *self.settled.borrow_mut() = Some(Settled { from: Part::Block(block.clone()), offset, len: bytes.len() });
+        true
     }
 }

@@ -92,7 +92,7 @@ pub use net::{
 };
 pub use server::{ProtocolFactory, Server};
 pub use transport::{
-    BufferedProtocol, ExtraInfo, HeapReads, IntoProtocol, Protocol, ReadBuf, ReadBuffer, ReadLease, ReadSupplier, Transport,
+    BufferedProtocol, ExtraInfo, HeapReads, IntoProtocol, Protocol, ReadBuf, ReadBuffer, ReadLease, ReadSupplier, RecvBlock, RecvMemory, Transport,
 };
 #[cfg(target_os = "linux")]
 pub use streams::Process;

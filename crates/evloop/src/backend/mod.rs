@@ -66,6 +66,8 @@ pub(crate) trait Backend {
     fn in_flight(&self) -> usize {
         0
     }
+    /// The kernel writes into no block a `RecvMemory` supplied again.
+    fn release_recv_memory(&self) {}
 }
 
 /// How a server learns of new connections. Implementations hand what they

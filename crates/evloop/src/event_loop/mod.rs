@@ -273,6 +273,14 @@ impl EventLoop {
         self.inner.backend.in_flight()
     }
 
+    /// On a proactor made with a `RecvMemory` (`proactor_with`): the kernel
+    /// never writes into a supplied block again, and receives go on in the
+    /// loop's own memory. For a binding whose runtime frees that memory
+    /// (a Node worker's teardown). Nothing on other loops.
+    pub fn release_recv_memory(&self) {
+        self.inner.backend.release_recv_memory();
+    }
+
     /// A number that identifies this loop (futures remember it).
     pub fn id(&self) -> u64 {
         self.inner.id

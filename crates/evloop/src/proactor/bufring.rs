@@ -3,8 +3,8 @@
 //! idle connection holds no receive memory and a multishot receive needs
 //! no buffer per submission.
 //!
-//! The ring (`ENTRIES` descriptors) and the buffers (`ENTRIES` x `BUF_SIZE`
-//! bytes) are two anonymous mappings: page-aligned as the kernel requires,
+//! The ring (`ENTRIES` descriptors) and the loop's own buffers (`OWN` x
+//! `BUF_SIZE` bytes) are two anonymous mappings: page-aligned as the kernel requires,
 //! and only the pages data was written to become resident. A completion
 //! names the buffer it filled (`IORING_CQE_F_BUFFER`); the loop holds it as
 //! a [`ProvidedBuf`] while the transport reads it, and dropping that gives
@@ -23,8 +23,18 @@
 //! in each buffer because the completion names only the buffer. On older
 //! kernels the ring is registered without the flag and every completion
 //! takes a whole buffer, as before.
+//!
+//! **Supplied blocks** (`recv_memory.rs`): a loop made with a
+//! [`RecvMemory`] hands the kernel the supplier's blocks instead of its own
+//! mapping (incremental rings only: with whole buffers every small receive
+//! would use up a block), so the kernel writes into the runtime's memory
+//! and the protocol's supplier takes the pieces where they lie. A supplied
+//! block is never handed to the kernel twice: where an own buffer would go
+//! back, its slot gets a new block and the old one is let go (whoever kept
+//! views of it keeps it alive). A binding whose runtime frees that memory
+//! at its own teardown calls [`BufRing::unregister`] first.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -33,10 +43,19 @@ use io_uring::cqueue;
 use io_uring::types::BufRingEntry;
 use io_uring::IoUring;
 
+use crate::transport::{RecvBlock, RecvMemory};
+
 /// Buffer group id of the stream receives.
 pub(crate) const GROUP: u16 = 0;
-/// Buffers in the ring (a power of two, as the kernel requires).
-const ENTRIES: u16 = 64;
+/// Descriptors in the ring (a power of two, as the kernel requires): the
+/// most buffers it can have.
+const ENTRIES: u16 = 256;
+/// The loop's own buffers. Supplied blocks start as many, and double each
+/// time the kernel finds none free, up to `ENTRIES` ([`BufRing::grow`]): a
+/// receive that finds none goes into the transport's own buffer, and a
+/// protocol with supplied memory then gets a copy. 100 connections echoing
+/// 100 KiB each sent a quarter of their bytes that way with 64.
+const OWN: u16 = 64;
 
 /// Bytes per buffer: asyncio's proactor `buffer_size`.
 pub(crate) const BUF_SIZE: usize = 64 * 1024;
@@ -79,6 +98,12 @@ pub(crate) struct BufRing {
     tail: Cell<u16>,
     /// Registered with `IOU_PBUF_RING_INC`.
     incremental: bool,
+    /// Supplies the blocks (incremental rings only), instead of `bufs`.
+    memory: Option<Rc<dyn RecvMemory>>,
+    /// Still registered: `unregister` was not called.
+    registered: Cell<bool>,
+    /// Buffers made so far (ids `0..count`; past `OWN`, supplied only).
+    count: Cell<u16>,
     /// Per buffer, what it takes to give it back.
     slots: Box<[Slot]>,
 }
@@ -86,6 +111,8 @@ pub(crate) struct BufRing {
 /// One buffer's state while the kernel or the loop has it.
 #[derive(Default)]
 struct Slot {
+    /// The supplied block this buffer is, or `None` for its part of `bufs`.
+    block: RefCell<Option<Rc<RecvBlock>>>,
     /// Bytes the kernel has filled so far (its next receive writes here).
     filled: Cell<u32>,
     /// Pieces lent to the loop and not yet dropped.
@@ -95,24 +122,30 @@ struct Slot {
 }
 
 impl BufRing {
-    /// Maps the ring and the buffers, hands every buffer to the kernel and
-    /// registers the ring with `uring` as group [`GROUP`], consumed
-    /// incrementally where the kernel can.
+    /// Maps the ring and the buffers, registers the ring with `uring` as
+    /// group [`GROUP`], consumed incrementally where the kernel can, and
+    /// hands every buffer to the kernel (`memory`'s blocks when incremental).
     ///
     /// # Errors
     /// The mapping or the registration failed (a kernel before 5.19).
-    pub(crate) fn register(uring: &IoUring) -> io::Result<Rc<BufRing>> {
+    pub(crate) fn register(uring: &IoUring, memory: Option<Rc<dyn RecvMemory>>) -> io::Result<Rc<BufRing>> {
         let ring = Mapping::new(ENTRIES as usize * std::mem::size_of::<BufRingEntry>())?;
-        let bufs = Mapping::new(ENTRIES as usize * BUF_SIZE)?;
+        let bufs = Mapping::new(OWN as usize * BUF_SIZE)?;
         let slots = (0..ENTRIES).map(|_| Slot::default()).collect();
-        let mut br = BufRing { ring, bufs, tail: Cell::new(0), incremental: true, slots };
-        for bid in 0..ENTRIES {
-            br.put(bid);
-        }
-        br.publish();
+        let mut br = BufRing {
+            ring,
+            bufs,
+            tail: Cell::new(0),
+            incremental: true,
+            memory,
+            registered: Cell::new(true),
+            count: Cell::new(OWN),
+            slots,
+        };
         let register = |flags| {
             // SAFETY: the ring mapping stays valid until the io_uring is
             // closed (the state drops this `Rc` after the io_uring, see above).
+            // It holds no descriptor yet (the tail is 0).
             unsafe { uring.submitter().register_buf_ring_with_flags(br.ring.ptr as u64, ENTRIES, GROUP, flags) }
         };
         match register(IOU_PBUF_RING_INC) {
@@ -121,10 +154,61 @@ impl BufRing {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 register(0)?;
                 br.incremental = false;
+                br.memory = None;
             }
             Err(e) => return Err(e),
         }
+        for bid in 0..OWN {
+            *br.slots[bid as usize].block.borrow_mut() = br.supplied_block();
+            br.put(bid);
+        }
+        br.publish();
         Ok(Rc::new(br))
+    }
+
+    /// The kernel found no buffer free (`ENOBUFS`): with supplied blocks,
+    /// as many more as there are, up to `ENTRIES`. `false` when the ring
+    /// cannot grow (own buffers, at its size, or no block to be had).
+    pub(crate) fn grow(&self) -> bool {
+        let count = self.count.get();
+        if self.memory.is_none() || count >= ENTRIES || !self.registered.get() {
+            return false;
+        }
+        let mut added = count;
+        for bid in count..(count * 2).min(ENTRIES) {
+            let Some(block) = self.supplied_block() else { break };
+            *self.slots[bid as usize].block.borrow_mut() = Some(block);
+            self.put(bid);
+            added = bid + 1;
+        }
+        self.count.set(added);
+        self.publish();
+        added > count
+    }
+
+    /// A new block from the supplier, if there is one and it has one.
+    fn supplied_block(&self) -> Option<Rc<RecvBlock>> {
+        let block = self.memory.as_ref()?.block(BUF_SIZE)?;
+        (block.len() >= BUF_SIZE).then(|| Rc::new(block))
+    }
+
+    /// Whether [`unregister`](Self::unregister) was not called.
+    pub(crate) fn is_registered(&self) -> bool {
+        self.registered.get()
+    }
+
+    /// Takes the ring from the kernel, which then selects no buffer of it
+    /// again (multishot receives end with `ENOBUFS`): for a binding whose
+    /// runtime is about to free the supplied blocks. The kernel selects and
+    /// fills buffers under the ring's lock, which the unregistration takes,
+    /// so no write into a block follows it. Pieces already completed stay
+    /// readable while their blocks are alive.
+    pub(crate) fn unregister(&self, uring: &IoUring) {
+        if self.registered.replace(false) {
+            if let Err(e) = uring.submitter().unregister_buf_ring(GROUP) {
+                log::error!(target: "evloop", "io_uring: cannot unregister the receive buffers: {e}");
+            }
+        }
     }
 
     fn entries(&self) -> *mut BufRingEntry {
@@ -135,11 +219,17 @@ impl BufRing {
     fn put(&self, bid: u16) {
         let tail = self.tail.get();
         let slot = (tail & (ENTRIES - 1)) as usize;
+        let addr = match self.slots[bid as usize].block.borrow().as_ref() {
+            Some(block) => block.as_mut_ptr(),
+            // SAFETY: buffer `bid` < OWN (`grow`, `give_back`) lies inside our mapping.
+            None => unsafe { self.bufs.ptr.add(bid as usize * BUF_SIZE) },
+        };
         // SAFETY: `slot` < ENTRIES; descriptors past the published tail are
-        // ours to write. The address is buffer `bid` inside our mapping.
+        // ours to write. The address is buffer `bid`: BUF_SIZE bytes of our
+        // mapping or of a block the slot holds until the buffer comes back.
         unsafe {
             let e = &mut *self.entries().add(slot);
-            e.set_addr(self.bufs.ptr.add(bid as usize * BUF_SIZE) as u64);
+            e.set_addr(addr as u64);
             e.set_len(BUF_SIZE as u32);
             e.set_bid(bid);
         }
@@ -169,7 +259,8 @@ impl BufRing {
             slot.released.set(true);
         }
         slot.lent.set(slot.lent.get() + 1);
-        ProvidedBuf { ring: self.clone(), bid, offset, len }
+        let block = slot.block.borrow().clone();
+        ProvidedBuf { ring: self.clone(), bid, offset, len, block }
     }
 
     /// A piece of buffer `bid` was dropped: the buffer goes back to the
@@ -181,8 +272,21 @@ impl BufRing {
         if lent == 0 && slot.released.get() {
             slot.released.set(false);
             slot.filled.set(0);
+            // A supplied block may be kept by the protocols it was delivered
+            // to: the slot takes a new one, and the old one goes (dropped
+            // outside the borrow: its keeper may be a runtime's handle).
+            let old = match self.memory.is_some() {
+                true => slot.block.replace(self.supplied_block()),
+                false => None,
+            };
+            if bid >= OWN && slot.block.borrow().is_none() {
+                // No own memory behind this id: it stays out of the ring.
+                drop(old);
+                return;
+            }
             self.put(bid);
             self.publish();
+            drop(old);
         }
     }
 }
@@ -193,15 +297,29 @@ pub(crate) struct ProvidedBuf {
     bid: u16,
     offset: usize,
     len: usize,
+    /// The supplied block the buffer is, if it is one.
+    block: Option<Rc<RecvBlock>>,
 }
 
 impl ProvidedBuf {
     /// The bytes the kernel wrote.
     pub(crate) fn data(&self) -> &[u8] {
+        let base = match &self.block {
+            Some(block) => block.as_ptr(),
+            // SAFETY: a buffer without a block is one of our own (`bid` < OWN),
+            // inside the mapping.
+            None => unsafe { self.ring.bufs.ptr.add(self.bid as usize * BUF_SIZE) },
+        };
         // SAFETY: the kernel wrote `len` bytes at `offset` into buffer `bid`
         // (`offset + len <= BUF_SIZE`); it writes further receives only past
-        // them, and the buffer is not handed back while this piece lives.
-        unsafe { std::slice::from_raw_parts(self.ring.bufs.ptr.add(self.bid as usize * BUF_SIZE + self.offset), self.len) }
+        // them, and the buffer is not handed back (nor its block let go)
+        // while this piece lives.
+        unsafe { std::slice::from_raw_parts(base.add(self.offset), self.len) }
+    }
+
+    /// The supplied block the bytes lie in, if they lie in one.
+    pub(crate) fn block(&self) -> Option<&Rc<RecvBlock>> {
+        self.block.as_ref()
     }
 }
 

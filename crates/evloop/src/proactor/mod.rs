@@ -99,6 +99,9 @@ impl Backend for ProactorBackend {
     fn in_flight(&self) -> usize {
         self.0.in_flight()
     }
+    fn release_recv_memory(&self) {
+        self.0.release_recv_memory();
+    }
 }
 
 impl EventLoop {
@@ -112,7 +115,19 @@ impl EventLoop {
     /// `[Errno 38] io_uring is not available: io_uring_setup() failed: ...`
     /// under a seccomp filter). There is no silent fallback to a selector.
     pub fn proactor() -> Result<EventLoop> {
-        let ring = Rc::new(Ring::new()?);
+        EventLoop::proactor_with(None)
+    }
+
+    /// A `ProactorEventLoop` whose receives land in blocks `memory`
+    /// supplies (`transport/recv_memory.rs`): a binding hands its runtime's
+    /// memory to the kernel, so the bytes a protocol gets are where the
+    /// kernel wrote them. Call [`release_recv_memory`](Self::release_recv_memory)
+    /// before that memory is freed behind the loop's back.
+    ///
+    /// # Errors
+    /// As [`proactor`](Self::proactor).
+    pub fn proactor_with(memory: Option<Rc<dyn crate::transport::RecvMemory>>) -> Result<EventLoop> {
+        let ring = Rc::new(Ring::new(memory)?);
         Ok(EventLoop::from_parts(
             Box::new(ProactorSelector(ring.clone())),
             Rc::new(crate::clock::MonotonicClock),

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use io_uring::{cqueue, opcode, squeue, types, EnterFlags, IoUring, Probe};
 
 use super::bufring::{BufRing, ProvidedBuf};
+use crate::transport::RecvMemory;
 use crate::error::{Error, Result};
 use crate::selector::{Completion, Event, Fd, Interest, Wake};
 
@@ -291,7 +292,8 @@ impl Ring {
     /// # Errors
     /// Says why io_uring cannot be used (setup refused, an opcode or the
     /// timed wait missing); nothing falls back to a selector.
-    pub(crate) fn new() -> Result<Ring> {
+    /// `memory` supplies the receive buffers' blocks (`bufring.rs`).
+    pub(crate) fn new(memory: Option<Rc<dyn RecvMemory>>) -> Result<Ring> {
         let uring = build_uring()?;
         if !uring.params().is_feature_ext_arg() || !uring.params().is_feature_nodrop() {
             return Err(lacking("IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP".into()));
@@ -305,7 +307,7 @@ impl Ring {
         let notify = eventfd().map_err(|e| Error::os("eventfd", e))?;
         // Multishot receives need Linux 6.0 (provided buffer rings: 5.19);
         // without them every receive brings its own buffer.
-        let bufring = if kernel_at_least(6, 0) { BufRing::register(&uring).ok() } else { None };
+        let bufring = if kernel_at_least(6, 0) { BufRing::register(&uring, memory).ok() } else { None };
         let ring = Ring {
             state: RefCell::new(State {
                 uring: Some(uring),
@@ -379,7 +381,23 @@ impl Ring {
 
     /// Whether multishot receives into provided buffers are available.
     pub(crate) fn has_bufring(&self) -> bool {
-        self.state.borrow().bufring.is_some()
+        self.state.borrow().bufring.as_ref().is_some_and(|b| b.is_registered())
+    }
+
+    /// More provided buffers after an `ENOBUFS` (`BufRing::grow`); `false`
+    /// if the ring cannot grow.
+    pub(crate) fn grow_bufring(&self) -> bool {
+        self.state.borrow().bufring.as_ref().is_some_and(|b| b.grow())
+    }
+
+    /// The kernel writes into no supplied receive block again (see
+    /// `BufRing::unregister`); receives go on in the transports' own
+    /// buffers.
+    pub(crate) fn release_recv_memory(&self) {
+        let st = self.state.borrow();
+        if let (Some(bufring), Some(uring)) = (st.bufring.as_ref(), st.uring.as_ref()) {
+            bufring.unregister(uring);
+        }
     }
 
     /// Operations in flight (their memory is held until they complete).

@@ -124,8 +124,13 @@ impl IoState {
         }
         match done.res {
             r if r == -libc::ECANCELED => {}
-            // Every provided buffer is lent out: one receive into our own.
-            r if r == -libc::ENOBUFS => self.single_once.set(true),
+            // Every provided buffer is taken: the ring grows, or when it
+            // cannot, one receive goes into our own buffer.
+            r if r == -libc::ENOBUFS => {
+                if !self.ring.grow_bufring() {
+                    self.single_once.set(true);
+                }
+            }
             _ => self.arrived(t, done),
         }
         self.read_on(t);
@@ -195,8 +200,8 @@ impl IoState {
             Ok(n) => {
                 let lent = self.lent.borrow_mut().take();
                 let result = match &done.buf {
-                    Some(provided) => feed(t, lent, provided.data()),
-                    None => feed(t, lent, &done.bufs.data[..n.min(done.bufs.data.len())]),
+                    Some(provided) => feed(t, lent, Completed::new(provided.data(), provided.block())),
+                    None => feed(t, lent, Completed::new(&done.bufs.data[..n.min(done.bufs.data.len())], None)),
                 };
                 drop(done.buf); // back to the kernel
                 self.recycle(done.bufs.data);
@@ -229,17 +234,18 @@ fn owned(mut done: Done) -> Done {
 /// (or, switched by `set_protocol()` meanwhile, buffers asked for now).
 /// Every receive path (provided buffer, own buffer, kept while paused)
 /// reaches the protocol here.
-pub(super) fn feed(t: &Transport, lent: Option<ReadBuffer>, data: &[u8]) -> Result<(), (Error, &'static str)> {
+pub(super) fn feed(t: &Transport, lent: Option<ReadBuffer>, data: Completed<'_>) -> Result<(), (Error, &'static str)> {
     let protocol = t.get_protocol();
     match protocol.buffered() {
-        Some(buffered) => feed_buffered(buffered, lent, data),
+        Some(buffered) => feed_buffered(buffered, lent, data.bytes),
         None => {
             // Through the one read path (`transport/read_supply.rs`), so a
             // protocol that lends memory (Node's JS protocols) gets the bytes
-            // there; a failure is reported on the way.
-            let mut rest = Completed(data);
-            while let ReadOutcome::Delivered = read_and_deliver(t, &protocol, rest.0.len(), &mut rest) {
-                if rest.0.is_empty() || t.conn_lost() {
+            // there, or takes them where the kernel wrote them; a failure is
+            // reported on the way.
+            let mut rest = data;
+            while let ReadOutcome::Delivered = read_and_deliver(t, &protocol, rest.bytes.len(), &mut rest) {
+                if rest.bytes.is_empty() || t.conn_lost() {
                     break;
                 }
             }

@@ -12,6 +12,11 @@
 //! completion (the proactor) already holds the bytes and copies them in,
 //! or hands them over as they are when the protocol supplies nothing.
 //!
+//! A completion back end that received into blocks its binding supplied
+//! (`recv_memory.rs`) offers each piece to the supplier first
+//! ([`ReadSupplier::adopt`]): the supplier hands the protocol a view of
+//! the very bytes the kernel wrote, no copy either.
+//!
 //! A `BufferedProtocol` lends its own buffer through `get_buffer`, which
 //! stays its own path (asyncio's contract: `get_buffer`, then
 //! `buffer_updated`).
@@ -23,6 +28,7 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 use super::read_buf::ReadBuf;
+use super::recv_memory::RecvBlock;
 use super::{call_protocol, Protocol, Transport};
 use crate::error::Result;
 
@@ -39,6 +45,14 @@ pub trait ReadSupplier {
     /// The protocol has had the bytes: the lease comes back (to reuse its
     /// memory, or to drop it).
     fn release(&self, _lease: ReadLease) {}
+    /// `bytes`, which a completion wrote into `block` (one the loop's
+    /// [`RecvMemory`](super::RecvMemory) supplied), go to the protocol next:
+    /// `true` if the supplier hands them over where they are (it may keep
+    /// the block's memory), `false` to have them copied into memory it
+    /// lends, as for any read.
+    fn adopt(&self, _bytes: &[u8], _block: &Rc<RecvBlock>) -> bool {
+        false
+    }
 }
 
 /// Memory lent for one read: `capacity()` bytes, of which the read wrote
@@ -156,6 +170,11 @@ pub(crate) trait ReadSource {
     fn take_in_memory(&mut self) -> Option<&[u8]> {
         None
     }
+    /// The bytes and the supplied block they lie in, when they are in one
+    /// (not taken: `take_in_memory` takes them).
+    fn in_block(&self) -> Option<(&[u8], &Rc<RecvBlock>)> {
+        None
+    }
 }
 
 /// What one read came to.
@@ -179,6 +198,12 @@ pub(crate) fn read_and_deliver(
     source: &mut dyn ReadSource,
 ) -> ReadOutcome {
     let supplied = protocol.read_supplier();
+    if let Some(supplier) = supplied {
+        if source.in_block().is_some_and(|(bytes, block)| !bytes.is_empty() && supplier.adopt(bytes, block)) {
+            let bytes = source.take_in_memory().unwrap_or_default();
+            return deliver(t, protocol, bytes);
+        }
+    }
     if supplied.is_none() {
         if let Some(bytes) = source.take_in_memory() {
             return match bytes.len() {
@@ -216,22 +241,38 @@ fn deliver(t: &Transport, protocol: &Rc<dyn Protocol>, bytes: &[u8]) -> ReadOutc
     }
 }
 
-/// A completed read's bytes as a [`ReadSource`]: copied into a supplier's
-/// memory, or handed over where they are. A supplier that lends less
-/// than all of them gets the rest on the next reads of the same source.
+/// A completed read's bytes as a [`ReadSource`]: adopted where they are
+/// (in a supplied block), copied into a supplier's memory, or handed over
+/// where they are. A supplier that lends less than all of them gets the
+/// rest on the next reads of the same source.
 #[cfg(any(target_os = "linux", test))]
-pub(crate) struct Completed<'a>(pub(crate) &'a [u8]);
+pub(crate) struct Completed<'a> {
+    pub(crate) bytes: &'a [u8],
+    block: Option<&'a Rc<RecvBlock>>,
+}
+
+#[cfg(any(target_os = "linux", test))]
+impl<'a> Completed<'a> {
+    /// `bytes`, lying in `block` when that is given.
+    pub(crate) fn new(bytes: &'a [u8], block: Option<&'a Rc<RecvBlock>>) -> Completed<'a> {
+        Completed { bytes, block }
+    }
+}
 
 #[cfg(any(target_os = "linux", test))]
 impl ReadSource for Completed<'_> {
     fn read_into(&mut self, buf: &mut ReadBuf<'_>) -> Result<Option<usize>> {
-        let n = buf.append(self.0);
-        self.0 = &self.0[n..];
+        let n = buf.append(self.bytes);
+        self.bytes = &self.bytes[n..];
         Ok(Some(n))
     }
 
     fn take_in_memory(&mut self) -> Option<&[u8]> {
-        Some(std::mem::take(&mut self.0))
+        Some(std::mem::take(&mut self.bytes))
+    }
+
+    fn in_block(&self) -> Option<(&[u8], &Rc<RecvBlock>)> {
+        Some((self.bytes, self.block?))
     }
 }
 
@@ -251,7 +292,7 @@ mod tests {
 
     #[test]
     fn completed_bytes_fill_short_leases_in_turn() {
-        let mut source = Completed(b"abcdef");
+        let mut source = Completed::new(b"abcdef", None);
         let mut first = ReadLease::from_vec(Vec::new(), 4);
         assert_eq!(first.fill(|buf| source.read_into(buf)).unwrap(), Some(4));
         assert_eq!(first.filled(), b"abcd");
