@@ -161,10 +161,12 @@ describe('driven from libuv', () => {
 
   it('a worker whose proactor is receiving a stream can be terminated mid-stream', async () => {
     // The proactor's kernel writes received bytes straight into V8's memory
-    // (its receive blocks are Buffers). The worker's teardown frees that
-    // memory with its isolate, so the kernel must be done with the blocks
-    // first: later workers allocate and check buffers while the peer keeps
-    // sending to the old connection, which the teardown closed.
+    // (its receive blocks are Buffers), which the worker's teardown frees
+    // with its isolate. Here the teardown closes the connection under
+    // traffic, the worker exits cleanly, and later workers' buffers are
+    // intact. That the kernel writes no block once the driver is disposed,
+    // even if the loop outlived it, is release_recv_memory()'s job, asserted
+    // directly in crates/evloop/tests/proactor_recv_memory.rs.
     const res = await runNode(`
       import { Worker } from 'node:worker_threads';
       import net from 'node:net';

@@ -17,9 +17,10 @@
 //! handed to `EventLoop::proactor_with`), the pool takes each piece where
 //! it lies (`adopt`) and `dataReceived` gets a view of it. The ring lets go
 //! of a block once the kernel has moved past it and never reuses it, so
-//! such a view is the protocol's to keep as well. (Blocks the ring holds
-//! are young when let go, about 4 MiB of traffic after they were made, so
-//! V8 frees them in scavenges as it does slabs.)
+//! such a view is the protocol's to keep as well. (Blocks are let go 4 to
+//! 16 MiB of traffic after they were made, as the ring has grown: under
+//! load that is milliseconds, so V8 frees them in scavenges as it does
+//! slabs.)
 //!
 //! Bytes that did not come through a lease (a TLS layer's plaintext, a
 //! read on a loop with another pool) are copied into the slab the same

@@ -104,6 +104,8 @@ pub(crate) struct BufRing {
     registered: Cell<bool>,
     /// Buffers made so far (ids `0..count`; past `OWN`, supplied only).
     count: Cell<u16>,
+    /// A completion took a buffer since the ring last grew.
+    taken_since_growth: Cell<bool>,
     /// Per buffer, what it takes to give it back.
     slots: Box<[Slot]>,
 }
@@ -140,6 +142,7 @@ impl BufRing {
             memory,
             registered: Cell::new(true),
             count: Cell::new(OWN),
+            taken_since_growth: Cell::new(true),
             slots,
         };
         let register = |flags| {
@@ -168,22 +171,32 @@ impl BufRing {
 
     /// The kernel found no buffer free (`ENOBUFS`): with supplied blocks,
     /// as many more as there are, up to `ENTRIES`. `false` when the ring
-    /// cannot grow (own buffers, at its size, or no block to be had).
+    /// cannot grow (own buffers, at its size, or no block to be had). The
+    /// `ENOBUFS` of several receives in one reap are one shortage: the ring
+    /// grows again only once a buffer was taken since.
     pub(crate) fn grow(&self) -> bool {
-        let count = self.count.get();
-        if self.memory.is_none() || count >= ENTRIES || !self.registered.get() {
+        if self.memory.is_none() || !self.registered.get() {
             return false;
         }
-        let mut added = count;
-        for bid in count..(count * 2).min(ENTRIES) {
+        if !self.taken_since_growth.get() {
+            return true;
+        }
+        let count = self.count.get();
+        // Ids whose replacement block could not be had first, then new ones.
+        let empty = (OWN..count).filter(|&bid| self.slots[bid as usize].block.borrow().is_none());
+        let mut added = 0;
+        for bid in empty.chain(count..(count * 2).min(ENTRIES)).take(count as usize) {
             let Some(block) = self.supplied_block() else { break };
             *self.slots[bid as usize].block.borrow_mut() = Some(block);
             self.put(bid);
-            added = bid + 1;
+            self.count.set(self.count.get().max(bid + 1));
+            added += 1;
         }
-        self.count.set(added);
         self.publish();
-        added > count
+        if added > 0 {
+            self.taken_since_growth.set(false);
+        }
+        added > 0
     }
 
     /// A new block from the supplier, if there is one and it has one.
@@ -199,14 +212,26 @@ impl BufRing {
 
     /// Takes the ring from the kernel, which then selects no buffer of it
     /// again (multishot receives end with `ENOBUFS`): for a binding whose
-    /// runtime is about to free the supplied blocks. The kernel selects and
-    /// fills buffers under the ring's lock, which the unregistration takes,
-    /// so no write into a block follows it. Pieces already completed stay
-    /// readable while their blocks are alive.
-    pub(crate) fn unregister(&self, uring: &IoUring) {
-        if self.registered.replace(false) {
-            if let Err(e) = uring.submitter().unregister_buf_ring(GROUP) {
+    /// runtime is about to free the supplied blocks. The proactor issues
+    /// receives inline (never `IOSQE_ASYNC`, no `SQPOLL`), so the kernel
+    /// selects a buffer and copies into it under the ring's lock, which the
+    /// unregistration takes: no write into a block follows it. Pieces
+    /// already completed stay readable while their blocks are alive; blocks
+    /// are let go as their pieces are dropped, the rest with the ring.
+    /// `false` if the kernel refused (the caller must then stop the
+    /// receives some other way).
+    pub(crate) fn unregister(&self, uring: &IoUring) -> bool {
+        if !self.registered.get() {
+            return true;
+        }
+        match uring.submitter().unregister_buf_ring(GROUP) {
+            Ok(()) => {
+                self.registered.set(false);
+                true
+            }
+            Err(e) => {
                 log::error!(target: "evloop", "io_uring: cannot unregister the receive buffers: {e}");
+                false
             }
         }
     }
@@ -259,6 +284,7 @@ impl BufRing {
             slot.released.set(true);
         }
         slot.lent.set(slot.lent.get() + 1);
+        self.taken_since_growth.set(true);
         let block = slot.block.borrow().clone();
         ProvidedBuf { ring: self.clone(), bid, offset, len, block }
     }
@@ -272,6 +298,13 @@ impl BufRing {
         if lent == 0 && slot.released.get() {
             slot.released.set(false);
             slot.filled.set(0);
+            if !self.registered.get() {
+                // The kernel takes nothing from this ring any more: a supplied
+                // block is let go, nothing goes back.
+                let old = slot.block.take();
+                drop(old);
+                return;
+            }
             // A supplied block may be kept by the protocols it was delivered
             // to: the slot takes a new one, and the old one goes (dropped
             // outside the borrow: its keeper may be a runtime's handle).
@@ -280,7 +313,8 @@ impl BufRing {
                 false => None,
             };
             if bid >= OWN && slot.block.borrow().is_none() {
-                // No own memory behind this id: it stays out of the ring.
+                // No own memory behind this id: it stays out of the ring
+                // until the ring grows again (`grow` refills it first).
                 drop(old);
                 return;
             }

@@ -394,9 +394,17 @@ impl Ring {
     /// `BufRing::unregister`); receives go on in the transports' own
     /// buffers.
     pub(crate) fn release_recv_memory(&self) {
-        let st = self.state.borrow();
-        if let (Some(bufring), Some(uring)) = (st.bufring.as_ref(), st.uring.as_ref()) {
-            bufring.unregister(uring);
+        let released = {
+            let st = self.state.borrow();
+            match (st.bufring.as_ref(), st.uring.as_ref()) {
+                (Some(bufring), Some(uring)) => bufring.unregister(uring),
+                _ => true,
+            }
+        };
+        if !released {
+            // The kernel kept the ring: closing cancels every receive (the
+            // loop is not run again by a binding that releases its memory).
+            self.close();
         }
     }
 

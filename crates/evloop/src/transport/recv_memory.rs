@@ -10,7 +10,8 @@
 //! ([`ReadSupplier::adopt`](super::ReadSupplier::adopt)), with no copy
 //! between the socket and the protocol. A supplied block is never handed to
 //! the kernel twice (the protocol may keep views of it): once the kernel
-//! has moved past it, the back end asks for a new one and drops its hold.
+//! has moved past it and every piece of it was delivered, the back end asks
+//! for a new one and drops its hold.
 
 use std::any::Any;
 use std::ptr::NonNull;
