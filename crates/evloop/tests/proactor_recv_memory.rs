@@ -204,8 +204,9 @@ fn setup(keep: bool) -> Setup {
 }
 
 /// Sends `payloads[i]` on client `i`, each from a thread of its own, while
-/// the loop runs until every protocol has all its bytes.
-fn send_all(s: &Setup, payloads: &[Vec<u8>]) -> Vec<TcpStream> {
+/// the loop runs until every protocol has all its bytes (`watch` runs
+/// after each iteration).
+fn send_all(s: &Setup, payloads: &[Vec<u8>], mut watch: impl FnMut()) -> Vec<TcpStream> {
     let clients: Vec<TcpStream> = payloads.iter().map(|_| client(s.addr)).collect();
     run_until(&s.lp, "every connection accepted", || s.made.borrow().len() == payloads.len());
     let senders: Vec<_> = clients
@@ -217,7 +218,10 @@ fn send_all(s: &Setup, payloads: &[Vec<u8>]) -> Vec<TcpStream> {
         })
         .collect();
     let total: usize = payloads.iter().map(Vec::len).sum();
-    run_until(&s.lp, "every byte received", || s.made.borrow().iter().map(|p| p.data.borrow().len()).sum::<usize>() == total);
+    run_until(&s.lp, "every byte received", || {
+        watch();
+        s.made.borrow().iter().map(|p| p.data.borrow().len()).sum::<usize>() == total
+    });
     for t in senders {
         t.join().unwrap();
     }
@@ -236,7 +240,7 @@ fn by_payload(s: &Setup, payloads: &[Vec<u8>]) -> Vec<Rc<Keeper>> {
 fn kept_pieces_stay_intact_and_blocks_are_never_reused() {
     let s = setup(true);
     let payloads: Vec<Vec<u8>> = (0..10).map(|i| sim_util::payload(2_000_000 + i * 7_919, i as u8 + 1)).collect();
-    let _clients = send_all(&s, &payloads);
+    let _clients = send_all(&s, &payloads, || {});
     let protocols = by_payload(&s, &payloads);
     for (p, sent) in protocols.iter().zip(&payloads) {
         assert!(*p.data.borrow() == *sent, "bytes arrive once and in order");
@@ -263,25 +267,8 @@ fn kept_pieces_stay_intact_and_blocks_are_never_reused() {
 fn the_ring_grows_when_the_kernel_finds_no_block_free() {
     let s = setup(false);
     let payloads: Vec<Vec<u8>> = (0..100).map(|i| sim_util::payload(400_000, i as u8 + 100)).collect();
-    let clients: Vec<TcpStream> = payloads.iter().map(|_| client(s.addr)).collect();
-    run_until(&s.lp, "every connection accepted", || s.made.borrow().len() == payloads.len());
-    let senders: Vec<_> = clients
-        .iter()
-        .zip(&payloads)
-        .map(|(c, p)| {
-            let (mut w, p) = (c.try_clone().unwrap(), p.clone());
-            std::thread::spawn(move || send(&mut w, &p))
-        })
-        .collect();
-    let total: usize = payloads.iter().map(Vec::len).sum();
     let mut most_held = 0;
-    run_until(&s.lp, "every byte received", || {
-        most_held = most_held.max(s.supply.held());
-        s.made.borrow().iter().map(|p| p.data.borrow().len()).sum::<usize>() == total
-    });
-    for t in senders {
-        t.join().unwrap();
-    }
+    let _clients = send_all(&s, &payloads, || most_held = most_held.max(s.supply.held()));
     for (p, sent) in by_payload(&s, &payloads).iter().zip(&payloads) {
         assert!(*p.data.borrow() == *sent, "bytes arrive once and in order");
     }
@@ -299,7 +286,7 @@ fn the_ring_grows_when_the_kernel_finds_no_block_free() {
 fn released_blocks_are_never_written_again_and_reads_go_on() {
     let s = setup(false);
     let first = sim_util::payload(300_000, 5);
-    let mut clients = send_all(&s, std::slice::from_ref(&first));
+    let mut clients = send_all(&s, std::slice::from_ref(&first), || {});
     let supplied = s.supply.count();
     s.lp.release_recv_memory();
     for m in s.supply.made.borrow().iter() {

@@ -244,11 +244,7 @@ impl BufRing {
     fn put(&self, bid: u16) {
         let tail = self.tail.get();
         let slot = (tail & (ENTRIES - 1)) as usize;
-        let addr = match self.slots[bid as usize].block.borrow().as_ref() {
-            Some(block) => block.as_mut_ptr(),
-            // SAFETY: buffer `bid` < OWN (`grow`, `give_back`) lies inside our mapping.
-            None => unsafe { self.bufs.ptr.add(bid as usize * BUF_SIZE) },
-        };
+        let addr = self.base(bid, self.slots[bid as usize].block.borrow().as_deref());
         // SAFETY: `slot` < ENTRIES; descriptors past the published tail are
         // ours to write. The address is buffer `bid`: BUF_SIZE bytes of our
         // mapping or of a block the slot holds until the buffer comes back.
@@ -259,6 +255,17 @@ impl BufRing {
             e.set_bid(bid);
         }
         self.tail.set(tail.wrapping_add(1));
+    }
+
+    /// Where buffer `bid` starts: in `block`, its supplied block, or else
+    /// its part of our mapping (only ids below `OWN` are ever without a
+    /// block: `grow` and `give_back` keep the others out of the ring).
+    fn base(&self, bid: u16, block: Option<&RecvBlock>) -> *mut u8 {
+        match block {
+            Some(block) => block.as_mut_ptr(),
+            // SAFETY: bid < OWN, so the buffer lies inside the mapping.
+            None => unsafe { self.bufs.ptr.add(bid as usize * BUF_SIZE) },
+        }
     }
 
     /// Makes the descriptors written so far visible to the kernel.
@@ -308,10 +315,7 @@ impl BufRing {
             // A supplied block may be kept by the protocols it was delivered
             // to: the slot takes a new one, and the old one goes (dropped
             // outside the borrow: its keeper may be a runtime's handle).
-            let old = match self.memory.is_some() {
-                true => slot.block.replace(self.supplied_block()),
-                false => None,
-            };
+            let old = if self.memory.is_some() { slot.block.replace(self.supplied_block()) } else { None };
             if bid >= OWN && slot.block.borrow().is_none() {
                 // No own memory behind this id: it stays out of the ring
                 // until the ring grows again (`grow` refills it first).
@@ -338,12 +342,7 @@ pub(crate) struct ProvidedBuf {
 impl ProvidedBuf {
     /// The bytes the kernel wrote.
     pub(crate) fn data(&self) -> &[u8] {
-        let base = match &self.block {
-            Some(block) => block.as_ptr(),
-            // SAFETY: a buffer without a block is one of our own (`bid` < OWN),
-            // inside the mapping.
-            None => unsafe { self.ring.bufs.ptr.add(self.bid as usize * BUF_SIZE) },
-        };
+        let base = self.ring.base(self.bid, self.block.as_deref());
         // SAFETY: the kernel wrote `len` bytes at `offset` into buffer `bid`
         // (`offset + len <= BUF_SIZE`); it writes further receives only past
         // them, and the buffer is not handed back (nor its block let go)
