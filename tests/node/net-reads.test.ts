@@ -98,6 +98,47 @@ describe.each(LOOPS)('loop %s', (selector) => {
     });
   });
 
+  it('views of reads kept while paused are views of where the kernel wrote them', async () => {
+    // Paused after every read and resumed a turn later: on the proactor what
+    // the kernel received between a pause and the end of its multishot
+    // receive is kept until the resume, and is still handed out uncopied.
+    const loop = makeLoop(selector);
+    await inLoop(loop, async () => {
+      let p: Keeper | null = null;
+      let resumes = 0;
+      const srv = await loop.createServer(() => {
+        p = new Keeper(false);
+        const keep = p.dataReceived.bind(p);
+        p.dataReceived = (data: Buffer) => {
+          keep(data);
+          const t = p!.transport!;
+          t.pauseReading();
+          setImmediate(() => {
+            resumes++;
+            if (!t.isClosing()) t.resumeReading();
+          });
+        };
+        return p;
+      }, '127.0.0.1', 0);
+      const c = await connect(portOf(srv));
+      const all = Buffer.concat(Array.from({ length: 48 }, (_, i) => chunk(i, 65_536)));
+      c.write(all);
+      await until('everything read', () => p !== null && p.total === all.length, 10_000);
+      const kept = p!.kept;
+      expect(Buffer.concat(kept).equals(all)).toBe(true);
+      expect(resumes).toBeGreaterThan(10);
+      if (selector === 'proactor' && kernelAtLeast(6, 12)) {
+        expect(kept.every((b) => b.buffer.byteLength === 64 * 1024)).toBe(true);
+      } else {
+        expect(kept.every((b) => b.byteOffset % 8 === 0)).toBe(true);
+      }
+      c.end();
+      await closed(c);
+      srv.close();
+      await srv.waitClosed();
+    });
+  });
+
   it('an echo of views written back while reads go on', async () => {
     const loop = makeLoop(selector);
     await inLoop(loop, async () => {

@@ -354,6 +354,37 @@ impl ProvidedBuf {
     pub(crate) fn block(&self) -> Option<&Rc<RecvBlock>> {
         self.block.as_ref()
     }
+
+    /// The piece, kept without keeping the ring's buffer (which every
+    /// connection shares): where it lies when that is a supplied block,
+    /// else (the ring's own memory, written again once back) a copy.
+    pub(crate) fn keep(self) -> Result<KeptPiece, Vec<u8>> {
+        match &self.block {
+            Some(block) => Ok(KeptPiece { block: block.clone(), offset: self.offset, len: self.len }),
+            None => Err(self.data().to_vec()),
+        }
+    }
+}
+
+/// A piece of a supplied block, kept after its buffer went back: a block
+/// goes to the kernel once and receives only past what was delivered, so
+/// the bytes stay as they are while the piece holds the block.
+pub(crate) struct KeptPiece {
+    block: Rc<RecvBlock>,
+    offset: usize,
+    len: usize,
+}
+
+impl KeptPiece {
+    pub(crate) fn data(&self) -> &[u8] {
+        // SAFETY: the kernel wrote `len` bytes at `offset` into the block,
+        // which is alive while `self.block` is and never written there again.
+        unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(self.offset), self.len) }
+    }
+
+    pub(crate) fn block(&self) -> &Rc<RecvBlock> {
+        &self.block
+    }
 }
 
 impl Drop for ProvidedBuf {

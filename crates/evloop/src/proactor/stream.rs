@@ -17,11 +17,11 @@
 //!   released when the kernel confirms.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io;
 use std::rc::Rc;
 
-use std::collections::VecDeque;
-
+use super::stream_read::Held;
 use super::{Done, OpBufs, Ring};
 use crate::backend::StreamIo;
 use crate::error::Error;
@@ -123,7 +123,7 @@ pub(super) struct IoState {
     /// The send in flight and its byte count.
     write_op: Cell<Option<(u64, usize)>>,
     /// Receives that completed while paused (or behind those), in order.
-    pub(super) held: RefCell<VecDeque<Done>>,
+    pub(super) held: RefCell<VecDeque<Held>>,
     /// A callback delivering `held` is scheduled.
     pub(super) delivering: Cell<bool>,
     /// The buffer a `BufferedProtocol` lent for the read in flight.

@@ -16,14 +16,17 @@
 //! receive; what it took from the socket before it ended is kept, in
 //! order, with what a single receive in flight brings, and delivered by
 //! `resume_reading()` before anything newer. Nothing is lost: data the
-//! kernel did not take stays in the socket.
+//! kernel did not take stays in the socket. A kept piece gives its
+//! provided buffer back at once: it stays where it lies when that is a
+//! block a binding supplied (never written again), and is copied out of
+//! the ring's own memory otherwise.
 
 use std::io;
 use std::rc::Rc;
 
 use io_uring::{opcode, types};
 
-use super::bufring::{BUF_SIZE, GROUP};
+use super::bufring::{KeptPiece, ProvidedBuf, BUF_SIZE, GROUP};
 use super::stream::{IoState, RECV_SIZE};
 use super::{Done, OpBufs};
 use crate::error::Error;
@@ -152,7 +155,7 @@ impl IoState {
         if t.is_reading() && self.held.borrow().is_empty() {
             self.deliver(t, done);
         } else {
-            self.held.borrow_mut().push_back(owned(done));
+            self.held.borrow_mut().push_back(Held::from(done));
         }
     }
 
@@ -179,8 +182,11 @@ impl IoState {
                 if !t2.is_reading() {
                     return; // paused again: kept for the next resume
                 }
-                let Some(done) = io.held.borrow_mut().pop_front() else { break };
-                io.deliver(&t2, done);
+                let Some(held) = io.held.borrow_mut().pop_front() else { break };
+                match held {
+                    Held::Completion(done) => io.deliver(&t2, done),
+                    Held::Piece(piece) => io.deliver_bytes(&t2, Completed::new(piece.data(), Some(piece.block()))),
+                }
             }
             io.read_on(&t2);
         });
@@ -198,17 +204,22 @@ impl IoState {
                 t.read_ready_eof(&t.get_protocol());
             }
             Ok(n) => {
-                let lent = self.lent.borrow_mut().take();
-                let result = match &done.buf {
-                    Some(provided) => feed(t, lent, Completed::new(provided.data(), provided.block())),
-                    None => feed(t, lent, Completed::new(&done.bufs.data[..n.min(done.bufs.data.len())], None)),
-                };
+                match &done.buf {
+                    Some(provided) => self.deliver_bytes(t, Completed::new(provided.data(), provided.block())),
+                    None => self.deliver_bytes(t, Completed::new(&done.bufs.data[..n.min(done.bufs.data.len())], None)),
+                }
                 drop(done.buf); // back to the kernel
                 self.recycle(done.bufs.data);
-                if let Err((e, message)) = result {
-                    t.fatal_error(e, message);
-                }
             }
+        }
+    }
+
+    /// Hands received bytes to the protocol (with the buffer a
+    /// `BufferedProtocol` lent for them, if any).
+    fn deliver_bytes(&self, t: &Transport, data: Completed<'_>) {
+        let lent = self.lent.borrow_mut().take();
+        if let Err((e, message)) = feed(t, lent, data) {
+            t.fatal_error(e, message);
         }
     }
 
@@ -219,14 +230,27 @@ impl IoState {
     }
 }
 
-/// A completion to keep: a provided buffer's bytes are copied out so the
-/// kernel gets the buffer back at once (a paused transport must not hold
-/// the ring's buffers, which every connection shares).
-fn owned(mut done: Done) -> Done {
-    if let Some(provided) = done.buf.take() {
-        done.bufs.data = provided.data().to_vec();
+/// A receive kept until reading resumes (see the module's comment).
+pub(super) enum Held {
+    /// Its result (data in its own buffer, EOF or an error).
+    Completion(Done),
+    /// Its bytes, where the kernel wrote them in a supplied block.
+    Piece(KeptPiece),
+}
+
+impl From<Done> for Held {
+    /// Gives a provided buffer back to the kernel at once: a paused
+    /// transport must not hold the ring's buffers.
+    fn from(mut done: Done) -> Held {
+        match done.buf.take().map(ProvidedBuf::keep) {
+            Some(Ok(piece)) => Held::Piece(piece),
+            Some(Err(copy)) => {
+                done.bufs.data = copy;
+                Held::Completion(done)
+            }
+            None => Held::Completion(done),
+        }
     }
-    done
 }
 
 /// Received bytes into the transport's protocol: `data_received(data)`, or
