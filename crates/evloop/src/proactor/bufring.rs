@@ -367,8 +367,8 @@ impl ProvidedBuf {
 }
 
 /// A piece of a supplied block, kept after its buffer went back: a block
-/// goes to the kernel once and receives only past what was delivered, so
-/// the bytes stay as they are while the piece holds the block.
+/// goes to the kernel once and it writes only past what it filled, so the
+/// bytes stay as they are while the piece holds the block.
 pub(crate) struct KeptPiece {
     block: Rc<RecvBlock>,
     offset: usize,
@@ -377,8 +377,11 @@ pub(crate) struct KeptPiece {
 
 impl KeptPiece {
     pub(crate) fn data(&self) -> &[u8] {
-        // SAFETY: the kernel wrote `len` bytes at `offset` into the block,
-        // which is alive while `self.block` is and never written there again.
+        debug_assert!(self.offset + self.len <= self.block.len());
+        // SAFETY: the kernel wrote `len` bytes at `offset` into the block
+        // (`take` keeps `offset + len <= BUF_SIZE`, and a supplied block is
+        // at least `BUF_SIZE` long), which is alive while `self.block` is and
+        // never written there again.
         unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(self.offset), self.len) }
     }
 

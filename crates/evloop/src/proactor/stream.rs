@@ -204,7 +204,7 @@ impl IoState {
         if let Some((token, _)) = self.write_op.take() {
             self.ring.cancel(token);
         }
-        self.held.borrow_mut().clear();
+        self.drop_held();
         self.lent.borrow_mut().take();
     }
 

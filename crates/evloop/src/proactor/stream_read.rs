@@ -26,7 +26,7 @@ use std::rc::Rc;
 
 use io_uring::{opcode, types};
 
-use super::bufring::{KeptPiece, ProvidedBuf, BUF_SIZE, GROUP};
+use super::bufring::{KeptPiece, BUF_SIZE, GROUP};
 use super::stream::{IoState, RECV_SIZE};
 use super::{Done, OpBufs};
 use crate::error::Error;
@@ -112,7 +112,7 @@ impl IoState {
         if let Some(token) = self.read_op.take() {
             self.ring.cancel(token);
         }
-        self.held.borrow_mut().clear();
+        self.drop_held();
     }
 
     /// A completion of the multishot receive.
@@ -176,7 +176,7 @@ impl IoState {
             io.delivering.set(false);
             loop {
                 if t2.conn_lost() || t2.is_closing() {
-                    io.held.borrow_mut().clear();
+                    io.drop_held();
                     return;
                 }
                 if !t2.is_reading() {
@@ -185,7 +185,11 @@ impl IoState {
                 let Some(held) = io.held.borrow_mut().pop_front() else { break };
                 match held {
                     Held::Completion(done) => io.deliver(&t2, done),
-                    Held::Piece(piece) => io.deliver_bytes(&t2, Completed::new(piece.data(), Some(piece.block()))),
+                    Held::Piece(piece) => {
+                        let result = io.feed_lent(&t2, Completed::new(piece.data(), Some(piece.block())));
+                        drop(piece);
+                        report(&t2, result);
+                    }
                 }
             }
             io.read_on(&t2);
@@ -204,29 +208,42 @@ impl IoState {
                 t.read_ready_eof(&t.get_protocol());
             }
             Ok(n) => {
-                match &done.buf {
-                    Some(provided) => self.deliver_bytes(t, Completed::new(provided.data(), provided.block())),
-                    None => self.deliver_bytes(t, Completed::new(&done.bufs.data[..n.min(done.bufs.data.len())], None)),
-                }
+                let result = match &done.buf {
+                    Some(provided) => self.feed_lent(t, Completed::new(provided.data(), provided.block())),
+                    None => self.feed_lent(t, Completed::new(&done.bufs.data[..n.min(done.bufs.data.len())], None)),
+                };
                 drop(done.buf); // back to the kernel
                 self.recycle(done.bufs.data);
+                report(t, result);
             }
         }
     }
 
-    /// Hands received bytes to the protocol (with the buffer a
-    /// `BufferedProtocol` lent for them, if any).
-    fn deliver_bytes(&self, t: &Transport, data: Completed<'_>) {
+    /// Hands received bytes to the protocol, with the buffer a
+    /// `BufferedProtocol` lent for them if any.
+    fn feed_lent(&self, t: &Transport, data: Completed<'_>) -> Result<(), (Error, &'static str)> {
         let lent = self.lent.borrow_mut().take();
-        if let Err((e, message)) = feed(t, lent, data) {
-            t.fatal_error(e, message);
-        }
+        feed(t, lent, data)
+    }
+
+    /// What was kept, dropped (outside the borrow: a supplied block's
+    /// keeper may be a runtime's handle).
+    pub(super) fn drop_held(&self) {
+        let held = std::mem::take(&mut *self.held.borrow_mut());
+        drop(held);
     }
 
     fn recycle(&self, buf: Vec<u8>) {
         if buf.capacity() >= RECV_SIZE {
             *self.spare.borrow_mut() = buf;
         }
+    }
+}
+
+/// A failed delivery, reported once the received memory was let go.
+fn report(t: &Transport, result: Result<(), (Error, &'static str)>) {
+    if let Err((e, message)) = result {
+        t.fatal_error(e, message);
     }
 }
 
@@ -242,13 +259,15 @@ impl From<Done> for Held {
     /// Gives a provided buffer back to the kernel at once: a paused
     /// transport must not hold the ring's buffers.
     fn from(mut done: Done) -> Held {
-        match done.buf.take().map(ProvidedBuf::keep) {
-            Some(Ok(piece)) => Held::Piece(piece),
-            Some(Err(copy)) => {
+        let Some(provided) = done.buf.take() else { return Held::Completion(done) };
+        match provided.keep() {
+            // Only bytes are a piece: an EOF or an error keeps its result.
+            Ok(piece) if done.res > 0 => Held::Piece(piece),
+            Ok(_) => Held::Completion(done),
+            Err(copy) => {
                 done.bufs.data = copy;
                 Held::Completion(done)
             }
-            None => Held::Completion(done),
         }
     }
 }
