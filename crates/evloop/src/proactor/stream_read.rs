@@ -260,10 +260,12 @@ impl From<Done> for Held {
     /// transport must not hold the ring's buffers.
     fn from(mut done: Done) -> Held {
         let Some(provided) = done.buf.take() else { return Held::Completion(done) };
+        if done.res <= 0 {
+            // An EOF or an error: its result is all there is to keep.
+            return Held::Completion(done);
+        }
         match provided.keep() {
-            // Only bytes are a piece: an EOF or an error keeps its result.
-            Ok(piece) if done.res > 0 => Held::Piece(piece),
-            Ok(_) => Held::Completion(done),
+            Ok(piece) => Held::Piece(piece),
             Err(copy) => {
                 done.bufs.data = copy;
                 Held::Completion(done)
